@@ -1,0 +1,1 @@
+"""Accounts: platform administrators, store staff, customers, and how they authenticate."""

@@ -1,0 +1,63 @@
+"""The application factory: one ASGI app serving the API, the admin, the storefront and the probes."""
+
+from __future__ import annotations
+
+import importlib
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from kernel import __version__, migrate
+from kernel.config import Settings, get_settings
+from kernel.db import create_engine_for, make_sessionmaker
+from kernel.errors import install_error_handlers
+from kernel.observability import RequestContextMiddleware, configure_logging
+
+# Kernel routers, by domain. Each module exposes one or more APIRouter objects named *router.
+KERNEL_ROUTER_MODULES = (
+    "kernel.health",
+    "kernel.accounts.api",
+    "kernel.stores.api",
+    "kernel.storefront.pages",
+)
+
+API_DESCRIPTION = """
+PyCommerce's JSON API. Store-scoped endpoints live under `/api/v1/stores/{store_slug}/…`;
+platform administration under `/api/v1/platform/…`.
+
+Authenticate with `Authorization: Bearer <token>` (a session token from `POST /api/v1/auth/login`,
+or a store API key). Every error is an RFC 9457 problem document (`application/problem+json`)
+carrying the request id.
+"""
+
+
+def _include_kernel_routers(app: FastAPI) -> None:
+    for name in KERNEL_ROUTER_MODULES:
+        module = importlib.import_module(name)
+        for attr in sorted(vars(module)):
+            if attr.endswith("router"):
+                app.include_router(getattr(module, attr))
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        app.state.engine = create_engine_for(
+            settings.database_url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow,
+            pool_timeout=settings.db_pool_timeout, echo=settings.db_echo)
+        app.state.sessionmaker = make_sessionmaker(app.state.engine)
+        app.state.expected_heads = migrate.script_heads(settings.database_url)
+        try:
+            yield
+        finally:
+            await app.state.engine.dispose()
+
+    app = FastAPI(title="PyCommerce", version=__version__, description=API_DESCRIPTION, lifespan=lifespan)
+    app.state.settings = settings
+    install_error_handlers(app)
+    _include_kernel_routers(app)
+    app.add_middleware(RequestContextMiddleware)
+    return app

@@ -1,0 +1,90 @@
+"""One `Settings` object for the whole deployment (env prefix ``PYCOMMERCE_``).
+
+Local use needs no configuration at all: the database is SQLite under
+``var/`` and a secret key is generated once and kept in ``var/secret.key``.
+Production mode (``PYCOMMERCE_ENV=production``) refuses to start without an
+explicit secret key, so a deployment never runs on a key nobody chose.
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_var_dir() -> Path:
+    return Path.cwd() / "var"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PYCOMMERCE_", env_file=None, extra="ignore")
+
+    env: Literal["development", "production", "test"] = "development"
+    var_dir: Path = Field(default_factory=default_var_dir)
+    database_url: str = ""
+    # Migrations run as the role that owns the tables; the app connects as one that does not
+    # (row-level security does not apply to owners and superusers). Defaults to database_url.
+    migration_database_url: str = ""
+    # PostgreSQL: the role the application connects as; `pycommerce migrate` grants it table access.
+    db_app_role: str | None = None
+    db_pool_size: int = 10
+    db_max_overflow: int = 10
+    db_pool_timeout: float = 30.0
+    db_echo: bool = False
+    secret_key: SecretStr | None = None
+    # Older keys still accepted for decryption while secrets are re-encrypted (key rotation).
+    previous_secret_keys: list[SecretStr] = Field(default_factory=list)
+    redis_url: str | None = None
+    log_level: str = "INFO"
+    log_json: bool = True
+    trace_hooks: bool = False
+    platform_domain: str = "localhost"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    run_worker_in_process: bool = True
+    media_dir: Path | None = None
+    media_url: str = "/media"
+    mail_backend: Literal["file", "smtp"] = "file"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    mail_from: str = "PyCommerce <no-reply@localhost>"
+
+    @model_validator(mode="after")
+    def _fill_defaults(self) -> "Settings":
+        if not self.database_url:
+            self.database_url = f"sqlite+aiosqlite:///{self.var_dir / 'pycommerce.db'}"
+        if not self.migration_database_url:
+            self.migration_database_url = self.database_url
+        if self.media_dir is None:
+            self.media_dir = self.var_dir / "media"
+        if self.secret_key is None:
+            if self.env == "production":
+                raise ValueError("PYCOMMERCE_SECRET_KEY must be set in production mode")
+            self.secret_key = SecretStr(_local_secret_key(self.var_dir))
+        return self
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.database_url.startswith("postgresql")
+
+
+def _local_secret_key(var_dir: Path) -> str:
+    """Generate once and keep under var/ so local restarts can still decrypt stored secrets."""
+    path = var_dir / "secret.key"
+    if path.exists():
+        return path.read_text().strip()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

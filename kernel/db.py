@@ -1,0 +1,250 @@
+"""Database machinery: the declarative base, engines, sessions, and the tenant walls.
+
+Two of the three isolation walls live here (the third, resolving the store of
+a request, is in :mod:`kernel.tenancy`):
+
+* **The ORM wall.** A session is bound to at most one store
+  (``session.info["store_id"]``). Every ORM SELECT, UPDATE and DELETE touching a
+  :class:`TenantMixin` model gets ``store_id = <bound store>`` added
+  automatically; a session bound to no store sees no tenant rows at all (fail
+  closed). New tenant rows take the bound store, and a row claiming another
+  store is refused before it reaches the database. Code that truly has to cross
+  stores opens a session with :func:`cross_store_session` and so says so.
+* **The database wall.** On PostgreSQL each transaction starts with
+  ``set_config('app.store_id', …, true)`` (transaction-local, so a pooled
+  connection never carries a store into the next request), and every tenant
+  table has FORCE'd row-level security keyed on that setting
+  (see :func:`tenant_rls_sql`), so a bug in the ORM wall still leaks nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime, timezone
+
+from sqlalchemy import DateTime, ForeignKey, Integer, MetaData, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, ORMExecuteState, Session, declared_attr, mapped_column, with_loader_criteria
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: DateTime(timezone=True)}
+
+
+class TimestampMixin:
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class TenantMixin:
+    """Marks a model as owned by one store.
+
+    Adds an indexed ``store_id`` (cascading with the store) and puts the model
+    behind both isolation walls. On PostgreSQL its table must also get the
+    row-level security policy: call :func:`kernel.db.enable_tenant_rls` in the
+    migration that creates it (a test checks every tenant table has it).
+    """
+
+    @declared_attr
+    def store_id(cls) -> Mapped[int]:
+        return mapped_column(Integer, ForeignKey("stores.id", ondelete="CASCADE"), index=True, nullable=False)
+
+
+class TenantViolation(RuntimeError):
+    """Raised when code tries to write a row into a store its session is not bound to."""
+
+
+# --- The ORM wall -----------------------------------------------------------------------------
+
+def _bound_store(session: Session) -> int | None:
+    return session.info.get("store_id")
+
+
+def _crosses_stores(session: Session, state: ORMExecuteState | None = None) -> bool:
+    if session.info.get("all_stores"):
+        return True
+    return bool(state is not None and state.execution_options.get("all_stores"))
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _scope_to_bound_store(state: ORMExecuteState) -> None:
+    if not (state.is_select or state.is_update or state.is_delete):
+        return
+    if _crosses_stores(state.session, state):
+        return
+    store_id = _bound_store(state.session)
+    if store_id is None:
+        criteria = with_loader_criteria(TenantMixin, lambda cls: cls.store_id.is_(None), include_aliases=True)
+    else:
+        criteria = with_loader_criteria(TenantMixin, lambda cls: cls.store_id == store_id, include_aliases=True)
+    state.statement = state.statement.options(criteria)
+
+
+@event.listens_for(Session, "before_flush")
+def _stamp_and_guard_store(session: Session, flush_context, instances) -> None:
+    if _crosses_stores(session):
+        return
+    store_id = _bound_store(session)
+    for obj in session.new:
+        if not isinstance(obj, TenantMixin):
+            continue
+        if obj.store_id is None:
+            if store_id is None:
+                raise TenantViolation(f"cannot insert {type(obj).__name__} without a store-bound session")
+            obj.store_id = store_id
+        elif obj.store_id != store_id:
+            raise TenantViolation(f"{type(obj).__name__} belongs to store {obj.store_id}, session is bound to {store_id}")
+    for obj in session.dirty:
+        if isinstance(obj, TenantMixin) and obj.store_id != store_id:
+            raise TenantViolation(f"{type(obj).__name__} of store {obj.store_id} changed in a session bound to {store_id}")
+
+
+# --- The database wall (PostgreSQL) ------------------------------------------------------------
+
+@event.listens_for(Session, "after_begin")
+def _set_transaction_store(session: Session, transaction, connection) -> None:
+    if connection.dialect.name != "postgresql":
+        return
+    store_id = _bound_store(session)
+    connection.execute(
+        text("select set_config('app.store_id', :sid, true), set_config('app.all_stores', :all, true)"),
+        {"sid": "" if store_id is None else str(store_id), "all": "on" if _crosses_stores(session) else ""},
+    )
+
+
+def tenant_rls_sql(table: str) -> list[str]:
+    """The statements that put one tenant table behind row-level security.
+
+    ``NULLIF(…, '')`` matters: after a transaction-local setting ends, PostgreSQL
+    leaves it defined as '' on the pooled connection, and ``''::int`` would raise.
+    A transaction with no store set matches no row (fail closed).
+    """
+    condition = (
+        "store_id = NULLIF(current_setting('app.store_id', true), '')::int"
+        " OR current_setting('app.all_stores', true) = 'on'"
+    )
+    return [
+        f'ALTER TABLE "{table}" ENABLE ROW LEVEL SECURITY',
+        f'ALTER TABLE "{table}" FORCE ROW LEVEL SECURITY',
+        f'DROP POLICY IF EXISTS store_isolation ON "{table}"',
+        f'CREATE POLICY store_isolation ON "{table}" USING ({condition}) WITH CHECK ({condition})',
+    ]
+
+
+def enable_tenant_rls(*tables: str) -> None:
+    """Call from an Alembic migration after creating tenant tables; a no-op off PostgreSQL."""
+    from alembic import op
+
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    for table in tables:
+        for statement in tenant_rls_sql(table):
+            op.execute(statement)
+
+
+def disable_tenant_rls(*tables: str) -> None:
+    from alembic import op
+
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    for table in tables:
+        op.execute(f'DROP POLICY IF EXISTS store_isolation ON "{table}"')
+
+
+# --- Engines and sessions -----------------------------------------------------------------------
+
+def async_url(url: str) -> str:
+    """Accept plain URLs (``postgresql://``, ``sqlite:///``) and pick the async drivers."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres", "postgresql+psycopg2"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    elif parsed.drivername in ("sqlite", "sqlite+pysqlite"):
+        parsed = parsed.set(drivername="sqlite+aiosqlite")
+    return parsed.render_as_string(hide_password=False)
+
+
+def sync_url(url: str) -> str:
+    """The same database through a synchronous driver (Alembic, the CLI)."""
+    parsed = make_url(async_url(url))
+    if parsed.drivername == "sqlite+aiosqlite":
+        parsed = parsed.set(drivername="sqlite")
+    return parsed.render_as_string(hide_password=False)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def create_engine_for(url: str, *, pool_size: int = 10, max_overflow: int = 10, pool_timeout: float = 30.0,
+                      echo: bool = False) -> AsyncEngine:
+    url = async_url(url)
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=max_overflow,
+                               pool_timeout=pool_timeout, pool_pre_ping=True)
+
+
+def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+@asynccontextmanager
+async def store_session(factory: async_sessionmaker[AsyncSession], store_id: int | None) -> AsyncIterator[AsyncSession]:
+    """A unit of work bound to one store (or, with ``None``, to no store: platform tables only).
+
+    Commits when the block ends without error, rolls back otherwise.
+    """
+    async with factory() as session:
+        session.info["store_id"] = store_id
+        async with session.begin():
+            yield session
+
+
+@asynccontextmanager
+async def cross_store_session(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """A unit of work that deliberately sees every store: platform administration, the job worker."""
+    async with factory() as session:
+        session.info["all_stores"] = True
+        async with session.begin():
+            yield session
+
+
+@asynccontextmanager
+async def across_stores(session: AsyncSession) -> AsyncIterator[AsyncSession]:
+    """Within an open transaction, deliberately lift both walls for the enclosed statements only.
+
+    For the few reads that are cross-store by nature (the stores a user works for).
+    """
+    previous = session.info.get("all_stores", False)
+    session.info["all_stores"] = True
+    postgres = session.bind is not None and session.bind.dialect.name == "postgresql"
+    if postgres:
+        await session.execute(text("select set_config('app.all_stores', 'on', true)"))
+    try:
+        yield session
+    finally:
+        session.info["all_stores"] = previous
+        if postgres and not previous:
+            await session.execute(text("select set_config('app.all_stores', '', true)"))

@@ -1,0 +1,104 @@
+"""Alembic configured in code: the kernel's revisions plus one branch per installed plugin.
+
+Kernel domains and plugins each own a branch of revisions (branch label =
+domain or plugin id). ``version_locations`` must be known before any command
+runs (setting it inside env.py is silently ignored), so it is built here from
+the kernel's folder and every installed plugin package that ships a
+``migrations/`` folder. Always ``upgrade heads``, never ``head``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from importlib.metadata import entry_points
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, text
+
+from kernel.db import sync_url
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+PLUGIN_GROUP = "pycommerce.plugins"
+
+
+def plugin_migration_dirs() -> list[str]:
+    """The ``migrations/`` folder beside each installed plugin module, when it has one."""
+    dirs: list[str] = []
+    for ep in entry_points(group=PLUGIN_GROUP):
+        module = ep.value.split(":", 1)[0]
+        package = module.rsplit(".", 1)[0] if "." in module else module
+        try:
+            spec = importlib.util.find_spec(package)
+        except (ImportError, ValueError):
+            continue
+        if spec is None or not spec.submodule_search_locations:
+            continue
+        for location in spec.submodule_search_locations:
+            candidate = Path(location) / "migrations"
+            if candidate.is_dir() and str(candidate) not in dirs:
+                dirs.append(str(candidate))
+    return dirs
+
+
+def alembic_config(database_url: str) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("path_separator", "newline")
+    cfg.set_main_option("version_locations", "\n".join([str(MIGRATIONS_DIR / "versions"), *plugin_migration_dirs()]))
+    cfg.set_main_option("sqlalchemy.url", sync_url(database_url).replace("%", "%%"))
+    return cfg
+
+
+def upgrade(database_url: str, revision: str = "heads") -> None:
+    command.upgrade(alembic_config(database_url), revision)
+
+
+def downgrade(database_url: str, revision: str = "base") -> None:
+    command.downgrade(alembic_config(database_url), revision)
+
+
+def script_heads(database_url: str) -> set[str]:
+    return set(ScriptDirectory.from_config(alembic_config(database_url)).get_heads())
+
+
+def database_heads(database_url: str) -> set[str]:
+    engine = create_engine(sync_url(database_url))
+    try:
+        with engine.connect() as connection:
+            return set(MigrationContext.configure(connection).get_current_heads())
+    finally:
+        engine.dispose()
+
+
+def grant_app_role(database_url: str, role: str) -> None:
+    """Let the application role use every table and sequence, without owning them (PostgreSQL).
+
+    Owners and superusers bypass row-level security; the app must not be one.
+    """
+    engine = create_engine(sync_url(database_url))
+    quoted = '"' + role.replace('"', '""') + '"'
+    try:
+        with engine.begin() as connection:
+            connection.execute(text(f"GRANT USAGE ON SCHEMA public TO {quoted}"))
+            connection.execute(text(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {quoted}"))
+            connection.execute(text(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}"))
+    finally:
+        engine.dispose()
+
+
+def role_setup_sql(owner: str, app_role: str, database: str) -> str:
+    """The SQL an operator runs once, as a superuser, to create the two roles."""
+    return f"""-- Run once as a PostgreSQL superuser.
+CREATE ROLE {owner} LOGIN PASSWORD 'change-me-owner';   -- owns the tables; runs migrations
+CREATE ROLE {app_role} LOGIN PASSWORD 'change-me-app';  -- the application; owns nothing, so RLS applies
+CREATE DATABASE {database} OWNER {owner};
+\\c {database}
+ALTER SCHEMA public OWNER TO {owner};
+-- Then: PYCOMMERCE_MIGRATION_DATABASE_URL=postgresql://{owner}:…@host/{database}
+--       PYCOMMERCE_DATABASE_URL=postgresql://{app_role}:…@host/{database}
+--       PYCOMMERCE_DB_APP_ROLE={app_role} pycommerce migrate   (migrates, then grants {app_role} access)
+"""

@@ -1,0 +1,1 @@
+"""The shopper-facing storefront, rendered from the store's theme."""

@@ -1,0 +1,42 @@
+"""Storefront pages. The store comes from the request's host (custom domain or subdomain)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from kernel.deps import SessionDep
+from kernel.observability import store_slug_var
+from kernel.tenancy import StoreContext, StoreSuspended, resolve_store
+from kernel.errors import NotFound
+
+THEMES_DIR = Path(__file__).resolve().parents[2] / "themes"
+templates = Jinja2Templates(directory=str(THEMES_DIR / "default" / "templates"))
+
+router = APIRouter(include_in_schema=False)
+
+
+async def storefront_store(request: Request, session: SessionDep) -> StoreContext | HTMLResponse:
+    settings = request.app.state.settings
+    try:
+        store = await resolve_store(session, host=request.headers.get("host", ""),
+                                    platform_domain=settings.platform_domain)
+    except StoreSuspended:
+        return templates.TemplateResponse(request, "suspended.html", {}, status_code=503)
+    except NotFound:
+        return templates.TemplateResponse(request, "unknown_store.html", {}, status_code=404)
+    context = StoreContext.of(store)
+    request.state.store_slug = context.slug
+    store_slug_var.set(context.slug)
+    return context
+
+
+@router.get("/", response_class=HTMLResponse)
+async def home(request: Request, session: SessionDep):
+    store = await storefront_store(request, session)
+    if isinstance(store, HTMLResponse):
+        return store
+    return templates.TemplateResponse(request, "home.html", {"store": store})

@@ -1,0 +1,122 @@
+"""API shapes for stores."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from zoneinfo import available_timezones
+
+from babel import Locale, UnknownLocaleError
+from babel.numbers import list_currencies
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from kernel.stores.models import StoreStatus
+
+SLUG_RE = r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
+HOSTNAME_RE = re.compile(r"^(?=.{1,253}$)(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))+$")
+RESERVED_SLUGS = frozenset({"www", "api", "admin", "static", "media", "platform", "docs"})
+
+
+class StoreBase(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+def _check_currency(value: str) -> str:
+    value = value.upper()
+    if value not in list_currencies():
+        raise ValueError(f"unknown ISO 4217 currency code {value!r}")
+    return value
+
+
+def _check_locale(value: str) -> str:
+    try:
+        Locale.parse(value)
+    except (ValueError, UnknownLocaleError):
+        raise ValueError(f"unknown locale {value!r}") from None
+    return value
+
+
+def _check_timezone(value: str) -> str:
+    if value not in available_timezones():
+        raise ValueError(f"unknown time zone {value!r}")
+    return value
+
+
+def _check_hostnames(values: list[str]) -> list[str]:
+    cleaned = []
+    for value in values:
+        host = value.strip().lower().rstrip(".")
+        if not HOSTNAME_RE.match(host):
+            raise ValueError(f"{value!r} is not a valid host name")
+        cleaned.append(host)
+    if len(set(cleaned)) != len(cleaned):
+        raise ValueError("domains must be unique")
+    return cleaned
+
+
+class StoreCreate(StoreBase):
+    slug: str = Field(pattern=SLUG_RE, examples=["acme"], description="Lower-case letters, digits and hyphens.")
+    name: str = Field(min_length=1, max_length=200, examples=["Acme Outfitters"])
+    currency: str = Field(default="USD", min_length=3, max_length=3, examples=["EUR"])
+    locale: str = Field(default="en_US", max_length=35, examples=["de_DE"])
+    timezone: str = Field(default="UTC", max_length=64, examples=["Europe/Berlin"])
+    domains: list[str] = Field(default_factory=list, max_length=20, examples=[["shop.acme.example"]])
+
+    @field_validator("slug")
+    @classmethod
+    def _slug_not_reserved(cls, value: str) -> str:
+        if value in RESERVED_SLUGS:
+            raise ValueError(f"{value!r} is reserved")
+        return value
+
+    _currency = field_validator("currency")(_check_currency)
+    _locale = field_validator("locale")(_check_locale)
+    _timezone = field_validator("timezone")(_check_timezone)
+    _domains = field_validator("domains")(_check_hostnames)
+
+
+class StoreUpdate(StoreBase):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    currency: str | None = Field(default=None, min_length=3, max_length=3)
+    locale: str | None = Field(default=None, max_length=35)
+    timezone: str | None = Field(default=None, max_length=64)
+    domains: list[str] | None = Field(default=None, max_length=20)
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, value: str | None) -> str | None:
+        return None if value is None else _check_currency(value)
+
+    @field_validator("locale")
+    @classmethod
+    def _locale(cls, value: str | None) -> str | None:
+        return None if value is None else _check_locale(value)
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str | None) -> str | None:
+        return None if value is None else _check_timezone(value)
+
+    @field_validator("domains")
+    @classmethod
+    def _domains(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else _check_hostnames(value)
+
+
+class StoreRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    slug: str
+    name: str
+    status: StoreStatus
+    currency: str
+    locale: str
+    timezone: str
+    domains: list[str]
+    created_at: datetime
+
+    @field_validator("domains", mode="before")
+    @classmethod
+    def _domain_names(cls, value):
+        return [d if isinstance(d, str) else d.hostname for d in value]

@@ -1,0 +1,90 @@
+"""Wall 1: every request resolves exactly one store, or none (the platform level).
+
+* API and admin: the store is explicit in the path (``/api/v1/stores/{store}/…``).
+* Storefront: the request's host, either a custom domain (a ``store_domains``
+  row) or ``<slug>.<platform domain>`` (``<slug>.localhost`` works locally).
+
+Unknown stores answer 404; suspended stores answer 404 on the API and a clear
+"suspended" page on the storefront. The store row is read on every request (one
+indexed lookup): it is what carries suspension and the plugin-set version to
+every process at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kernel.errors import NotFound
+from kernel.stores.models import Store, StoreDomain
+
+
+@dataclass(frozen=True, slots=True)
+class StoreContext:
+    """The resolved store of a request: what every store-scoped layer needs, detached from the ORM."""
+
+    id: int
+    slug: str
+    name: str
+    currency: str
+    locale: str
+    timezone: str
+    plugins_version: int
+    is_active: bool
+
+    @classmethod
+    def of(cls, store: Store) -> "StoreContext":
+        return cls(store.id, store.slug, store.name, store.currency, store.locale, store.timezone,
+                   store.plugins_version, store.is_active)
+
+
+class StoreSuspended(NotFound):
+    title = "Not Found"
+    code = "store-suspended"
+
+
+async def bind_store(session: AsyncSession, store_id: int) -> None:
+    """Bind an open session (and, on PostgreSQL, its current transaction) to one store."""
+    session.info["store_id"] = store_id
+    if session.in_transaction() and session.bind is not None and session.bind.dialect.name == "postgresql":
+        await session.execute(text("select set_config('app.store_id', :sid, true)"), {"sid": str(store_id)})
+
+
+async def store_by_slug(session: AsyncSession, slug: str) -> Store | None:
+    return (await session.execute(select(Store).where(Store.slug == slug))).scalar_one_or_none()
+
+
+def slug_from_host(host: str, platform_domain: str) -> str | None:
+    host = host.split(":", 1)[0].lower().rstrip(".")
+    suffix = "." + platform_domain.lower()
+    if host.endswith(suffix):
+        label = host[: -len(suffix)]
+        if label and "." not in label:
+            return label
+    return None
+
+
+async def store_by_host(session: AsyncSession, host: str, platform_domain: str) -> Store | None:
+    hostname = host.split(":", 1)[0].lower().rstrip(".")
+    store = (await session.execute(
+        select(Store).join(StoreDomain).where(StoreDomain.hostname == hostname)
+    )).scalar_one_or_none()
+    if store is not None:
+        return store
+    slug = slug_from_host(hostname, platform_domain)
+    return await store_by_slug(session, slug) if slug else None
+
+
+async def resolve_store(session: AsyncSession, *, slug: str | None = None, host: str | None = None,
+                        platform_domain: str = "localhost", allow_suspended: bool = False) -> Store:
+    """Find the request's store and bind the session to it; 404 for unknown or suspended stores."""
+    store = await store_by_slug(session, slug) if slug is not None else (
+        await store_by_host(session, host or "", platform_domain))
+    if store is None:
+        raise NotFound("No such store.")
+    if not store.is_active and not allow_suspended:
+        raise StoreSuspended("This store is suspended.")
+    await bind_store(session, store.id)
+    return store

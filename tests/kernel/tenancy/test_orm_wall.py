@@ -1,0 +1,81 @@
+"""Wall 2: sessions bound to one store see, change and create only that store's rows."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import delete, func, select, update
+
+from kernel.accounts.models import Customer
+from kernel.db import TenantViolation, cross_store_session
+
+
+async def _customers(factory, store, *emails):
+    async with factory.session(store) as session:
+        for email in emails:
+            session.add(Customer(email=email))
+
+
+async def test_reads_are_scoped(factory):
+    a, b = await factory.store(), await factory.store()
+    await _customers(factory, a, "ann@a.example", "al@a.example")
+    await _customers(factory, b, "bob@b.example")
+    async with factory.session(a) as session:
+        emails = set((await session.execute(select(Customer.email))).scalars())
+        by_id_of_b = (await session.execute(select(Customer).where(Customer.email == "bob@b.example"))).first()
+    assert emails == {"ann@a.example", "al@a.example"}
+    assert by_id_of_b is None
+
+
+async def test_get_by_primary_key_of_other_store_is_none(factory):
+    a, b = await factory.store(), await factory.store()
+    await _customers(factory, b, "bob@b.example")
+    async with factory.session(b) as session:
+        bob_id = (await session.execute(select(Customer.id))).scalar_one()
+    async with factory.session(a) as session:
+        assert await session.get(Customer, bob_id) is None
+
+
+async def test_bulk_update_and_delete_are_scoped(factory):
+    a, b = await factory.store(), await factory.store()
+    await _customers(factory, a, "x@a.example")
+    await _customers(factory, b, "x@b.example")
+    async with factory.session(a) as session:
+        await session.execute(update(Customer).values(full_name="hacked"))
+        await session.execute(delete(Customer).where(Customer.email == "x@b.example"))
+    async with factory.session(b) as session:
+        bob = (await session.execute(select(Customer))).scalar_one()
+    assert bob.full_name == "" and bob.email == "x@b.example"
+
+
+async def test_insert_takes_the_bound_store_and_refuses_another(factory):
+    a, b = await factory.store(), await factory.store()
+    async with factory.session(a) as session:
+        customer = Customer(email="new@a.example")
+        session.add(customer)
+        await session.flush()
+        assert customer.store_id == a.id
+    with pytest.raises(TenantViolation):
+        async with factory.session(a) as session:
+            session.add(Customer(email="sneaky@b.example", store_id=b.id))
+    async with factory.session(b) as session:
+        assert (await session.execute(select(func.count(Customer.id)))).scalar_one() == 0
+
+
+async def test_unbound_session_sees_no_tenant_rows_and_cannot_insert(factory):
+    a = await factory.store()
+    await _customers(factory, a, "c@a.example")
+    async with factory.session(None) as session:
+        assert (await session.execute(select(Customer))).first() is None
+    with pytest.raises(TenantViolation):
+        async with factory.session(None) as session:
+            session.add(Customer(email="orphan@example.com"))
+
+
+async def test_crossing_stores_must_be_explicit(factory, sessionmaker):
+    a, b = await factory.store(), await factory.store()
+    await _customers(factory, a, "one@a.example")
+    await _customers(factory, b, "two@b.example")
+    async with cross_store_session(sessionmaker) as session:
+        stores = set((await session.execute(
+            select(Customer.store_id).where(Customer.store_id.in_([a.id, b.id])))).scalars())
+    assert stores == {a.id, b.id}

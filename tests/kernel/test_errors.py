@@ -1,0 +1,50 @@
+"""One error shape: problem details with the request id, and no stack trace on a 500."""
+
+from __future__ import annotations
+
+import logging
+
+import httpx
+from fastapi import APIRouter
+from asgi_lifespan import LifespanManager
+
+from kernel.app import create_app
+
+
+async def test_unknown_route_is_problem_json(client):
+    response = await client.get("/api/v1/nowhere", headers={"x-request-id": "req-12345678"})
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["request_id"] == "req-12345678"
+    assert response.headers["x-request-id"] == "req-12345678"
+
+
+async def test_unexpected_error_is_500_with_request_id_and_logged(settings, caplog):
+    app = create_app(settings)
+    router = APIRouter()
+
+    @router.get("/boom")
+    async def boom():
+        raise RuntimeError("database password is hunter2")
+
+    app.include_router(router)
+    async with LifespanManager(app):
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            with caplog.at_level(logging.ERROR, logger="pycommerce"):
+                response = await c.get("/boom")
+    assert response.status_code == 500
+    body = response.json()
+    assert body["request_id"] and "hunter2" not in response.text and "Traceback" not in response.text
+    logged = [r for r in caplog.records if r.name == "pycommerce.errors"]
+    assert logged and logged[0].request_id == body["request_id"]
+
+
+async def test_access_log_line_per_request(client, factory, caplog):
+    store = await factory.store()
+    owner = await factory.staff(store, "owner")
+    with caplog.at_level(logging.INFO, logger="pycommerce.access"):
+        await client.get(f"/api/v1/stores/{store.slug}", headers=owner.headers)
+    lines = [r for r in caplog.records if r.name == "pycommerce.access"]
+    assert lines[-1].status == 200 and lines[-1].store == store.slug and lines[-1].duration_ms >= 0
+    assert owner.token not in caplog.text

@@ -1,0 +1,1 @@
+"""Storefront themes: Jinja2 templates and static assets, one folder per theme."""

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from kernel import __version__, migrate
+from kernel import __version__
 from kernel.config import Settings, get_settings
 from kernel.db import create_engine_for, make_sessionmaker
 from kernel.errors import install_error_handlers
@@ -49,7 +49,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings.database_url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow,
             pool_timeout=settings.db_pool_timeout, echo=settings.db_echo)
         app.state.sessionmaker = make_sessionmaker(app.state.engine)
-        app.state.expected_heads = migrate.script_heads(settings.database_url)
         try:
             yield
         finally:

@@ -25,12 +25,11 @@ async def readyz(request: Request) -> JSONResponse:
     try:
         async with request.app.state.engine.connect() as connection:
             await asyncio.wait_for(connection.execute(text("select 1")), timeout=5)
-        current = await asyncio.to_thread(migrate.database_heads, settings.database_url)
+        pending = await asyncio.to_thread(migrate.pending_heads, settings.database_url)
     except Exception as exc:  # any failure to reach the database means "not ready"
         return JSONResponse({"status": "unavailable", "database": "unreachable", "error": type(exc).__name__},
                             status_code=503)
-    expected = request.app.state.expected_heads
-    if current != expected:
+    if pending:
         return JSONResponse({"status": "unavailable", "database": "ok", "migrations": "pending",
-                             "missing": sorted(expected - current)}, status_code=503)
+                             "missing": sorted(pending)}, status_code=503)
     return JSONResponse({"status": "ok", "database": "ok", "migrations": "current"})

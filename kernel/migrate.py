@@ -74,6 +74,19 @@ def database_heads(database_url: str) -> set[str]:
         engine.dispose()
 
 
+def pending_heads(database_url: str, migration_url: str | None = None) -> set[str]:
+    """Script heads not yet applied to the database (empty when it is fully migrated).
+
+    A head can be applied without being stored in ``alembic_version`` when another
+    branch depends on it, so compare against everything the stored heads imply.
+    """
+    script = ScriptDirectory.from_config(alembic_config(migration_url or database_url))
+    current = database_heads(database_url)
+    applied = {rev.revision for rev in script.revision_map.iterate_revisions(tuple(current), "base")} if current \
+        else set()
+    return set(script.get_heads()) - applied
+
+
 def grant_app_role(database_url: str, role: str) -> None:
     """Let the application role use every table and sequence, without owning them (PostgreSQL).
 

@@ -11,6 +11,9 @@ from kernel.db import Base
 KERNEL_MODEL_MODULES = (
     "kernel.stores.models",
     "kernel.accounts.models",
+    "kernel.events.models",
+    "kernel.catalog.models",
+    "kernel.inventory.models",
 )
 
 

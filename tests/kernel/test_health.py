@@ -16,7 +16,7 @@ async def test_healthz(client):
 
 async def test_readyz_when_migrated(client):
     response = await client.get("/readyz")
-    assert response.status_code == 200
+    assert response.status_code == 200, response.text
     assert response.json()["migrations"] == "current"
 
 

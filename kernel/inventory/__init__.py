@@ -1,0 +1,1 @@
+"""Inventory: stock per variant, its ledger of movements, and reservations."""

@@ -1,0 +1,137 @@
+"""Value types that hooks pass to plugins and plugins return to the kernel.
+
+They are frozen pydantic models: plain data, detached from the ORM, safe to
+hand to third-party code. Money is always an integer in minor units plus an
+ISO 4217 currency code.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Value(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Money(_Value):
+    amount: int = Field(description="Minor units (cents for USD, yen for JPY, fils for KWD).")
+    currency: str = Field(min_length=3, max_length=3)
+
+    def __add__(self, other: "Money") -> "Money":
+        if other.currency != self.currency:
+            raise ValueError(f"cannot add {other.currency} to {self.currency}")
+        return Money(amount=self.amount + other.amount, currency=self.currency)
+
+
+class StoreInfo(_Value):
+    id: int
+    slug: str
+    name: str
+    currency: str
+    locale: str
+    timezone: str
+
+
+class Address(_Value):
+    name: str = ""
+    company: str = ""
+    line1: str = ""
+    line2: str = ""
+    city: str = ""
+    region: str = Field(default="", description="State, province or county code (e.g. 'CA', 'BY').")
+    postcode: str = ""
+    country: str = Field(default="", description="ISO 3166-1 alpha-2 country code.")
+    phone: str = ""
+
+
+class CartLineView(_Value):
+    variant_id: int
+    product_id: int
+    sku: str
+    name: str
+    quantity: int
+    unit_price: int = Field(description="Minor units, as entered in the catalog (tax-inclusive or not per store).")
+    total: int
+    weight_grams: int = 0
+    tax_class: str = "standard"
+
+
+class CartView(_Value):
+    """What shipping, tax and payment plugins see of a cart or an order being placed."""
+
+    id: int | None = None
+    currency: str
+    lines: list[CartLineView]
+    subtotal: int
+    shipping_address: Address | None = None
+    billing_address: Address | None = None
+    email: str | None = None
+    prices_include_tax: bool = False
+
+    @property
+    def total_weight_grams(self) -> int:
+        return sum(line.weight_grams * line.quantity for line in self.lines)
+
+
+class ShippingRate(_Value):
+    """One way to ship a cart, offered by a shipping plugin."""
+
+    code: str = Field(description="Unique within the plugin, e.g. 'express'.")
+    name: str
+    amount: int = Field(ge=0, description="Minor units.")
+    currency: str
+    delivery_estimate: str = ""
+    plugin_id: str = ""
+
+
+class TaxLine(_Value):
+    """Tax on one cart line (``line_index``) or on shipping (``line_index=None``)."""
+
+    name: str
+    rate_bp: int = Field(description="Rate in basis points: 1900 = 19 %.")
+    amount: int = Field(description="Minor units.")
+    line_index: int | None = None
+
+
+class OrderView(_Value):
+    id: int
+    number: str
+    status: str
+    currency: str
+    total: int
+    email: str | None = None
+    created_at: datetime | None = None
+
+
+class PaymentMethod(_Value):
+    """A way to pay that a gateway plugin offers to shoppers."""
+
+    code: str
+    name: str
+    instructions: str = ""
+    plugin_id: str = ""
+
+
+class PaymentResult(_Value):
+    """What a gateway answers when asked to create, capture or refund a payment."""
+
+    status: str = Field(description="'pending', 'authorized', 'captured', 'failed', 'refunded'.")
+    reference: str | None = Field(default=None, description="The gateway's own id for the payment.")
+    amount: int = 0
+    redirect_url: str | None = None
+    instructions: str = ""
+    error: str | None = None
+
+
+class Event(_Value):
+    """A domain event as delivered to plugins (at least once: dedupe on ``id``)."""
+
+    id: str
+    name: str = Field(examples=["order.placed"])
+    store_id: int
+    payload: dict[str, Any]
+    occurred_at: datetime

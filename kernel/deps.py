@@ -58,7 +58,9 @@ class Principal:
 
     user: User | None = None
     customer: Customer | None = None
-    scopes: frozenset[str] | None = None  # None: a person's session, limited by role only; else an API key's scopes
+    # None: a person's session, limited by role. Otherwise an API key's scopes; the key's store is the
+    # only key of ``roles`` (mapped to the role the key acts with, for audit purposes).
+    scopes: frozenset[str] | None = None
     api_key_id: int | None = None
     roles: dict[int, StaffRole] = field(default_factory=dict)
 
@@ -114,10 +116,20 @@ async def require_platform_admin(user: CurrentUser) -> User:
 PlatformAdmin = Annotated[User, Depends(require_platform_admin)]
 
 
-def require_staff(min_role: StaffRole):
-    """A dependency admitting the store's staff of at least ``min_role`` (platform admins too)."""
+def require_staff(min_role: StaffRole, scope: str | None = None):
+    """A dependency admitting the store's staff of at least ``min_role`` (platform admins too).
+
+    API keys (``principal.scopes`` is not None) are admitted by ``scope`` instead of by role, and
+    only in their own store. Callers with no standing in the store get 404, as for an unknown store.
+    """
 
     async def dependency(store: StoreDep, principal: CurrentPrincipal, session: SessionDep) -> Principal:
+        if principal.scopes is not None:
+            if principal.roles.get(store.id) is None and store.id not in principal.roles:
+                raise NotFound("No such store.")
+            if scope is None or scope not in principal.scopes:
+                raise PermissionDenied(f"This API key lacks the {scope or 'staff'} scope.")
+            return principal
         if principal.user is None:
             raise NotAuthenticated("Sign in first.", headers={"WWW-Authenticate": "Bearer"})
         if principal.is_platform_admin:

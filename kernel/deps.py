@@ -125,7 +125,7 @@ def require_staff(min_role: StaffRole, scope: str | None = None):
 
     async def dependency(store: StoreDep, principal: CurrentPrincipal, session: SessionDep) -> Principal:
         if principal.scopes is not None:
-            if principal.roles.get(store.id) is None and store.id not in principal.roles:
+            if store.id not in principal.roles:
                 raise NotFound("No such store.")
             if scope is None or scope not in principal.scopes:
                 raise PermissionDenied(f"This API key lacks the {scope or 'staff'} scope.")

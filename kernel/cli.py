@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import secrets
 import sys
 
 import click
@@ -89,7 +88,12 @@ async def _create_superuser(email: str, password: str) -> None:
 @click.option("--email", prompt=True)
 @click.password_option()
 def createsuperuser(email: str, password: str) -> None:
-    _run(_create_superuser(email, password))
+    from kernel.errors import DomainError
+
+    try:
+        _run(_create_superuser(email, password))
+    except DomainError as exc:
+        raise click.ClickException(exc.detail or exc.title) from None
     click.echo(f"Platform administrator {email} created.")
 
 

@@ -11,6 +11,7 @@ from kernel import __version__
 from kernel.config import Settings, get_settings
 from kernel.db import create_engine_for, make_sessionmaker
 from kernel.errors import install_error_handlers
+from kernel.input_guard import RejectNulBytes
 from kernel.observability import RequestContextMiddleware, configure_logging
 
 # Kernel routers, by domain. Each module exposes one or more APIRouter objects named *router.
@@ -58,5 +59,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
     _include_kernel_routers(app)
+    app.add_middleware(RejectNulBytes)
     app.add_middleware(RequestContextMiddleware)
     return app

@@ -226,3 +226,7 @@ def rotate() -> None:
     except RuntimeError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Re-encrypted {count} secret(s) in {rows} plugin setting row(s) under the current key.")
+
+
+if __name__ == "__main__":  # python -m kernel.cli
+    main()

@@ -50,7 +50,7 @@ def _read(plugin_id: str, row: StorePlugin | None) -> StorePluginRead:
         id=plugin_id, distribution=meta.distribution if meta else None, version=meta.version if meta else None,
         enabled=plugin_id in PLATFORM_PLUGINS or bool(row and row.enabled), always_on=plugin_id in PLATFORM_PLUGINS,
         settings=plugin_settings.masked(model, row.settings if row else None),
-        settings_schema=model.model_json_schema() if model else None)
+        settings_schema=plugin_settings.settings_schema(model))
 
 
 def _installed(plugin_id: str) -> None:
@@ -100,4 +100,4 @@ async def store_plugin_settings_schema(plugin_id: PluginId, store: StoreDep, own
     """For rendering the settings form in the admin: secret fields are marked ``writeOnly``."""
     _installed(plugin_id)
     model = plugin_settings.settings_models(get_plugin_manager()).get(plugin_id)
-    return SettingsSchemaRead(id=plugin_id, settings_schema=model.model_json_schema() if model else None)
+    return SettingsSchemaRead(id=plugin_id, settings_schema=plugin_settings.settings_schema(model))

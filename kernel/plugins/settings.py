@@ -147,3 +147,15 @@ def merge(existing: dict[str, Any], changes: dict[str, Any], model: type[BaseMod
             continue
         merged[key] = value
     return merged
+
+
+def settings_schema(model: type[BaseModel] | None) -> dict[str, Any] | None:
+    """The JSON schema the admin renders its form from; secret fields are marked write-only passwords."""
+    if model is None:
+        return None
+    schema = model.model_json_schema()
+    for name in secret_fields(model):
+        prop = schema.get("properties", {}).get(name)
+        if prop is not None:
+            prop.update({"writeOnly": True, "format": "password", "x-secret": True})
+    return schema

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
+from pydantic import Field
 
 from plugin_sdk import PluginSettings, Secret, ShippingRate, hookimpl
 
@@ -12,7 +13,7 @@ received_events: list[tuple[int, str]] = []
 
 class GreeterSettings(PluginSettings):
     greeting: str = "hello"
-    rate: int = 500
+    rate: int = Field(default=500, ge=0)
     api_key: Secret | None = None
 
 

@@ -7,7 +7,9 @@ time through ``subset_hook_caller`` (see :mod:`kernel.plugins.relay`).
 
 from __future__ import annotations
 
+import difflib
 import logging
+import re
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -83,6 +85,15 @@ class PyCommercePluginManager(pluggy.PluginManager):
         return sorted({caller.name for caller in self.get_hookcallers(plugin) or ()})
 
 
+def _suggestion(message: str) -> str:
+    """"did you mean" for a misspelt hook name (the commonest cause of an unknown hook)."""
+    match = re.search(r"unknown hook '([^']+)'", message)
+    if not match:
+        return ""
+    close = difflib.get_close_matches(match.group(1), [n for n in dir(hookspecs) if n.startswith("pyc_")], n=1)
+    return f" (did you mean {close[0]!r}?)" if close else " (known hooks: see kernel/hookspecs.py)"
+
+
 def register_plugin(pm: PyCommercePluginManager, plugin: Any, plugin_id: str, *,
                     distribution: str | None = None, version: str | None = None, value: str | None = None) -> None:
     """Register one plugin under its id and validate it against the hook specs right away.
@@ -96,7 +107,8 @@ def register_plugin(pm: PyCommercePluginManager, plugin: Any, plugin_id: str, *,
         if pm.get_plugin(plugin_id) is not None:
             pm.unregister(name=plugin_id)
         origin = f" (distribution {distribution})" if distribution else ""
-        raise PluginStartupError(f"plugin {plugin_id!r}{origin} does not fit the hook contract: {exc}") from exc
+        raise PluginStartupError(f"plugin {plugin_id!r}{origin} does not fit the hook contract: {exc}"
+                                 f"{_suggestion(str(exc))}") from exc
     except ValueError as exc:  # already registered under that name, or the same object twice
         origin = f" (distribution {distribution})" if distribution else ""
         raise PluginStartupError(f"plugin {plugin_id!r}{origin} cannot be registered: {exc}") from exc

@@ -25,6 +25,10 @@ def __getattr__(name: str):
 
         return {"TenantModel": db.TenantMixin, "TenantMixin": db.TenantMixin, "Base": db.Base,
                 "TimestampMixin": db.TimestampMixin}[name]
+    if name == "StoreHooksDep":  # for plugin routes: the request store's hooks and settings
+        from kernel.plugins.deps import StoreHooksDep
+
+        return StoreHooksDep
     if name == "enable_tenant_rls":
         from kernel.db import enable_tenant_rls
 
@@ -38,6 +42,6 @@ def __getattr__(name: str):
 
 __all__ = [
     "Address", "Base", "CartLineView", "CartView", "Event", "Money", "OrderView", "PaymentMethod", "PaymentResult",
-    "PluginSettings", "Secret", "ShippingRate", "StoreInfo", "StoreSettings", "TaxLine", "TenantMixin",
+    "PluginSettings", "Secret", "ShippingRate", "StoreHooksDep", "StoreInfo", "StoreSettings", "TaxLine", "TenantMixin",
     "TenantModel", "TimestampMixin", "disable_tenant_rls", "enable_tenant_rls", "hookimpl",
 ]

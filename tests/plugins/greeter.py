@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import Field
 
-from plugin_sdk import PluginSettings, Secret, ShippingRate, hookimpl
+from plugin_sdk import PluginSettings, Secret, ShippingRate, StoreHooksDep, hookimpl
 
 PLUGIN_ID = "greeter"
 received_events: list[tuple[int, str]] = []
@@ -23,6 +23,11 @@ router = APIRouter(prefix="/api/v1/stores/{store_slug}/greeter")
 @router.get("/ping", summary="Greeter ping")
 async def ping(store_slug: str) -> dict[str, str]:
     return {"store": store_slug, "pong": "yes"}
+
+
+@router.get("/greeting", summary="The store's greeting")
+async def greeting(hooks: StoreHooksDep) -> dict[str, str]:
+    return {"greeting": hooks.settings.get(PLUGIN_ID).greeting}
 
 
 @hookimpl

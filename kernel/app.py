@@ -19,6 +19,11 @@ KERNEL_ROUTER_MODULES = (
     "kernel.accounts.api",
     "kernel.stores.api",
     "kernel.storefront.pages",
+    "kernel.catalog.api",
+    "kernel.catalog.api_categories",
+    "kernel.catalog.csv_api",
+    "kernel.catalog.media",
+    "kernel.inventory.api",
 )
 
 API_DESCRIPTION = """

@@ -49,8 +49,9 @@ class Product(TimestampMixin, TenantMixin, Base):
     options: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     # Denormalised from the variants (kept by kernel.catalog.search.refresh_products) so that
     # price filters and price sorting use an index instead of aggregating per request.
-    price_min: Mapped[int | None] = mapped_column(Integer)
-    price_max: Mapped[int | None] = mapped_column(Integer)
+    # 0 while a product has no variants.
+    price_min: Mapped[int] = mapped_column(Integer, default=0)
+    price_max: Mapped[int] = mapped_column(Integer, default=0)
 
     variants: Mapped[list["ProductVariant"]] = relationship(
         back_populates="product", cascade="all, delete-orphan", order_by="ProductVariant.position",

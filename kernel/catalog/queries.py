@@ -205,7 +205,8 @@ async def _images_by_product(session: AsyncSession, ids: list[int], media_url) -
 async def product_detail(session: AsyncSession, product_id: int, *, media_url=lambda key: key,
                          only_status: ProductStatus | None = None) -> ProductRead:
     """One product with everything about it, in five statements."""
-    stmt = select(Product).where(Product.id == product_id)
+    # populate_existing: a write earlier in this request may have changed the row behind the ORM's back.
+    stmt = select(Product).where(Product.id == product_id).execution_options(populate_existing=True)
     if only_status is not None:
         stmt = stmt.where(Product.status == only_status)
     product = (await session.execute(stmt)).scalar_one_or_none()

@@ -8,8 +8,9 @@ so the index commits or rolls back with the change.
 * PostgreSQL: ``products.search_vector`` (tsvector, GIN-indexed), created in catalog_0002.
 
 Query syntax (documented in docs/catalog.md): the words of ``q`` (letters and digits;
-everything else separates words) must all match, each as a prefix, in the name,
-description or a variant SKU. No operators are interpreted, so user input can never
+everything else separates words) must all match in the name, description or a variant
+SKU; the last word also matches as a prefix (search as you type: "organic te" finds
+"Organic Tee"). No operators are interpreted, so user input can never
 be a syntax error.
 """
 
@@ -85,9 +86,9 @@ def match(session: AsyncSession, q: str) -> ColumnElement[bool]:
         return false()
     store_id = session.info["store_id"]
     if _dialect(session) == "postgresql":
-        query = " & ".join(f"{w}:*" for w in words)
+        query = " & ".join([*words[:-1], f"{words[-1]}:*"])
         return literal_column("products.search_vector").op("@@")(func.to_tsquery("simple", query))
-    expression = " AND ".join(f'"{w}"*' for w in words)
+    expression = " AND ".join([*(f'"{w}"' for w in words[:-1]), f'"{words[-1]}"*'])
     matching = text("SELECT rowid FROM product_search WHERE product_search MATCH :fts AND store_id = :fts_sid") \
         .bindparams(fts=expression, fts_sid=store_id).columns(column("rowid", Integer))
     return Product.id.in_(matching)

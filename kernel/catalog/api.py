@@ -8,15 +8,15 @@ from fastapi import APIRouter, Query, Response, status
 from pydantic import AfterValidator
 
 from kernel.catalog import queries, service
-from kernel.catalog.deps import CatalogReader, CatalogWriter, Media, ProductId, VariantId, actor_of
+from kernel.catalog.deps import API_ERRORS, CatalogReader, CatalogWriter, Media, ProductId, VariantId, actor_of
 from kernel.catalog.models import ProductStatus
 from kernel.catalog.queries import ProductFilters, Sort
 from kernel.catalog.schemas import (MAX_INT, ProductCreate, ProductPage, ProductRead, ProductUpdate, VariantCreate,
                                     VariantRead, VariantUpdate, no_nul)
 from kernel.deps import SessionDep
-from kernel.errors import ERROR_RESPONSES, InvalidInput
+from kernel.errors import InvalidInput
 
-router = APIRouter(prefix="/api/v1/stores/{store_slug}", tags=["catalog"], responses=ERROR_RESPONSES)
+router = APIRouter(prefix="/api/v1/stores/{store_slug}", tags=["catalog"], responses=API_ERRORS)
 
 Q = Annotated[str, Query(min_length=1, max_length=200, description="Words to find (see docs/catalog.md).",
                          examples=["organic tee"]), AfterValidator(no_nul)]

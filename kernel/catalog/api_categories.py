@@ -9,17 +9,16 @@ from sqlalchemy import func, select
 from starlette.concurrency import run_in_threadpool
 
 from kernel.catalog import queries, service
-from kernel.catalog.deps import CatalogReader, CatalogWriter, CategoryId, ImageId, Media, ProductId
+from kernel.catalog.deps import API_ERRORS, CatalogReader, CatalogWriter, CategoryId, ImageId, Media, ProductId
 from kernel.catalog.media import MAX_UPLOAD_BYTES, new_keys, process_image
 from kernel.catalog.models import ProductImage
 from kernel.catalog.schemas import CategoryCreate, CategoryRead, CategoryUpdate, ImageRead, ImageUpdate, no_nul
 from kernel.deps import SessionDep, StoreDep
-from kernel.errors import ERROR_RESPONSES, InvalidInput, NotFound
+from kernel.errors import InvalidInput, NotFound
 
-router = APIRouter(prefix="/api/v1/stores/{store_slug}", tags=["catalog: categories"], responses=ERROR_RESPONSES)
+router = APIRouter(prefix="/api/v1/stores/{store_slug}", tags=["catalog: categories"], responses=API_ERRORS)
 images_router = APIRouter(prefix="/api/v1/stores/{store_slug}", tags=["catalog: images"],
-                          responses={**ERROR_RESPONSES, 413: ERROR_RESPONSES[422] | {
-                              "description": "The upload is too large"}})
+                          responses=API_ERRORS)
 
 
 @router.get("/categories", summary="List the category tree")

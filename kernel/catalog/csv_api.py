@@ -8,11 +8,11 @@ from fastapi import APIRouter, File, Query, Response, UploadFile
 from pydantic import BaseModel, ConfigDict
 
 from kernel.catalog import csv_io
-from kernel.catalog.deps import CatalogReader, CatalogWriter, actor_of
+from kernel.catalog.deps import API_ERRORS, CatalogReader, CatalogWriter, actor_of
 from kernel.deps import SessionDep, StoreDep
-from kernel.errors import ERROR_RESPONSES, InvalidInput
+from kernel.errors import InvalidInput
 
-router = APIRouter(prefix="/api/v1/stores/{store_slug}/csv", tags=["catalog: CSV"], responses=ERROR_RESPONSES)
+router = APIRouter(prefix="/api/v1/stores/{store_slug}/csv", tags=["catalog: CSV"], responses=API_ERRORS)
 MAX_CSV_BYTES = 20 * 1024 * 1024
 
 

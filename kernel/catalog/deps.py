@@ -18,6 +18,13 @@ from kernel.accounts.models import StaffRole
 from kernel.catalog.media import MediaStore, media_store
 from kernel.catalog.schemas import MAX_INT
 from kernel.deps import Principal, require_staff
+from kernel.errors import ERROR_RESPONSES
+
+# The kernel's error responses plus 400 (a body that is not JSON / not multipart at all) and
+# 413 (uploads), so the OpenAPI document lists every status these routes can answer.
+API_ERRORS = {**ERROR_RESPONSES,
+              400: {**ERROR_RESPONSES[422], "description": "The body could not be parsed"},
+              413: {**ERROR_RESPONSES[422], "description": "The upload is too large"}}
 
 CatalogReader = Annotated[Principal, Depends(require_staff(StaffRole.staff, "catalog:read"))]
 CatalogWriter = Annotated[Principal, Depends(require_staff(StaffRole.manager, "catalog:write"))]

@@ -8,7 +8,7 @@ minor units of the store's currency (``ge=0``).
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
@@ -31,6 +31,8 @@ def Text(max_length: int, min_length: int = 0):  # noqa: N802 - reads like a typ
                      AfterValidator(no_nul)]
 
 
+# SQLite hands back naive datetimes (stored in UTC); RFC 3339 needs the offset.
+UtcDatetime = Annotated[datetime, AfterValidator(lambda d: d if d.tzinfo else d.replace(tzinfo=timezone.utc))]
 Money = Annotated[int, Field(ge=0, le=MAX_INT, description="Minor units of the store's currency (cents).")]
 Slug = Annotated[str, StringConstraints(pattern=SLUG_RE, max_length=200)]
 Sku = Text(100, 1)
@@ -206,7 +208,7 @@ class ProductSummary(BaseModel):
     status: ProductStatus
     price_min: int | None
     price_max: int | None
-    created_at: datetime
+    created_at: UtcDatetime
     variants: list[VariantRead]
     images: list[ImageRead]
 
@@ -224,7 +226,7 @@ class ProductRead(ProductSummary):
     tax_class: str
     meta_title: str | None
     meta_description: str | None
-    updated_at: datetime
+    updated_at: UtcDatetime
     options: list[dict]
     attributes: list[dict]
     category_ids: list[int]

@@ -6,14 +6,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from kernel.catalog.deps import CatalogReader, InventoryWriter, VariantId, actor_of
+from kernel.catalog.deps import API_ERRORS, CatalogReader, InventoryWriter, VariantId, actor_of
 from kernel.catalog.schemas import MAX_INT
 from kernel.deps import SessionDep
-from kernel.errors import ERROR_RESPONSES, InvalidInput
+from kernel.errors import InvalidInput
 from kernel.inventory import service
 from kernel.inventory.schemas import MovementPage, MovementRead, StockAdjustment, StockLevel
 
-router = APIRouter(prefix="/api/v1/stores/{store_slug}/inventory", tags=["inventory"], responses=ERROR_RESPONSES)
+router = APIRouter(prefix="/api/v1/stores/{store_slug}/inventory", tags=["inventory"], responses=API_ERRORS)
 
 
 @router.get("/{variant_id}", summary="Get a variant's stock level")

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from kernel.catalog.schemas import MAX_INT, Input, Text
+from kernel.catalog.schemas import MAX_INT, Input, Text, UtcDatetime
 
 REASONS = ("received", "sold", "returned", "damaged", "lost", "correction", "restock", "other")
 
@@ -50,7 +49,7 @@ class MovementRead(BaseModel):
     note: str
     order_id: int | None
     actor: str | None
-    created_at: datetime
+    created_at: UtcDatetime
 
 
 class MovementPage(BaseModel):

@@ -23,6 +23,7 @@ KERNEL_ROUTER_MODULES = (
     "kernel.catalog.api_categories",
     "kernel.catalog.csv_api",
     "kernel.catalog.media",
+    "kernel.catalog.storefront_api",
     "kernel.inventory.api",
 )
 

@@ -1,0 +1,126 @@
+"""Run the load benchmark: (a) bare limit, (b) product list, (c) detail, (d) search, at 16 and 64 connections.
+
+Usage: python bench/seed.py && python bench/run.py
+Starts uvicorn (2 workers, uvloop, httptools, no access log) on 127.0.0.1:8765 against the seeded
+database, then for each scenario and connection count runs wrk (2 threads) for a 3 s warm-up and a
+10 s measurement, and writes a Markdown table to bench/results/<UTC timestamp>.md (and prints it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+HOST, PORT = "127.0.0.1", 8765
+DURATION, WARMUP = os.environ.get("BENCH_DURATION", "10s"), os.environ.get("BENCH_WARMUP", "3s")
+CONNECTIONS = [16, 64]
+
+
+def lua(entries: list[tuple[str, str]]) -> str:
+    """A wrk script cycling randomly through (path, token) pairs."""
+    items = ",\n".join(f'{{"{p}", "{t}"}}' for p, t in entries)
+    return f"""local entries = {{
+{items}
+}}
+math.randomseed(os.time())
+request = function()
+  local e = entries[math.random(#entries)]
+  return wrk.format("GET", e[1], {{["Authorization"] = "Bearer " .. e[2]}})
+end
+"""
+
+
+def scenarios(targets: dict) -> dict[str, list[tuple[str, str]]]:
+    out: dict[str, list[tuple[str, str]]] = {"bare": [], "list": [], "detail": [], "search": []}
+    for s in targets["stores"]:
+        base, token = f"/api/v1/stores/{s['slug']}", s["token"]
+        out["bare"].append((f"/bench/stores/{s['slug']}/bare", token))
+        out["list"].append((f"{base}/products?limit=20", token))
+        out["list"].append((f"{base}/products?limit=20&sort=price", token))
+        out["detail"] += [(f"{base}/products/{pid}", token) for pid in s["product_ids"]]
+        out["search"] += [(f"{base}/search?limit=20&q={w.replace(' ', '+')}", token) for w in s["words"]]
+    return out
+
+
+def ms(value: str | None) -> float:
+    match = re.match(r"([\d.]+)(us|ms|s)", value or "")
+    if not match:
+        return float("nan")
+    number, unit = match.groups()
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def wrk(script: Path, connections: int, duration: str) -> dict:
+    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{duration}", "--latency", "-s", str(script),
+                          f"http://{HOST}:{PORT}"], capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p50 = ms(getattr(re.search(r"50%\s+(\S+)", out), "group", lambda _: None)(1))
+    p99 = ms(getattr(re.search(r"99%\s+(\S+)", out), "group", lambda _: None)(1))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket = re.search(r"Socket errors: (.*)", out)
+    return {"rps": rps, "p50": p50, "p99": p99, "non2xx": int(errors.group(1)) if errors else 0,
+            "socket": socket.group(1) if socket else ""}
+
+
+def main() -> None:
+    targets = json.loads((RESULTS / "targets.json").read_text())
+    env = {**os.environ, "PYCOMMERCE_DATABASE_URL": targets["app_url"], "PYCOMMERCE_ENV": "production",
+           "PYCOMMERCE_SECRET_KEY": "bench-secret-key-not-for-production", "PYCOMMERCE_LOG_LEVEL": "WARNING",
+           "PYCOMMERCE_DB_POOL_SIZE": "20", "PYCOMMERCE_DB_MAX_OVERFLOW": "10"}
+    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "bench.app:create_bench_app", "--factory",
+                               "--host", HOST, "--port", str(PORT), "--workers", "2", "--loop", "uvloop",
+                               "--http", "httptools", "--no-access-log", "--log-level", "warning"],
+                              cwd=ROOT, env=env, start_new_session=True)
+    try:
+        for _ in range(100):
+            try:
+                if httpx.get(f"http://{HOST}:{PORT}/healthz", timeout=1).status_code < 500:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        rows = []
+        with tempfile.TemporaryDirectory() as tmp:
+            for name, entries in scenarios(targets).items():
+                script = Path(tmp) / f"{name}.lua"
+                script.write_text(lua(entries))
+                check = httpx.get(f"http://{HOST}:{PORT}{entries[0][0]}",
+                                  headers={"Authorization": f"Bearer {entries[0][1]}"})
+                assert check.status_code == 200, (name, check.status_code, check.text[:300])
+                for connections in CONNECTIONS:
+                    wrk(script, connections, WARMUP)
+                    result = wrk(script, connections, DURATION)
+                    rows.append((name, connections, result))
+                    print(name, connections, result, os.getloadavg(), flush=True)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=20)
+    limit = {c: r["rps"] for n, c, r in rows if n == "bare"}
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    load = os.getloadavg()
+    lines = [f"Run {stamp}: wrk -t2, {WARMUP} warm-up + {DURATION}, uvicorn 2 workers, 2 stores × 10,000 "
+             "products × 3 variants; load average at the end "
+             f"{load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} on {os.cpu_count()} cores", "", "| scenario | conns | req/s | % of limit | p50 ms | p99 ms | non-2xx |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    for name, c, r in rows:
+        lines.append(f"| {name} | {c} | {r['rps']:,.0f} | {100 * r['rps'] / limit[c]:.0f} % | {r['p50']:.1f} | "
+                     f"{r['p99']:.1f} | {r['non2xx']} |")
+    report = "\n".join(lines) + "\n"
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"{stamp.replace(' ', '_').replace(':', '')}.md").write_text(report)
+    print(report)
+
+
+if __name__ == "__main__":
+    main()

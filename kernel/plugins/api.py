@@ -12,7 +12,7 @@ from kernel.deps import PlatformAdmin, SessionDep, StoreDep, StoreOwner
 from kernel.errors import ERROR_RESPONSES, NotFound
 from kernel.plugins import service
 from kernel.plugins import settings as plugin_settings
-from kernel.plugins.manager import PLATFORM_PLUGINS, get_plugin_manager
+from kernel.plugins.manager import platform_plugins, get_plugin_manager
 from kernel.plugins.models import StorePlugin
 from kernel.plugins.schemas import PluginInfoRead, SettingsSchemaRead, StorePluginEnable, StorePluginRead
 from kernel.stores.models import Store
@@ -38,7 +38,7 @@ async def list_installed_plugins(session: SessionDep, admin: PlatformAdmin) -> l
     for plugin_id, slug in rows:
         where.setdefault(plugin_id, []).append(slug)
     return [PluginInfoRead(id=pid, distribution=pm.meta[pid].distribution, version=pm.meta[pid].version,
-                           hooks=pm.hooks_of(pid), always_on=pid in PLATFORM_PLUGINS, enabled_in=where.get(pid, []))
+                           hooks=pm.hooks_of(pid), always_on=pid in platform_plugins(), enabled_in=where.get(pid, []))
             for pid in pm.plugin_ids()]
 
 
@@ -48,7 +48,7 @@ def _read(plugin_id: str, row: StorePlugin | None) -> StorePluginRead:
     model = plugin_settings.settings_models(pm).get(plugin_id)
     return StorePluginRead(
         id=plugin_id, distribution=meta.distribution if meta else None, version=meta.version if meta else None,
-        enabled=plugin_id in PLATFORM_PLUGINS or bool(row and row.enabled), always_on=plugin_id in PLATFORM_PLUGINS,
+        enabled=plugin_id in platform_plugins() or bool(row and row.enabled), always_on=plugin_id in platform_plugins(),
         settings=plugin_settings.masked(model, row.settings if row else None),
         settings_schema=plugin_settings.settings_schema(model))
 

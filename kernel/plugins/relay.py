@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kernel.errors import NotFound
 from kernel.plugins import settings as plugin_settings
 from kernel.plugins.calling import call_impl, call_order
-from kernel.plugins.manager import PLATFORM_PLUGINS, PyCommercePluginManager, get_plugin_manager
+from kernel.plugins.manager import platform_plugins, PyCommercePluginManager, get_plugin_manager
 from kernel.plugins.models import StorePlugin
 from kernel.tenancy import StoreContext
 from plugin_sdk.settings import StoreSettings
@@ -52,7 +52,7 @@ class StoreHooks:
         self.settings = settings
         self.info = StoreInfo(id=store.id, slug=store.slug, name=store.name, currency=store.currency,
                               locale=store.locale, timezone=store.timezone)
-        active = enabled | set(PLATFORM_PLUGINS)
+        active = enabled | set(platform_plugins())
         self._remove = frozenset(plugin for name, plugin in pm.list_name_plugin()
                                  if plugin is not None and name not in active)
         self._callers: dict[str, HookCaller] = {}
@@ -108,7 +108,7 @@ class StoreHooks:
 
         :raises PluginNotEnabled: (404) the plugin is not enabled for this store.
         """
-        if plugin_id not in self.enabled and plugin_id not in PLATFORM_PLUGINS:
+        if plugin_id not in self.enabled and plugin_id not in platform_plugins():
             raise PluginNotEnabled(f"Plugin {plugin_id!r} is not enabled for this store.")
         caller = self.caller(hook_name)
         full = self._kwargs(caller, kwargs)
@@ -143,7 +143,7 @@ async def load_store_hooks(session: AsyncSession, store: StoreContext,
     stored = {r.plugin_id: r.settings for r in rows}
     models = plugin_settings.settings_models(pm)
     by_plugin = {}
-    for plugin_id in sorted(enabled | (set(PLATFORM_PLUGINS) & registered)):
+    for plugin_id in sorted(enabled | (set(platform_plugins()) & registered)):
         model = models.get(plugin_id)
         if model is not None:
             instance = plugin_settings.load(model, stored.get(plugin_id), plugin_id=plugin_id, store_id=store.id)

@@ -59,6 +59,7 @@ def test_each_hook_example_is_a_working_plugin(hook):
     blocks = re.findall(r"```python\n(.*?)```", body, re.S)
     assert blocks, f"{hook}: no python example"
     module = types.ModuleType(f"doc_example_{hook}")
+    module.__file__ = str(GUIDE)
     exec(compile(blocks[0], f"docs/plugins.md#{hook}", "exec"), module.__dict__)
     pm = PyCommercePluginManager()
     register_plugin(pm, module, "example")

@@ -145,7 +145,7 @@ async def _enabled_where(settings) -> dict[str, list[str]] | None:
 def list_plugins(as_json: bool) -> None:
     import json
 
-    from kernel.plugins import platform_plugins, PluginStartupError, build_plugin_manager
+    from kernel.plugins import PluginStartupError, build_plugin_manager, platform_plugins
 
     try:
         pm = build_plugin_manager()

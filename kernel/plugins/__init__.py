@@ -25,6 +25,6 @@ __all__ = [
     "PLATFORM_PLUGINS", "PLUGIN_GROUP", "PluginFailure", "PluginMeta", "PluginNotEnabled", "PluginSource",
     "PluginStartupError", "PyCommercePluginManager", "StoreHooks", "StoreHooksDep", "StorePlugin", "StoreSettings",
     "build_plugin_manager", "clear_cache", "configure_plugin", "deliver_event", "disable_plugin", "enable_plugin",
-    "get_plugin_manager", "get_store_hooks", "platform_plugins", "maybe_await", "register_plugin", "require_plugin_enabled",
-    "rotate_secrets", "store_hooks",
+    "get_plugin_manager", "get_store_hooks", "maybe_await", "platform_plugins", "register_plugin",
+    "require_plugin_enabled", "rotate_secrets", "store_hooks",
 ]

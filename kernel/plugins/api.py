@@ -12,7 +12,7 @@ from kernel.deps import PlatformAdmin, SessionDep, StoreDep, StoreOwner
 from kernel.errors import ERROR_RESPONSES, NotFound
 from kernel.plugins import service
 from kernel.plugins import settings as plugin_settings
-from kernel.plugins.manager import platform_plugins, get_plugin_manager
+from kernel.plugins.manager import get_plugin_manager, platform_plugins
 from kernel.plugins.models import StorePlugin
 from kernel.plugins.schemas import PluginInfoRead, SettingsSchemaRead, StorePluginEnable, StorePluginRead
 from kernel.stores.models import Store

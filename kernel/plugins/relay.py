@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kernel.errors import NotFound
 from kernel.plugins import settings as plugin_settings
 from kernel.plugins.calling import call_impl, call_order
-from kernel.plugins.manager import platform_plugins, PyCommercePluginManager, get_plugin_manager
+from kernel.plugins.manager import PyCommercePluginManager, get_plugin_manager, platform_plugins
 from kernel.plugins.models import StorePlugin
 from kernel.tenancy import StoreContext
 from plugin_sdk.settings import StoreSettings

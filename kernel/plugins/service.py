@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.errors import Conflict, InvalidInput, NotFound
 from kernel.plugins import settings as plugin_settings
-from kernel.plugins.manager import platform_plugins, PyCommercePluginManager, get_plugin_manager
+from kernel.plugins.manager import PyCommercePluginManager, get_plugin_manager, platform_plugins
 from kernel.plugins.models import StorePlugin
 from kernel.security import SecretBox
 from kernel.stores.service import bump_plugins_version

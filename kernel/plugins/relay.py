@@ -15,6 +15,7 @@ relay on its next request for that store.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from pluggy import HookCaller
@@ -29,6 +30,9 @@ from kernel.plugins.models import StorePlugin
 from kernel.tenancy import StoreContext
 from plugin_sdk.settings import StoreSettings
 from plugin_sdk.types import StoreInfo
+
+
+log = logging.getLogger("pycommerce.plugins")
 
 
 class PluginNotEnabled(NotFound):
@@ -89,6 +93,27 @@ class StoreHooks:
         results = []
         for impl in call_order(caller.get_hookimpls()):
             result = await call_impl(impl, hook_name, full, self.store.id)
+            if result is not None:
+                results.append((impl.plugin_name, result))
+        return results
+
+    async def call_all_isolated(self, hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:
+        """Like :meth:`call_all`, but a plugin that raises is logged (plugin, store) and skipped.
+
+        For hooks where one broken plugin must not break the page for the
+        shopper (shipping rates, payment methods, admin navigation).
+        """
+        caller = self.caller(hook_name)
+        full = self._kwargs(caller, kwargs)
+        results = []
+        for impl in call_order(caller.get_hookimpls()):
+            try:
+                result = await call_impl(impl, hook_name, full, self.store.id)
+            except Exception as exc:
+                log.error("plugin %s failed in %s for store %s; skipped: %s", impl.plugin_name, hook_name,
+                          self.store.slug, type(exc).__name__, exc_info=exc,
+                          extra={"plugin": impl.plugin_name, "hook": hook_name, "store_id": self.store.id})
+                continue
             if result is not None:
                 results.append((impl.plugin_name, result))
         return results

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from kernel.plugins import configure_plugin, disable_plugin, enable_plugin, store_hooks
 from kernel.stores.service import get_store
 from kernel.tenancy import StoreContext
@@ -60,3 +62,17 @@ async def test_relay_follows_the_store_plugins_version(factory, greeter):
     async with factory.session(store) as session:
         await configure_plugin(session, "greeter", {"greeting": "changed"})
     assert (await hooks_of(factory, store)).settings.get("greeter").greeting == "changed"
+
+
+async def test_isolated_calls_skip_a_failing_plugin_and_say_which(factory, greeter, sneaky, caplog):
+    store = await factory.store()
+    async with factory.session(store) as session:
+        await enable_plugin(session, "greeter")
+        await enable_plugin(session, "sneaky")
+    hooks = await hooks_of(factory, store)
+    broken = CartView(currency="USD", lines=[], subtotal=0, email="explode@example.com")
+    with pytest.raises(RuntimeError, match="on purpose"):
+        await hooks.call_all("pyc_shipping_rates", cart=broken)
+    results = await hooks.call_all_isolated("pyc_shipping_rates", cart=broken)
+    assert [pid for pid, _ in results] == ["sneaky"]
+    assert "plugin greeter failed in pyc_shipping_rates for store " + store.slug in caplog.text

@@ -89,6 +89,15 @@ async def test_hook_pyc_template_dirs(factory, probe):
     assert await (await hooks_of(factory, on)).call_all("pyc_template_dirs") == [
         ("probe", [probe.HERE / "templates"])]
     assert await (await hooks_of(factory, off)).call_all("pyc_template_dirs") == []
+    # The storefront's environment: the plugin's template overrides the theme's where enabled only.
+    from kernel.plugins.templates import store_templates
+    from kernel.storefront.pages import THEMES_DIR
+
+    theme = THEMES_DIR / "default" / "templates"
+    for store, expected in ((on, f"probe home for {on.slug}"), (off, None)):
+        templates = await store_templates(await hooks_of(factory, store), theme)
+        html = templates.get_template("home.html").render(store=store)
+        assert (expected in html) if expected else ("probe home" not in html)
 
 
 async def test_hook_pyc_static_dirs(probe_client):

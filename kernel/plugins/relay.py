@@ -164,11 +164,13 @@ async def load_store_hooks(session: AsyncSession, store: StoreContext,
         .where(StorePlugin.store_id == store.id)
     )).all()
     registered = {name for name, _ in pm.list_name_plugin()}
-    enabled = frozenset(r.plugin_id for r in rows if r.enabled and r.plugin_id in registered)
+    # Platform plugins count as enabled everywhere (they cannot be turned off).
+    enabled = frozenset({r.plugin_id for r in rows if r.enabled and r.plugin_id in registered}
+                        | (set(platform_plugins()) & registered))
     stored = {r.plugin_id: r.settings for r in rows}
     models = plugin_settings.settings_models(pm)
     by_plugin = {}
-    for plugin_id in sorted(enabled | (set(platform_plugins()) & registered)):
+    for plugin_id in sorted(enabled):
         model = models.get(plugin_id)
         if model is not None:
             instance = plugin_settings.load(model, stored.get(plugin_id), plugin_id=plugin_id, store_id=store.id)

@@ -14,6 +14,7 @@ KERNEL_MODEL_MODULES = (
     "kernel.events.models",
     "kernel.catalog.models",
     "kernel.inventory.models",
+    "kernel.jobs.models",
 )
 
 

@@ -255,7 +255,9 @@ async def run_worker(settings, *, concurrency: int | None = None, name: str | No
 
     from kernel.db import create_engine_for, make_sessionmaker
     from kernel.jobs.registry import load_job_modules
+    from kernel.observability import configure_logging
 
+    configure_logging(settings.log_level, settings.log_json)
     load_job_modules(settings.job_modules)
     engine = create_engine_for(settings.database_url, pool_size=max(2, (concurrency or settings.job_concurrency) + 2),
                                max_overflow=settings.db_max_overflow, pool_timeout=settings.db_pool_timeout)

@@ -45,11 +45,11 @@ async def record(session, job) -> None:
     await _record(session, job)
 
 
-@job_handler("test.block_first")
-async def block_first(session, job) -> None:
-    """Hangs on its first attempt (until the worker is killed or cancels it); records on later ones."""
+@job_handler("test.block_in")
+async def block_in(session, job) -> None:
+    """Hangs in the worker named ``payload['worker']`` (until it is killed or cancels the job); records elsewhere."""
     await _record(session, job, "before-block")  # rolled back unless the job completes
-    if job.attempts == 1:
+    if job.worker == job.payload.get("worker"):
         await asyncio.Event().wait()
 
 

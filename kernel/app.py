@@ -44,10 +44,10 @@ async def _start_embedded_worker(app: FastAPI, settings: Settings):
     """Embedded mode: one job worker inside the app process (the default for ``pycommerce serve``)."""
     import asyncio
 
-    from kernel.jobs.registry import load_job_modules
+    from kernel.jobs.registry import load_job_handlers
     from kernel.jobs.worker import Worker, WorkerOptions
 
-    load_job_modules(settings.job_modules)
+    await load_job_handlers(settings.job_modules)
     worker = Worker(app.state.sessionmaker, WorkerOptions.from_settings(settings))
     app.state.worker = worker
     app.state.worker_task = asyncio.create_task(worker.run(), name="embedded-job-worker")

@@ -14,6 +14,7 @@ import time of a module the worker imports: kernel modules, the modules named in
 from __future__ import annotations
 
 import importlib
+import inspect
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
@@ -35,7 +36,8 @@ def register_job_handler(kind: str, handler: Handler) -> Handler:
     if existing is not None and existing is not handler and \
             (getattr(existing, "__qualname__", None), getattr(existing, "__module__", None)) != \
             (getattr(handler, "__qualname__", None), getattr(handler, "__module__", None)):
-        raise ValueError(f"job kind {kind!r} already has a handler: {existing.__module__}.{existing.__qualname__}")
+        raise ValueError(f"job kind {kind!r} claimed twice: by {existing.__module__}.{existing.__qualname__} "
+                         f"and by {handler.__module__}.{handler.__qualname__}")
     _HANDLERS[kind] = handler
     return handler
 
@@ -68,14 +70,44 @@ def load_job_modules(modules: Iterable[str] | str = ()) -> None:
         importlib.import_module(name)
 
 
-def register_plugin_job_handlers(results: Iterable[dict[str, Handler] | None]) -> None:
-    """Register what plugins returned from ``pyc_job_handlers()`` (one ``{kind: handler}`` per plugin).
+HandlerSource = Callable[[], Iterable[Any]]
+_SOURCES: list[HandlerSource] = []
 
-    Called with ``pm.hook.pyc_job_handlers()`` by whoever owns the plugin manager.
+
+def register_job_handler_source(source: HandlerSource) -> HandlerSource:
+    """Add a callable returning ``[{kind: handler}, …]`` (or awaitables of them), asked when a worker starts.
+
+    The plugin manager registers ``lambda: pm.hook.pyc_job_handlers()`` here, so
+    plugins' handlers exist in every worker without the jobs package knowing plugins.
     """
+    if source not in _SOURCES:
+        _SOURCES.append(source)
+    return source
+
+
+def unregister_job_handler_source(source: HandlerSource) -> None:
+    if source in _SOURCES:
+        _SOURCES.remove(source)
+
+
+async def register_plugin_job_handlers(results: Iterable[Any]) -> None:
+    """Register what plugins returned from ``pyc_job_handlers()`` (one ``{kind: handler}`` per plugin)."""
     for mapping in results:
+        if inspect.isawaitable(mapping):
+            mapping = await mapping
         for kind, handler in (mapping or {}).items():
             register_job_handler(kind, handler)
+
+
+async def load_job_handlers(modules: Iterable[str] | str = ()) -> list[str]:
+    """Everything a worker needs before claiming: kernel and configured modules, then handler sources.
+
+    Returns the registered kinds (logged at start-up).
+    """
+    load_job_modules(modules)
+    for source in list(_SOURCES):
+        await register_plugin_job_handlers(source())
+    return registered_kinds()
 
 
 def _unregister(kind: str) -> Any:  # tests only

@@ -53,6 +53,13 @@ class WorkerOptions:
     relay_events: bool = True  # also move committed outbox events into the queue
     event_max_attempts: int = 12
 
+    def __post_init__(self) -> None:
+        if self.heartbeat_interval >= self.stale_after:
+            raise ValueError(f"job heartbeat interval ({self.heartbeat_interval}s) must be shorter than the stale "
+                             f"timeout ({self.stale_after}s), or live jobs would be taken from their workers")
+        if self.concurrency < 1:
+            raise ValueError("job concurrency must be at least 1")
+
     @classmethod
     def from_settings(cls, settings, **overrides) -> "WorkerOptions":
         values = dict(concurrency=settings.job_concurrency, poll_interval=settings.job_poll_interval,
@@ -254,11 +261,12 @@ async def run_worker(settings, *, concurrency: int | None = None, name: str | No
     import signal
 
     from kernel.db import create_engine_for, make_sessionmaker
-    from kernel.jobs.registry import load_job_modules
+    from kernel.jobs.registry import load_job_handlers
     from kernel.observability import configure_logging
 
     configure_logging(settings.log_level, settings.log_json)
-    load_job_modules(settings.job_modules)
+    kinds = await load_job_handlers(settings.job_modules)
+    log.info("job handlers loaded", extra={"kinds": kinds})
     engine = create_engine_for(settings.database_url, pool_size=max(2, (concurrency or settings.job_concurrency) + 2),
                                max_overflow=settings.db_max_overflow, pool_timeout=settings.db_pool_timeout)
     worker = Worker(make_sessionmaker(engine), WorkerOptions.from_settings(settings, concurrency=concurrency),

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, insert, literal, or_, select, update
+from sqlalchemy import and_, case, delete, func, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.db import utcnow
@@ -206,3 +206,11 @@ async def list_jobs(session: AsyncSession, *, status: str | None = None, kind: s
     if after is not None:
         query = query.where(Job.id > after)
     return list((await session.execute(query)).scalars())
+
+
+async def purge_finished(session: AsyncSession, before: datetime, *, include_failed: bool = False) -> int:
+    """Delete jobs finished before ``before`` (``done`` ones; parked ones too with ``include_failed``)."""
+    c = Job.__table__.c
+    statuses = [JobStatus.done.value] + ([JobStatus.failed.value] if include_failed else [])
+    result = await session.execute(delete(Job.__table__).where(c.status.in_(statuses), c.finished_at < before))
+    return result.rowcount

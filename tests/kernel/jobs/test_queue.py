@@ -181,3 +181,22 @@ async def _status_is(jobs, job_id, status):
 def test_options_come_from_settings(settings):
     options = WorkerOptions.from_settings(settings, concurrency=9)
     assert options.concurrency == 9 and options.stale_after == settings.job_stale_after
+
+
+async def test_purge_deletes_old_finished_jobs_only(factory, jobs):
+    old = utcnow() - timedelta(days=400)
+    async with factory.session(None) as s:
+        done_id = await enqueue(s, "test.record")
+        failed_id = await enqueue(s, "test.record")
+        queued_id = await enqueue(s, "test.record", run_at=utcnow() + timedelta(days=1))
+        await s.execute(update(Job).where(Job.id == done_id).values(status="done", finished_at=old))
+        await s.execute(update(Job).where(Job.id == failed_id).values(status="failed", finished_at=old))
+    cutoff = utcnow() - timedelta(days=399)
+    async with factory.session(None) as s:
+        assert await queue.purge_finished(s, cutoff) >= 1
+    async with factory.session(None) as s:
+        assert await s.get(Job, done_id) is None
+        assert await s.get(Job, failed_id) is not None and await s.get(Job, queued_id) is not None
+        await queue.purge_finished(s, cutoff, include_failed=True)
+    async with factory.session(None) as s:
+        assert await s.get(Job, failed_id) is None and await s.get(Job, queued_id) is not None

@@ -79,14 +79,21 @@ class JobCancelled(Exception):
 
 
 class Worker:
+    """``concurrency`` slots, each claiming and running one job at a time, plus a relay and a heartbeat loop.
+
+    Slots claim in parallel (claims are short transactions), so throughput grows
+    with concurrency instead of queueing behind one claim loop.
+    """
+
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], options: WorkerOptions | None = None,
                  *, name: str | None = None):
         self.sessionmaker = sessionmaker
         self.options = options or WorkerOptions()
         self.name = name or default_worker_name()
         self._stopping = asyncio.Event()
-        self._wake = asyncio.Event()
-        self._inflight: dict[int, tuple[queue.JobContext, asyncio.Task]] = {}
+        self._abort = asyncio.Event()
+        self._inflight: dict[int, queue.JobContext] = {}
+        self._slots: list[asyncio.Task] = []
         self.processed = 0
 
     # --- running -------------------------------------------------------------------------------
@@ -94,41 +101,39 @@ class Worker:
     async def run(self) -> None:
         """Claim and run jobs until :meth:`stop`; then drain or give back the jobs in flight."""
         log.info("worker started", extra={"worker": self.name, "concurrency": self.options.concurrency})
-        beat = asyncio.create_task(self._heartbeat_loop())
-        failures = 0
+        helpers = [asyncio.create_task(self._heartbeat_loop(), name="job-heartbeat")]
+        if self.options.relay_events:
+            helpers.append(asyncio.create_task(self._relay_loop(), name="outbox-relay"))
+        self._slots = [asyncio.create_task(self._slot_loop(), name=f"job-slot-{n}")
+                       for n in range(self.options.concurrency)]
         try:
-            while not self._stopping.is_set():
-                try:
-                    if self.options.relay_events:
-                        await self._relay()
-                    claimed = await self._claim_and_start()
-                    failures = 0
-                except Exception as exc:  # database down or restarting: wait, then reconnect through the pool
-                    failures += 1
-                    delay = min(30.0, self.options.poll_interval * 2 ** min(failures, 5))
-                    log.warning("worker cannot reach the database; retrying", extra={
-                        "worker": self.name, "error": repr(exc), "retry_in": delay})
-                    await self._sleep(delay)
-                    continue
-                if not claimed or len(self._inflight) >= self.options.concurrency:
-                    await self._sleep(self.options.poll_interval)
+            await self._stopping.wait()
         finally:
+            self._stopping.set()
             await self._drain()
-            beat.cancel()
-            await asyncio.gather(beat, return_exceptions=True)
+            for task in helpers:
+                task.cancel()
+            await asyncio.gather(*helpers, return_exceptions=True)
             log.info("worker stopped", extra={"worker": self.name, "processed": self.processed})
 
     def stop(self) -> None:
         """Ask the worker to stop (safe from a signal handler): no new claims, in-flight jobs drain."""
         self._stopping.set()
-        self._wake.set()
+
+    def abort(self) -> None:
+        """Stop now: jobs in flight are cancelled, rolled back and given back to the queue."""
+        self._abort.set()
+        self._stopping.set()
 
     @property
     def stopping(self) -> bool:
         return self._stopping.is_set()
 
     async def run_until_idle(self, max_rounds: int = 1000) -> int:
-        """Relay events and run every due job until none is left (tests, one-off maintenance)."""
+        """Relay events and run every due job until none is left (tests, one-off maintenance).
+
+        No heartbeats here: meant for short jobs while no other worker is racing for them.
+        """
         total = 0
         for _ in range(max_rounds):
             if self.options.relay_events:
@@ -142,12 +147,50 @@ class Worker:
 
     # --- internals -----------------------------------------------------------------------------
 
-    async def _sleep(self, seconds: float) -> None:
-        self._wake.clear()
+    async def _pause(self, seconds: float) -> None:
+        """Sleep, but wake at once when the worker is asked to stop."""
         try:
-            await asyncio.wait_for(self._wake.wait(), timeout=seconds)
+            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
         except asyncio.TimeoutError:
             pass
+
+    async def _slot_loop(self) -> None:
+        failures = 0
+        while not self._stopping.is_set():
+            try:
+                jobs = await self._claim(1)
+                failures = 0
+            except Exception as exc:  # database down or restarting: wait, then reconnect through the pool
+                failures += 1
+                await self._pause(self._outage_delay(failures, exc))
+                continue
+            if not jobs:
+                await self._pause(self.options.poll_interval)
+                continue
+            job = jobs[0]
+            self._inflight[job.id] = job
+            try:
+                await self._execute(job)
+            finally:
+                self._inflight.pop(job.id, None)
+
+    def _outage_delay(self, failures: int, exc: Exception) -> float:
+        delay = min(30.0, self.options.poll_interval * 2 ** min(failures, 5))
+        log.warning("worker cannot reach the database; retrying", extra={
+            "worker": self.name, "error": repr(exc), "retry_in": delay})
+        return delay
+
+    async def _relay_loop(self) -> None:
+        failures = 0
+        while not self._stopping.is_set():
+            try:
+                await self._relay()
+                failures = 0
+            except Exception as exc:
+                failures += 1
+                await self._pause(self._outage_delay(failures, exc))
+                continue
+            await self._pause(self.options.poll_interval)
 
     async def _relay(self) -> None:
         from kernel.events.delivery import relay_outbox
@@ -161,18 +204,6 @@ class Worker:
             return []
         async with store_session(self.sessionmaker, None) as session:
             return await queue.claim(session, self.name, limit, stale_after=self.options.stale_after)
-
-    async def _claim_and_start(self) -> int:
-        jobs = await self._claim(self.options.concurrency - len(self._inflight))
-        for job in jobs:
-            task = asyncio.create_task(self._execute(job), name=f"job-{job.id}")
-            self._inflight[job.id] = (job, task)
-            task.add_done_callback(lambda _t, job_id=job.id: self._finished(job_id))
-        return len(jobs)
-
-    def _finished(self, job_id: int) -> None:
-        self._inflight.pop(job_id, None)
-        self._wake.set()
 
     async def _execute(self, job: queue.JobContext) -> None:
         """Run one job; never raises (except cancellation, after giving the job back)."""
@@ -235,14 +266,17 @@ class Worker:
                 log.warning("heartbeat failed", extra={"worker": self.name, "error": repr(exc)})
 
     async def _drain(self) -> None:
-        tasks = [task for _job, task in self._inflight.values()]
-        if not tasks:
-            return
-        _done, pending = await asyncio.wait(tasks, timeout=self.options.shutdown_grace)
-        for task in pending:
-            task.cancel()
-        if pending:
-            await asyncio.gather(*pending, return_exceptions=True)
+        """Let the slots finish their jobs for up to ``shutdown_grace`` seconds (or until :meth:`abort`)."""
+        slots = [task for task in self._slots if not task.done()]
+        if slots:
+            finished = asyncio.ensure_future(asyncio.gather(*slots, return_exceptions=True))
+            aborted = asyncio.create_task(self._abort.wait())
+            await asyncio.wait([finished, aborted], timeout=self.options.shutdown_grace,
+                               return_when=asyncio.FIRST_COMPLETED)
+            aborted.cancel()
+            for task in slots:
+                task.cancel()  # a slot still running a job gives it back to the queue
+            await asyncio.gather(finished, aborted, return_exceptions=True)
 
 
 async def _load_store(session: AsyncSession, store_id: int) -> StoreContext | None:
@@ -276,9 +310,7 @@ async def run_worker(settings, *, concurrency: int | None = None, name: str | No
 
         def on_signal() -> None:
             if worker.stopping:
-                worker.options.shutdown_grace = 0
-                for _job, task in list(worker._inflight.values()):
-                    task.cancel()
+                worker.abort()
             worker.stop()
 
         for sig in (signal.SIGTERM, signal.SIGINT):

@@ -200,3 +200,24 @@ async def test_purge_deletes_old_finished_jobs_only(factory, jobs):
         await queue.purge_finished(s, cutoff, include_failed=True)
     async with factory.session(None) as s:
         assert await s.get(Job, failed_id) is None and await s.get(Job, queued_id) is not None
+
+
+async def test_running_job_heartbeats_and_abort_gives_it_back(factory, jobs, make_worker, effects_table):
+    async with factory.session(None) as s:
+        job_id = await enqueue(s, "test.gate", {"gate": 1003})
+    handlers.GATE[1003] = asyncio.Event()
+    worker = make_worker(shutdown_grace=3600, heartbeat_interval=0.1)
+    task = asyncio.create_task(worker.run())
+
+    async def heartbeating():
+        job = await jobs.get(job_id)
+        return job.status == "running" and job.heartbeat_at > job.locked_at
+    await jobs.wait_for(heartbeating, what="a heartbeat after the claim")
+    worker.stop()
+    worker.abort()  # a second signal: no waiting for the grace period
+    await task
+    job = await jobs.get(job_id)
+    assert (job.status, job.attempts) == ("queued", 0)
+    handlers.GATE[1003].set()
+    await make_worker().run_until_idle()
+    assert (await jobs.get(job_id)).status == "done"

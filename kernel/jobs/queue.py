@@ -165,11 +165,13 @@ async def mark_failed(session: AsyncSession, job: JobContext, error: str, *, bac
     error = error[:MAX_ERROR_LENGTH]
     if job.attempts >= job.max_attempts:
         values = {"status": JobStatus.failed.value, "finished_at": utcnow()}
+        if job.attempts > job.max_attempts:  # a reclaim past the last attempt: it never ran this time
+            values["attempts"] = job.max_attempts
     else:
         delay = backoff_delay(job.attempts, backoff_base, backoff_max)
         values = {"status": JobStatus.queued.value, "run_at": utcnow() + timedelta(seconds=delay)}
     await session.execute(update(Job.__table__).where(_mine(job)).values(
-        last_error=error, locked_by=None, heartbeat_at=None, **values))
+        {"last_error": error, "locked_by": None, "heartbeat_at": None, **values}))
     return values["status"]
 
 

@@ -221,3 +221,16 @@ async def test_running_job_heartbeats_and_abort_gives_it_back(factory, jobs, mak
     handlers.GATE[1003].set()
     await make_worker().run_until_idle()
     assert (await jobs.get(job_id)).status == "done"
+
+
+async def test_job_abandoned_on_its_last_attempt_is_parked_not_rerun(factory, jobs, make_worker, effects_table):
+    async with factory.session(None) as s:
+        job_id = await enqueue(s, "test.record", max_attempts=2)
+    async with factory.session(None) as s:  # its second (last) run's worker died
+        await s.execute(update(Job).where(Job.id == job_id).values(
+            status="running", attempts=2, locked_by="dead-worker", heartbeat_at=utcnow() - timedelta(minutes=2)))
+    await make_worker().run_until_idle()
+    job = await jobs.get(job_id)
+    assert (job.status, job.attempts) == ("failed", 2)
+    assert "out of attempts" in job.last_error
+    assert await jobs.effects(job_id) == []

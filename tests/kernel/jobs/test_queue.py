@@ -234,3 +234,22 @@ async def test_job_abandoned_on_its_last_attempt_is_parked_not_rerun(factory, jo
     assert (job.status, job.attempts) == ("failed", 2)
     assert "out of attempts" in job.last_error
     assert await jobs.effects(job_id) == []
+
+
+async def test_two_workers_racing_run_each_job_once(factory, jobs, make_worker, effects_table):
+    """In one process on both backends (the multi-process proof is in test_worker_processes)."""
+    marker = f"race-{random.random()}"
+    async with factory.session(None) as s:
+        await queue.enqueue_many(s, [{"kind": "test.record", "dedupe_key": f"{marker}:{n}"} for n in range(60)])
+        ids = list((await s.execute(select(Job.id).where(Job.dedupe_key.like(f"{marker}:%")))).scalars())
+    first, second = make_worker(concurrency=3), make_worker(concurrency=3)
+    tasks = [asyncio.create_task(first.run()), asyncio.create_task(second.run())]
+
+    async def all_done():
+        async with factory.session(None) as s:
+            return (await s.execute(select(func.count()).where(Job.id.in_(ids), Job.status == "done"))).scalar() == 60
+    await jobs.wait_for(all_done, what="60 jobs to be done")
+    first.stop(), second.stop()
+    await asyncio.gather(*tasks)
+    effects = await jobs.effects(*ids)
+    assert sorted(job_id for job_id, _w, _n in effects) == sorted(ids)

@@ -191,8 +191,8 @@ def pyc_on_event(store, event, settings) -> Any:
 
 
 @hookspec
-def pyc_job_handlers() -> Any:
-    """Return ``{"kind": handler}``: the background job kinds this plugin runs, or ``None`` for none.
+def pyc_job_handlers() -> dict[str, Any] | None:
+    """Return ``{"kind": handler}``: the background job kinds this plugin runs.
 
     Called once when a job worker starts (every ``pycommerce worker`` process and the
     app's embedded worker), for every installed plugin: job kinds are platform-wide,
@@ -216,6 +216,10 @@ def pyc_job_handlers() -> Any:
     to retry (``pycommerce jobs retry ID``). Delivery is at least once: make the
     handler idempotent (dedupe on ``job.id`` or on a key of your own).
 
+    :return: a dict of job kind to handler; ``None`` (or ``{}``) means the plugin runs no jobs.
+
+    .. versionadded:: 0.1
+
     Example::
 
         @hookimpl
@@ -224,6 +228,4 @@ def pyc_job_handlers() -> Any:
                 await push_stock_levels(job.store, job.payload["variant_ids"])
 
             return {"acme_erp.sync_stock": sync_stock}
-
-    .. versionadded:: 0.1
     """

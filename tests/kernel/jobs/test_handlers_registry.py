@@ -12,13 +12,18 @@ from kernel.app import create_app
 from kernel.jobs import enqueue, job_handler
 from kernel.jobs.registry import (_unregister, get_handler, load_job_handlers, register_job_handler_source,
                                   unregister_job_handler_source)
-from kernel.jobs.worker import WorkerOptions
+from kernel.jobs.worker import Worker, WorkerOptions
+from tests.support.jobs import Jobs
 
 hookimpl = pluggy.HookimplMarker("pycommerce")
 
 
-async def test_hook_pyc_job_handlers(factory, jobs, make_worker):
-    """A plugin's handlers, returned by the hook (sync or async implementation), run bound to the job's store."""
+async def test_hook_pyc_job_handlers(factory, sessionmaker):
+    """A plugin's handlers, returned by the hook (sync or async implementation), run bound to the job's store.
+
+    Uses only the suite-wide fixtures, so the plugin hook tests can import it as their ``test_hook_…``.
+    """
+    jobs = Jobs(factory)
     ran: list[tuple[int, int | None, str, int]] = []
 
     class ErpPlugin:
@@ -45,7 +50,7 @@ async def test_hook_pyc_job_handlers(factory, jobs, make_worker):
         async with factory.session(store) as s:
             job_id = await enqueue(s, "test_erp.sync_stock", {"variant": 5})
             noop_id = await enqueue(s, "test_async.noop")
-        await make_worker().run_until_idle()
+        await Worker(sessionmaker, WorkerOptions(backoff_base=0, relay_events=False)).run_until_idle()
         assert ran == [(job_id, store.id, store.slug, 5)]
         assert (await jobs.get(noop_id)).status == "done"
     finally:

@@ -170,26 +170,30 @@ def jobs_retry(job_ids: tuple[int, ...]) -> None:
         sys.exit(1)
 
 
-async def _purge_jobs(days: int, include_failed: bool) -> int:
+async def _purge_jobs(days: int, include_failed: bool) -> tuple[int, int]:
     from datetime import timedelta
 
     from kernel.db import create_engine_for, make_sessionmaker, store_session, utcnow
+    from kernel.events.delivery import purge_dispatched_events
     from kernel.jobs import queue
 
     engine = create_engine_for(get_settings().database_url)
+    cutoff = utcnow() - timedelta(days=days)
     try:
-        async with store_session(make_sessionmaker(engine), None) as session:
-            return await queue.purge_finished(session, utcnow() - timedelta(days=days),
-                                              include_failed=include_failed)
+        factory = make_sessionmaker(engine)
+        async with store_session(factory, None) as session:
+            jobs_deleted = await queue.purge_finished(session, cutoff, include_failed=include_failed)
+        return jobs_deleted, await purge_dispatched_events(factory, cutoff)
     finally:
         await engine.dispose()
 
 
-@jobs.command("purge", help="Delete done jobs finished more than N days ago (housekeeping).")
+@jobs.command("purge", help="Delete done jobs and dispatched outbox events older than N days (housekeeping).")
 @click.option("--older-than-days", "days", default=14, show_default=True, type=click.IntRange(min=0))
 @click.option("--failed", "include_failed", is_flag=True, help="Also delete parked (failed) jobs that old.")
 def jobs_purge(days: int, include_failed: bool) -> None:
-    click.echo(f"Deleted {_run(_purge_jobs(days, include_failed))} finished jobs.")
+    jobs_deleted, events_deleted = _run(_purge_jobs(days, include_failed))
+    click.echo(f"Deleted {jobs_deleted} finished jobs and {events_deleted} dispatched outbox events.")
 
 
 def run() -> None:  # pragma: no cover - console entry point convenience

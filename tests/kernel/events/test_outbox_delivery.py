@@ -142,3 +142,25 @@ async def test_parked_delivery_can_be_retried_through_the_api(factory, client, j
     assert (await jobs.get(job.id)).status == "done"
     missing = await client.get("/api/v1/platform/jobs/999999999", headers=admin.headers)
     assert missing.status_code == 404
+
+
+async def test_delivery_survives_purging_the_outbox(factory, sessionmaker, make_worker, consumed):
+    """The delivery job carries the event: purging dispatched outbox rows loses no delivery."""
+    from datetime import timedelta
+
+    from kernel.db import utcnow
+    from kernel.events.delivery import purge_dispatched_events
+
+    store = await factory.store()
+    async with factory.session(store) as s:
+        emitted = await emit_event(s, "refund.issued", {"amount": 500})
+    await relay_outbox(sessionmaker)
+    async with factory.session(store) as s:
+        (await s.get(OutboxEvent, emitted.id)).dispatched_at = utcnow() - timedelta(days=400)
+    assert await purge_dispatched_events(sessionmaker, utcnow() - timedelta(days=399)) >= 1
+    async with factory.session(store) as s:
+        assert await s.get(OutboxEvent, emitted.id) is None
+    await make_worker().run_until_idle()
+    [event] = [e for _s, e, _b in consumed if e.store_id == store.id]
+    assert (event.id, event.name, event.payload) == (emitted.event_id, "refund.issued", {"amount": 500})
+    assert event.occurred_at.tzinfo is not None

@@ -44,11 +44,12 @@ async def relay_outbox(factory: async_sessionmaker[AsyncSession], *, batch: int 
         )).all()
         if not rows:
             return 0
-        await enqueue_many(session, [
-            {"kind": DELIVER_KIND, "payload": {"outbox_id": r.id, "event": {
-                "id": r.event_id, "name": r.name, "payload": r.payload or {}, "occurred_at": _aware(r.occurred_at).isoformat()}},
-             "store_id": r.store_id,
-             "dedupe_key": f"event:{r.event_id}", "max_attempts": max_attempts} for r in rows])
+        await enqueue_many(session, [{
+            "kind": DELIVER_KIND, "store_id": r.store_id, "dedupe_key": f"event:{r.event_id}",
+            "max_attempts": max_attempts,
+            "payload": {"outbox_id": r.id, "event": {"id": r.event_id, "name": r.name, "payload": r.payload or {},
+                                                     "occurred_at": _aware(r.occurred_at).isoformat()}},
+        } for r in rows])
         await session.execute(update(OutboxEvent).where(OutboxEvent.id.in_([r.id for r in rows]))
                               .values(dispatched_at=utcnow()).execution_options(synchronize_session=False))
         return len(rows)

@@ -76,8 +76,9 @@ async def _statuses(factory, job_ids) -> dict[str, int]:
 
 
 async def test_two_worker_processes_do_500_jobs_exactly_once(factory, jobs, workers, effects_table):
-    workers.start("w1", concurrency=8)
-    workers.start("w2", concurrency=8)
+    # A generous stale timeout: on a loaded machine a late heartbeat must not hand a live job to the other worker.
+    workers.start("w1", concurrency=8, PYCOMMERCE_JOB_STALE_AFTER="60")
+    workers.start("w2", concurrency=8, PYCOMMERCE_JOB_STALE_AFTER="60")
     await workers.started(jobs, "w1", "w2")
     marker = f"bulk-{os.getpid()}-{id(workers)}"
     async with factory.session(None) as s:

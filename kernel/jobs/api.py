@@ -10,7 +10,7 @@ from kernel.deps import PlatformAdmin, SessionDep
 from kernel.errors import ERROR_RESPONSES, Conflict, NotFound
 from kernel.jobs import queue
 from kernel.jobs.models import Job
-from kernel.jobs.schemas import JobRead
+from kernel.jobs.schemas import JobCounts, JobRead
 
 platform_router = APIRouter(prefix="/api/v1/platform/jobs", tags=["platform: jobs"], responses=ERROR_RESPONSES)
 
@@ -30,6 +30,12 @@ async def list_jobs(session: SessionDep, admin: PlatformAdmin,
     """Jobs in id order (keyset pagination). `status=failed` lists the parked jobs with their last error."""
     jobs = await queue.list_jobs(session, status=status, kind=kind, store_id=store_id, after=after, limit=limit)
     return [JobRead.model_validate(job) for job in jobs]
+
+
+@platform_router.get("/stats", summary="Count jobs by state")
+async def job_counts(session: SessionDep, admin: PlatformAdmin) -> JobCounts:
+    """For monitoring: a growing `queued` means too few workers; any `failed` needs an operator."""
+    return JobCounts(**await queue.counts_by_status(session))
 
 
 @platform_router.get("/{job_id}", summary="Get a job")

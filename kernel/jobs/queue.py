@@ -216,3 +216,12 @@ async def purge_finished(session: AsyncSession, before: datetime, *, include_fai
     statuses = [JobStatus.done.value] + ([JobStatus.failed.value] if include_failed else [])
     result = await session.execute(delete(Job.__table__).where(c.status.in_(statuses), c.finished_at < before))
     return result.rowcount
+
+
+async def counts_by_status(session: AsyncSession) -> dict[str, int]:
+    """How many jobs are in each state (monitoring: alert on a growing ``failed`` or ``queued``)."""
+    c = Job.__table__.c
+    rows = await session.execute(select(c.status, func.count()).group_by(c.status))
+    counts = {status.value: 0 for status in JobStatus}
+    counts.update({status: count for status, count in rows.all()})
+    return counts

@@ -32,3 +32,14 @@ class JobRead(BaseModel):
     dedupe_key: str | None
     created_at: datetime
     finished_at: datetime | None
+
+
+class JobCounts(BaseModel):
+    """Jobs per state across the platform."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"queued": 3, "running": 2, "done": 1200, "failed": 1}]})
+
+    queued: int = Field(examples=[3])
+    running: int = Field(examples=[2])
+    done: int = Field(examples=[1200])
+    failed: int = Field(examples=[1])

@@ -131,7 +131,10 @@ async def test_parked_delivery_can_be_retried_through_the_api(factory, client, j
                               headers=admin.headers)
     assert listed.status_code == 200
     assert [(j["id"], j["last_error"]) for j in listed.json()] == [(job.id, "ValueError: nope")]
+    stats = await client.get("/api/v1/platform/jobs/stats", headers=admin.headers)
+    assert stats.status_code == 200 and stats.json()["failed"] >= 1
     owner = await factory.staff(store, "owner")
+    assert (await client.get("/api/v1/platform/jobs/stats", headers=owner.headers)).status_code == 403
     assert (await client.post(f"/api/v1/platform/jobs/{job.id}/retry", headers=owner.headers)).status_code == 403
     retried = await client.post(f"/api/v1/platform/jobs/{job.id}/retry", headers=admin.headers)
     assert retried.status_code == 200

@@ -15,6 +15,7 @@ KERNEL_MODEL_MODULES = (
     "kernel.catalog.models",
     "kernel.inventory.models",
     "kernel.plugins.models",
+    "kernel.jobs.models",
 )
 
 

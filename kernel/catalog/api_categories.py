@@ -12,7 +12,7 @@ from kernel.catalog import queries, service
 from kernel.catalog.deps import API_ERRORS, CatalogReader, CatalogWriter, CategoryId, ImageId, Media, ProductId
 from kernel.catalog.media import MAX_UPLOAD_BYTES, PayloadTooLarge, new_keys, process_image
 from kernel.catalog.models import ProductImage
-from kernel.catalog.schemas import CategoryCreate, CategoryRead, CategoryUpdate, ImageRead, ImageUpdate, no_nul
+from kernel.catalog.schemas import CategoryCreate, CategoryRead, CategoryUpdate, ImageRead, ImageUpdate
 from kernel.deps import SessionDep, StoreDep
 from kernel.errors import InvalidInput, NotFound
 

@@ -113,9 +113,7 @@ def process_image(data: bytes) -> ProcessedImage:
             thumb.thumbnail(THUMBNAIL_SIZE)
             out = io.BytesIO()
             thumb.save(out, format="WEBP", quality=80)
-    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError) as exc:
-        if isinstance(exc, InvalidInput):
-            raise
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError):
         raise _bad("the file is not a readable image") from None
     content_type, extension = FORMATS[fmt]
     return ProcessedImage(data, content_type, extension, width, height, out.getvalue())

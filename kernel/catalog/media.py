@@ -23,7 +23,11 @@ from fastapi.responses import FileResponse
 from PIL import Image, UnidentifiedImageError
 
 from kernel.config import Settings
-from kernel.errors import InvalidInput, NotFound
+from kernel.errors import DomainError, InvalidInput, NotFound
+
+
+class PayloadTooLarge(DomainError):
+    status, title, code = 413, "Content Too Large", "too-large"
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 40_000_000
@@ -93,7 +97,7 @@ def process_image(data: bytes) -> ProcessedImage:
     if not data:
         raise _bad("the file is empty")
     if len(data) > MAX_UPLOAD_BYTES:
-        raise _bad(f"the file is larger than {MAX_UPLOAD_BYTES} bytes")
+        raise PayloadTooLarge(f"The file is larger than {MAX_UPLOAD_BYTES} bytes.")
     try:
         with Image.open(io.BytesIO(data)) as probe:
             fmt = probe.format
@@ -109,9 +113,7 @@ def process_image(data: bytes) -> ProcessedImage:
             thumb.thumbnail(THUMBNAIL_SIZE)
             out = io.BytesIO()
             thumb.save(out, format="WEBP", quality=80)
-    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError) as exc:
-        if isinstance(exc, InvalidInput):
-            raise
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError):
         raise _bad("the file is not a readable image") from None
     content_type, extension = FORMATS[fmt]
     return ProcessedImage(data, content_type, extension, width, height, out.getvalue())

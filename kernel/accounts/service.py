@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kernel.accounts.models import AuthSession, Customer, StaffMembership, StaffRole, User
+from kernel.accounts.models import AuthSession, Customer, PasswordResetToken, StaffMembership, StaffRole, User
 from kernel.db import utcnow
-from kernel.errors import Conflict
+from kernel.errors import Conflict, InvalidInput, PermissionDenied
 from kernel.security import hash_password, new_token, token_digest, verify_password
 
 SESSION_LIFETIME = timedelta(days=14)
@@ -99,3 +99,68 @@ async def end_all_sessions_of_user(session: AsyncSession, user_id: int) -> None:
     """Revoke every session of a user (after a password change, for instance)."""
     for row in (await session.execute(select(AuthSession).where(AuthSession.user_id == user_id))).scalars():
         await session.delete(row)
+
+
+def aware(dt: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes for timezone-aware columns; treat them as UTC."""
+    return dt if dt is None or dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+
+
+async def change_password(session: AsyncSession, user: User, current_password: str, new_password: str) -> None:
+    """Set a new password (the current one must be right) and end every session of the user."""
+    if not verify_password(user.password_hash, current_password):
+        raise PermissionDenied("The current password is wrong.")
+    await set_password(session, user, new_password)
+
+
+async def set_password(session: AsyncSession, user: User, new_password: str) -> None:
+    """Replace the password and revoke all sign-ins: a thief holding a session is thrown out too."""
+    user.password_hash = hash_password(new_password)
+    await end_all_sessions_of_user(session, user.id)
+    await session.flush()
+
+
+# --- Password reset -------------------------------------------------------------------------------
+
+RESET_LIFETIME = timedelta(hours=1)
+
+
+async def start_password_reset(session: AsyncSession, email: str) -> tuple[User, str] | None:
+    """Create a single-use reset token for the account, if there is one (the caller mails it).
+
+    Returns ``None`` for unknown or inactive accounts; the endpoint answers the same either way so
+    the form cannot be used to find out who has an account.
+    """
+    user = await user_by_email(session, email)
+    if user is None or not user.is_active:
+        return None
+    token = new_token("pcr_")
+    now = utcnow()
+    session.add(PasswordResetToken(user_id=user.id, token_digest=token_digest(token), created_at=now,
+                                   expires_at=now + RESET_LIFETIME))
+    await session.flush()
+    return user, token
+
+
+async def finish_password_reset(session: AsyncSession, token: str, new_password: str) -> User:
+    """Spend a reset token (once, before it expires) and set the new password."""
+    now = utcnow()
+    # A conditional UPDATE spends the token atomically: two concurrent uses cannot both succeed.
+    result = await session.execute(
+        update(PasswordResetToken)
+        .where(PasswordResetToken.token_digest == token_digest(token), PasswordResetToken.used_at.is_(None),
+               PasswordResetToken.expires_at > now)
+        .values(used_at=now).returning(PasswordResetToken.user_id)
+        .execution_options(synchronize_session=False))
+    user_id = result.scalar_one_or_none()
+    user = await session.get(User, user_id) if user_id is not None else None
+    if user is None or not user.is_active:
+        raise InvalidInput("This password reset link is invalid, used or expired; ask for a new one.")
+    await set_password(session, user, new_password)
+    return user
+
+
+async def end_other_sessions_of_user(session: AsyncSession, user_id: int, *, keep_session_id: int | None) -> None:
+    for row in (await session.execute(select(AuthSession).where(AuthSession.user_id == user_id))).scalars():
+        if row.id != keep_session_id:
+            await session.delete(row)

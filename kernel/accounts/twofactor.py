@@ -126,6 +126,13 @@ async def verify_second_factor(session: AsyncSession, settings: Settings, user_i
     normalized = _normalize_code(code)
     if len(normalized) != 10:
         return False
+    # Look before spending: a failed attempt must not write (on SQLite even a no-op UPDATE takes the
+    # database write lock, which the throttle's own transaction then waits for).
+    found = (await session.execute(select(RecoveryCode.id).where(
+        RecoveryCode.user_id == user_id, RecoveryCode.used_at.is_(None),
+        RecoveryCode.code_digest == token_digest(normalized)))).first()
+    if found is None:
+        return False
     spent = await session.execute(
         update(RecoveryCode).where(RecoveryCode.user_id == user_id, RecoveryCode.used_at.is_(None),
                                    RecoveryCode.code_digest == token_digest(normalized))

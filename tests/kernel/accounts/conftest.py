@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import functools
 import itertools
 import socket
 from contextlib import asynccontextmanager
@@ -14,11 +15,13 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from kernel.accounts.apikeys import API_SCOPES, create_api_key
-from kernel.accounts.service import start_session
-from kernel.accounts.staff import register_customer
+from kernel.accounts.models import Customer, StaffRole
+from kernel.accounts.service import create_user, grant_role, start_session
+from kernel.security import hash_password
 from tests.support.factory import Actor, unique
 
 _ips = itertools.count(1)
+PASSWORD = "correct-horse-9"
 
 
 def fresh_ip() -> str:
@@ -109,16 +112,35 @@ class World:
 ROLES = ("anonymous", "customer", "staff", "manager", "owner", "other_owner", "key_with_scope", "key_without_scope")
 
 
+@functools.lru_cache
+def known_password_hash() -> str:
+    """argon2 takes about a second per hash on a busy CI box: hash the shared test password once."""
+    return hash_password(PASSWORD)
+
+
+async def quick_staff(factory, store, role: str) -> Actor:
+    """Like ``factory.staff`` (password ``correct-horse-9``), without paying for a fresh argon2 hash."""
+    async with factory.session(None) as session:
+        user = await create_user(session, f"{unique('u')}@example.com", None)
+        user.password_hash = known_password_hash()
+        token = await start_session(session, user=user)
+    async with factory.session(store) as session:
+        await grant_role(session, user, StaffRole(role))
+    return Actor(user, token)
+
+
 @pytest.fixture
 async def world(factory) -> World:
     store = await factory.store()
     other = await factory.store()
     async with factory.session(store) as session:
-        customer = await register_customer(session, f"{unique('c')}@example.com", "customer-pass-1")
+        customer = Customer(email=f"{unique('c')}@example.com", password_hash=known_password_hash())
+        session.add(customer)
+        await session.flush()
         customer_token = await start_session(session, customer=customer)
         _, key_all = await create_api_key(session, name="all", scopes=list(API_SCOPES), created_by_user_id=None)
         _, key_min = await create_api_key(session, name="min", scopes=["catalog:read"], created_by_user_id=None)
-    return World(store=store, other=other, staff=await factory.staff(store, "staff"),
-                 manager=await factory.staff(store, "manager"), owner=await factory.staff(store, "owner"),
-                 other_owner=await factory.staff(other, "owner"), customer_token=customer_token,
+    return World(store=store, other=other, staff=await quick_staff(factory, store, "staff"),
+                 manager=await quick_staff(factory, store, "manager"), owner=await quick_staff(factory, store, "owner"),
+                 other_owner=await quick_staff(factory, other, "owner"), customer_token=customer_token,
                  key_all=key_all, key_min=key_min)

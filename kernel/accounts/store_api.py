@@ -76,7 +76,7 @@ async def customer_me(store: StoreDep, customer: CurrentCustomer) -> CustomerRea
 
 @customers_router.get("", summary="List the store's customers")
 async def list_customers(store: StoreDep, who: CustomerReader, session: SessionDep,
-                         after: Annotated[int | None, Query(ge=1, description="Cursor: last id of the previous page.")] = None,
+                         after: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="Cursor: last id of the previous page.")] = None,
                          limit: Annotated[int, Query(ge=1, le=200)] = 50) -> list[CustomerRead]:
     """Staff, or an API key with `customers:read`."""
     return [CustomerRead.model_validate(c) for c in await staff.list_customers(session, after=after, limit=limit)]

@@ -36,7 +36,7 @@ def secret_box(settings: Settings) -> SecretBox:
 
 
 def _normalize_code(code: str) -> str:
-    return "".join(ch for ch in code.lower() if ch.isalnum())
+    return "".join(ch for ch in code.lower() if ch.isascii() and ch.isalnum())
 
 
 async def credential(session: AsyncSession, user_id: int) -> TotpCredential | None:

@@ -59,9 +59,8 @@ async def login(data: LoginRequest, request: Request, response: Response, sessio
     await check(throttle, keys)
     user = await service.authenticate_user(session, data.email, data.password)
     if user is None:
-        await throttle.failed(keys)
         raise NotAuthenticated("Wrong email or password.")
-    await throttle.succeeded(keys[0])
+    await throttle.succeeded(keys)
     if await twofactor.is_enrolled(session, user.id):
         return TokenRead(two_factor_required=True, challenge_token=await twofactor.start_challenge(session, user))
     await audit(session, user, request, "auth.login", "user", user.id)
@@ -79,7 +78,6 @@ async def login_second_factor(data: TwoFactorLoginRequest, request: Request, res
     await check(throttle, keys)
     settings = request.app.state.settings
     if not await twofactor.verify_second_factor(session, settings, user.id, data.code):
-        await throttle.failed(keys)
         async with store_session(request.app.state.sessionmaker, None) as counter:  # survives the rollback
             await counter.execute(update(LoginChallenge).where(LoginChallenge.id == challenge.id)
                                   .values(attempts=LoginChallenge.attempts + 1))
@@ -129,8 +127,7 @@ async def request_password_reset(data: PasswordResetRequest, request: Request, s
     exists. Limited per address and per IP."""
     throttle = throttle_for(request.app.state)
     keys = [ThrottleKey("reset:" + account_key(data.email).key, 5), ThrottleKey(f"reset:ip:{client_ip(request)}", 20)]
-    await check(throttle, keys)
-    await throttle.failed(keys)  # every request counts: the form must not become a mail cannon
+    await check(throttle, keys)  # every request counts: the form must not become a mail cannon
     started = await service.start_password_reset(session, data.email)
     if started is not None:
         user, token = started

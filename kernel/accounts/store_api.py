@@ -61,9 +61,8 @@ async def login_customer(data: CustomerLogin, store: StoreDep, request: Request,
     await check(throttle, keys)
     customer = await service.authenticate_customer(session, data.email, data.password)
     if customer is None:
-        await throttle.failed(keys)
         raise NotAuthenticated("Wrong email or password.")
-    await throttle.succeeded(keys[0])
+    await throttle.succeeded(keys)
     token = await service.start_session(session, customer=customer, ip=client_ip(request),
                                         user_agent=request.headers.get("user-agent"))
     return CustomerTokenRead(access_token=token, customer=CustomerRead.model_validate(customer))

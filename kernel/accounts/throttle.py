@@ -1,7 +1,9 @@
 """Sign-in throttling against password guessing and credential stuffing.
 
-Two fixed-window counters of *failed* attempts are kept per attempt: one for the account (digest of
-the email, and of the store for customers) and one for the client IP. When either is over its limit,
+Two fixed-window counters of attempts are kept: one for the account (digest of the email, and of the
+store for customers) and one for the client IP. Every attempt is counted up front (atomically, so
+parallel guesses cannot race past the limit) and a successful one is given back, so in effect only
+failures count. When either counter is over its limit,
 sign-in answers 429 with ``Retry-After`` until the window ends — even with the right password, so a
 guesser learns nothing. Nobody is locked out for good: a window lasts ``WINDOW_SECONDS`` and a
 successful sign-in clears the account's counter.
@@ -17,7 +19,7 @@ import hashlib
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import case, delete, select
+from sqlalchemy import case, delete, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kernel.accounts.models import LoginThrottle
@@ -49,21 +51,16 @@ class DatabaseThrottle:
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]):
         self.sessionmaker = sessionmaker
 
-    async def retry_after(self, keys: list[ThrottleKey]) -> int | None:
-        now = int(time.time())
-        async with store_session(self.sessionmaker, None) as session:
-            rows = (await session.execute(select(LoginThrottle).where(
-                LoginThrottle.key.in_([k.key for k in keys])))).scalars().all()
-        limits = {k.key: k.limit for k in keys}
-        waits = [r.window_start + WINDOW_SECONDS - now for r in rows
-                 if r.failures >= limits[r.key] and r.window_start + WINDOW_SECONDS > now]
-        return max(waits) if waits else None
+    async def attempt(self, keys: list[ThrottleKey]) -> int | None:
+        """Count one attempt on every key (atomic upserts); the wait in seconds if any is over its limit.
 
-    async def failed(self, keys: list[ThrottleKey]) -> None:
+        Counting *before* checking the password means parallel guesses cannot slip through between a
+        check and a count; a successful sign-in gives the attempt back (:meth:`succeeded`).
+        """
         now = int(time.time())
+        waits = []
         async with store_session(self.sessionmaker, None) as session:
-            dialect = session.bind.dialect.name
-            if dialect == "postgresql":
+            if session.bind.dialect.name == "postgresql":
                 from sqlalchemy.dialects.postgresql import insert
             else:
                 from sqlalchemy.dialects.sqlite import insert
@@ -73,12 +70,20 @@ class DatabaseThrottle:
                 statement = statement.on_conflict_do_update(index_elements=[LoginThrottle.key], set_={
                     "failures": case((expired, 1), else_=LoginThrottle.failures + 1),
                     "window_start": case((expired, now), else_=LoginThrottle.window_start),
-                })
-                await session.execute(statement)
+                }).returning(LoginThrottle.failures, LoginThrottle.window_start)
+                failures, window_start = (await session.execute(statement)).one()
+                if failures > k.limit:
+                    waits.append(max(1, window_start + WINDOW_SECONDS - now))
+        return max(waits) if waits else None
 
-    async def succeeded(self, key: ThrottleKey) -> None:
+    async def succeeded(self, keys: list[ThrottleKey]) -> None:
+        """Clear the account's counter (the first key); give the attempt back to the others (the IP)."""
         async with store_session(self.sessionmaker, None) as session:
-            await session.execute(delete(LoginThrottle).where(LoginThrottle.key == key.key))
+            await session.execute(delete(LoginThrottle).where(LoginThrottle.key == keys[0].key))
+            if keys[1:]:
+                await session.execute(
+                    update(LoginThrottle).where(LoginThrottle.key.in_([k.key for k in keys[1:]]))
+                    .values(failures=case((LoginThrottle.failures > 0, LoginThrottle.failures - 1), else_=0)))
 
 
 class RedisThrottle:
@@ -89,22 +94,20 @@ class RedisThrottle:
 
         self.redis = redis.from_url(url)
 
-    async def retry_after(self, keys: list[ThrottleKey]) -> int | None:
+    async def attempt(self, keys: list[ThrottleKey]) -> int | None:
         waits = []
-        for k in keys:
-            count = int(await self.redis.get(f"pyc:throttle:{k.key}") or 0)
-            if count >= k.limit:
-                waits.append(max(1, int(await self.redis.ttl(f"pyc:throttle:{k.key}"))))
-        return max(waits) if waits else None
-
-    async def failed(self, keys: list[ThrottleKey]) -> None:
         for k in keys:
             name = f"pyc:throttle:{k.key}"
             async with self.redis.pipeline(transaction=True) as pipe:
-                await pipe.incr(name).expire(name, WINDOW_SECONDS, nx=True).execute()
+                count, _, ttl = await pipe.incr(name).expire(name, WINDOW_SECONDS, nx=True).ttl(name).execute()
+            if int(count) > k.limit:
+                waits.append(max(1, int(ttl)))
+        return max(waits) if waits else None
 
-    async def succeeded(self, key: ThrottleKey) -> None:
-        await self.redis.delete(f"pyc:throttle:{key.key}")
+    async def succeeded(self, keys: list[ThrottleKey]) -> None:
+        await self.redis.delete(f"pyc:throttle:{keys[0].key}")
+        for k in keys[1:]:
+            await self.redis.decr(f"pyc:throttle:{k.key}")
 
 
 def throttle_for(app_state) -> DatabaseThrottle | RedisThrottle:
@@ -118,8 +121,8 @@ def throttle_for(app_state) -> DatabaseThrottle | RedisThrottle:
 
 
 async def check(throttle, keys: list[ThrottleKey]) -> None:
-    """Raise 429 (with Retry-After) when any of the keys is over its limit."""
-    wait = await throttle.retry_after(keys)
+    """Count an attempt; raise 429 (with Retry-After) when any of the keys is over its limit."""
+    wait = await throttle.attempt(keys)
     if wait is not None:
         raise TooManyRequests(f"Too many failed sign-in attempts. Try again in {wait} seconds.",
                               headers={"Retry-After": str(wait)})

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+
+import pytest
 from sqlalchemy import update
 
 from kernel.accounts.models import LoginThrottle
@@ -74,3 +77,15 @@ async def test_customer_login_is_throttled_per_store_account(app, factory):
         r = await c.post(f"/api/v1/stores/{store.slug}/customers/login",
                          json={"email": email, "password": "customer-pass-1"})
     assert r.status_code == 429 and "Retry-After" in r.headers
+
+
+@pytest.mark.postgres_only
+async def test_parallel_guesses_cannot_race_past_the_limit(app, factory):
+    actor = await factory.user()
+
+    async def guess():
+        async with client_at(app, fresh_ip()) as c:
+            return (await login(c, actor.user.email, "wrong-password")).status_code
+
+    codes = await asyncio.gather(*(guess() for _ in range(20)))
+    assert codes.count(401) == ACCOUNT_LIMIT and codes.count(429) == 20 - ACCOUNT_LIMIT

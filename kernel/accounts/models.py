@@ -100,12 +100,17 @@ class LoginThrottle(Base):
 
 
 class PasswordResetToken(Base):
-    """A single-use, expiring password-reset token, stored as its digest only."""
+    """A single-use, expiring password-reset token, stored as its digest only.
+
+    For a user (staff, administrators) or a customer; a customer's token is only accepted at the
+    customer's own store (checked through the store-bound session when it is spent).
+    """
 
     __tablename__ = "password_reset_tokens"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
     token_digest: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column()
     expires_at: Mapped[datetime] = mapped_column()

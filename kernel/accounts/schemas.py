@@ -134,6 +134,8 @@ class CustomerRegister(StrictModel):
 class CustomerLogin(StrictModel):
     email: str = Field(min_length=3, max_length=320, examples=["shopper@example.com"])
     password: str = Field(min_length=1, max_length=1024, examples=["correct horse battery staple"])
+    cookie: bool = Field(default=False, description="Storefront sign-in: set the HttpOnly `pyc_session` cookie "
+                         "instead of returning a token.", examples=[False])
 
 
 class CustomerRead(BaseModel):
@@ -146,8 +148,11 @@ class CustomerRead(BaseModel):
 
 
 class CustomerTokenRead(BaseModel):
-    access_token: str = Field(description="A customer token, valid in this store only.", examples=["pcs_..."])
+    access_token: str | None = Field(description="A customer token, valid in this store only (absent for "
+                                     "cookie sign-ins).", examples=["pcs_..."])
     token_type: str = Field(default="bearer", examples=["bearer"])
+    csrf_token: str | None = Field(default=None, description="For cookie sessions: send as `X-CSRF-Token` or "
+                                   "form field `csrf_token` on state-changing requests.", examples=[None])
     customer: CustomerRead
 
 

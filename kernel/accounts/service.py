@@ -149,7 +149,7 @@ async def finish_password_reset(session: AsyncSession, token: str, new_password:
     result = await session.execute(
         update(PasswordResetToken)
         .where(PasswordResetToken.token_digest == token_digest(token), PasswordResetToken.used_at.is_(None),
-               PasswordResetToken.expires_at > now)
+               PasswordResetToken.expires_at > now, PasswordResetToken.user_id.is_not(None))
         .values(used_at=now).returning(PasswordResetToken.user_id)
         .execution_options(synchronize_session=False))
     user_id = result.scalar_one_or_none()
@@ -164,3 +164,45 @@ async def end_other_sessions_of_user(session: AsyncSession, user_id: int, *, kee
     for row in (await session.execute(select(AuthSession).where(AuthSession.user_id == user_id))).scalars():
         if row.id != keep_session_id:
             await session.delete(row)
+
+
+# --- Customer password reset (the session is bound to the customer's store) --------------------------
+
+async def customer_by_email(session: AsyncSession, email: str) -> Customer | None:
+    return (await session.execute(
+        select(Customer).where(Customer.email == normalize_email(email)))).scalar_one_or_none()
+
+
+async def start_customer_password_reset(session: AsyncSession, email: str) -> tuple[Customer, str] | None:
+    customer = await customer_by_email(session, email)
+    if customer is None or not customer.is_active:
+        return None
+    token = new_token("pcr_")
+    now = utcnow()
+    session.add(PasswordResetToken(customer_id=customer.id, token_digest=token_digest(token), created_at=now,
+                                   expires_at=now + RESET_LIFETIME))
+    await session.flush()
+    return customer, token
+
+
+async def finish_customer_password_reset(session: AsyncSession, token: str, new_password: str) -> Customer:
+    """Spend a customer's reset token at their store; a token from another store is simply invalid."""
+    now = utcnow()
+    result = await session.execute(
+        update(PasswordResetToken)
+        .where(PasswordResetToken.token_digest == token_digest(token), PasswordResetToken.used_at.is_(None),
+               PasswordResetToken.expires_at > now, PasswordResetToken.customer_id.is_not(None))
+        .values(used_at=now).returning(PasswordResetToken.customer_id)
+        .execution_options(synchronize_session=False))
+    customer_id = result.scalar_one_or_none()
+    customer = None
+    if customer_id is not None:  # an ORM select: scoped to the session's store by the tenant wall
+        customer = (await session.execute(select(Customer).where(Customer.id == customer_id))).scalar_one_or_none()
+    if customer is None or not customer.is_active:
+        # Raising rolls the UPDATE back: another store's token is not spent by trying it here.
+        raise InvalidInput("This password reset link is invalid, used or expired; ask for a new one.")
+    customer.password_hash = hash_password(new_password)
+    for row in (await session.execute(select(AuthSession).where(AuthSession.customer_id == customer.id))).scalars():
+        await session.delete(row)
+    await session.flush()
+    return customer

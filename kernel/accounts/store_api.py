@@ -11,13 +11,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
 from kernel.accounts import apikeys, service, staff
-from kernel.accounts.api import THROTTLED, client_ip
+from kernel.accounts.api import THROTTLED, client_ip, set_session_cookie
+from kernel.accounts.csrf import csrf_token
 from kernel.accounts.models import StaffRole
 from kernel.accounts.schemas import (
-    ApiKeyCreate, ApiKeyCreated, ApiKeyRead, CustomerLogin, CustomerRead, CustomerRegister, CustomerTokenRead,
+    AcceptedRead, PasswordResetConfirm, PasswordResetRequest, ApiKeyCreate, ApiKeyCreated, ApiKeyRead, CustomerLogin, CustomerRead, CustomerRegister, CustomerTokenRead,
     SecuritySettingsRead, SecuritySettingsUpdate, StaffCreate, StaffRead, StaffUpdate,
 )
-from kernel.accounts.throttle import account_key, check, ip_key, throttle_for
+from kernel.accounts.throttle import ThrottleKey, account_key, check, ip_key, throttle_for
 from kernel.aftercommit import after_commit
 from kernel.audit import audit
 from kernel.deps import CurrentCustomer, Principal, SessionDep, StoreDep, StoreOwner, require_staff
@@ -52,7 +53,7 @@ async def register_customer(data: CustomerRegister, store: StoreDep, request: Re
 
 
 @customers_router.post("/login", summary="Sign a customer in", responses=THROTTLED, openapi_extra=PUBLIC)
-async def login_customer(data: CustomerLogin, store: StoreDep, request: Request,
+async def login_customer(data: CustomerLogin, store: StoreDep, request: Request, response: Response,
                          session: SessionDep) -> CustomerTokenRead:
     """Throttled per account and per IP like staff sign-in. An email registered at another store is
     unknown here."""
@@ -65,7 +66,41 @@ async def login_customer(data: CustomerLogin, store: StoreDep, request: Request,
     await throttle.succeeded(keys)
     token = await service.start_session(session, customer=customer, ip=client_ip(request),
                                         user_agent=request.headers.get("user-agent"))
+    if data.cookie:
+        set_session_cookie(request, response, token)
+        return CustomerTokenRead(access_token=None, csrf_token=csrf_token(request, token),
+                                 customer=CustomerRead.model_validate(customer))
     return CustomerTokenRead(access_token=token, customer=CustomerRead.model_validate(customer))
+
+
+@customers_router.post("/password-reset", status_code=status.HTTP_202_ACCEPTED, responses=THROTTLED,
+                       summary="Ask for a customer password reset mail", openapi_extra=PUBLIC)
+async def request_customer_password_reset(data: PasswordResetRequest, store: StoreDep, request: Request,
+                                          session: SessionDep) -> AcceptedRead:
+    """Mails a single-use link valid for one hour; same answer whether or not the account exists."""
+    throttle = throttle_for(request.app.state)
+    await check(throttle, [ThrottleKey("reset:" + account_key(data.email, store.id).key, 5),
+                           ThrottleKey(f"reset:ip:{client_ip(request)}", 20)])
+    started = await service.start_customer_password_reset(session, data.email)
+    if started is not None:
+        customer, token = started
+        state = request.app.state
+        await queue_mail(session, state.settings, to=customer.email, store_id=store.id,
+                         subject=f"Reset your password at {store.name}", text=(
+                             f"Open this link within one hour to choose a new password for {store.name}:\n"
+                             f"{str(request.base_url).rstrip('/')}/account/password-reset?token={token}\n\n"
+                             "If you did not ask for this, ignore this message.\n"))
+        after_commit(session, lambda: send_pending_mail(state.sessionmaker, state.settings))
+    return AcceptedRead(detail="If the account exists, a reset link is on its way.")
+
+
+@customers_router.post("/password-reset/confirm", status_code=status.HTTP_204_NO_CONTENT, openapi_extra=PUBLIC,
+                       summary="Set a new customer password with a reset token")
+async def confirm_customer_password_reset(data: PasswordResetConfirm, store: StoreDep,
+                                          session: SessionDep) -> Response:
+    """Spends the token (once, within an hour, at this store only) and ends the customer's sessions."""
+    await service.finish_customer_password_reset(session, data.token, data.new_password)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @customers_router.get("/me", summary="The signed-in customer")

@@ -53,3 +53,15 @@ async def test_csrf_input_helper_renders_the_session_token(app, factory):
     request = Request({"type": "http", "app": app, "headers": [(b"cookie", f"{SESSION_COOKIE}=pcs_abc".encode())]})
     html = str(csrf_input(request))
     assert html == f'<input type="hidden" name="csrf_token" value="{csrf_token(request)}">'
+
+
+async def test_customer_cookie_session_works_in_its_store_with_csrf(ip_client, factory):
+    store = await factory.store()
+    base = f"/api/v1/stores/{store.slug}/customers"
+    await ip_client.post(f"{base}/register", json={"email": "cookie@example.com", "password": "customer-pass-1"})
+    ip_client.cookies.clear()
+    login = await ip_client.post(f"{base}/login", json={"email": "cookie@example.com", "password": "customer-pass-1",
+                                                        "cookie": True})
+    assert login.status_code == 200 and login.json()["access_token"] is None and login.json()["csrf_token"]
+    assert "HttpOnly" in login.headers["set-cookie"]
+    assert (await ip_client.get(f"{base}/me")).json()["email"] == "cookie@example.com"

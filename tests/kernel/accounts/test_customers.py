@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+
+from kernel import aftercommit
 from tests.kernel.accounts.conftest import bearer
 from tests.support.factory import unique
 
@@ -55,3 +58,26 @@ async def test_register_validates_input(ip_client, factory):
                  {"email": "a@b.example", "password": PASSWORD, "is_active": False}):
         response = await ip_client.post(f"/api/v1/stores/{store.slug}/customers/register", json=body)
         assert response.status_code == 422, body
+
+
+async def test_customer_password_reset_is_store_bound_and_single_use(ip_client, factory, smtp_server):
+    a, b = await factory.store(), await factory.store()
+    email = f"{unique('c')}@example.com"
+    old_token = (await register(ip_client, a, email)).json()["access_token"]
+    asked = await ip_client.post(f"/api/v1/stores/{a.slug}/customers/password-reset", json={"email": email})
+    assert asked.status_code == 202
+    await aftercommit.drain()
+    mails = [m for m in smtp_server.messages() if m["To"] == email]
+    assert len(mails) == 1
+    token = re.search(r"token=(pcr_[\w-]+)", mails[0].get_body(("plain",)).get_content()).group(1)
+
+    body = {"token": token, "new_password": "new customer pass"}
+    # Another store does not accept (nor spend) it; staff reset does not either.
+    assert (await ip_client.post(f"/api/v1/stores/{b.slug}/customers/password-reset/confirm", json=body)).status_code == 422
+    assert (await ip_client.post("/api/v1/auth/password-reset/confirm", json=body)).status_code == 422
+    assert (await ip_client.post(f"/api/v1/stores/{a.slug}/customers/password-reset/confirm", json=body)).status_code == 204
+    assert (await ip_client.post(f"/api/v1/stores/{a.slug}/customers/password-reset/confirm", json=body)).status_code == 422
+    assert (await ip_client.get(f"/api/v1/stores/{a.slug}/customers/me", headers=bearer(old_token))).status_code == 401
+    login = await ip_client.post(f"/api/v1/stores/{a.slug}/customers/login",
+                                 json={"email": email, "password": "new customer pass"})
+    assert login.status_code == 200

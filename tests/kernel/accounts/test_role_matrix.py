@@ -95,7 +95,8 @@ def test_matrix_covers_every_account_route(app):
     covered = {(m, p.replace("{slug}", "{store_slug}").replace("{obj}", "")) for m, p, *_ in ROUTES.values()}
     public = {"/api/v1/auth/login", "/api/v1/auth/login/2fa", "/api/v1/auth/password-reset",
               "/api/v1/auth/password-reset/confirm", "/api/v1/stores/{store_slug}/customers/register",
-              "/api/v1/stores/{store_slug}/customers/login"}
+              "/api/v1/stores/{store_slug}/customers/login", "/api/v1/stores/{store_slug}/customers/password-reset",
+              "/api/v1/stores/{store_slug}/customers/password-reset/confirm"}
     mine = ("/api/v1/auth", "/api/v1/stores/{store_slug}/staff", "/api/v1/stores/{store_slug}/api-keys",
             "/api/v1/stores/{store_slug}/security-settings", "/api/v1/stores/{store_slug}/audit-log",
             "/api/v1/stores/{store_slug}/customers")

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kernel.accounts.apikeys import API_KEY_PREFIX, api_key_for_token
 from kernel.accounts.csrf import SESSION_COOKIE, verify_csrf
 from kernel.accounts.models import Customer, StaffMembership, StaffRole, StoreSecuritySettings, TotpCredential, User
-from kernel.accounts.service import session_for_token
+from kernel.accounts.service import user_for_token
 from kernel.aftercommit import discard_after_commit, run_after_commit
 from kernel.db import across_stores
 from kernel.errors import NotAuthenticated, NotFound, PermissionDenied
@@ -110,17 +110,17 @@ async def get_principal(request: Request, session: SessionDep) -> Principal:
         principal.api_key_id = key.id
         principal.roles = {key.store_id: StaffRole.manager}
     elif bearer or cookie:
-        auth = await session_for_token(session, bearer or cookie)
-        if auth is None and bearer:
+        found = await user_for_token(session, bearer or cookie)  # session and user in one statement
+        if found is None and bearer:
             raise NotAuthenticated("The token is invalid or has expired.", headers={"WWW-Authenticate": "Bearer"})
-        if auth is not None and cookie:
+        if found is not None and cookie:
             await verify_csrf(request, cookie)
             principal.via_cookie = True
-        if auth is not None and auth.user_id is not None:
+        auth, user = found if found is not None else (None, None)
+        if auth is not None:
             principal.auth_session_id = auth.id
-            principal.user = await session.get(User, auth.user_id)
-        elif auth is not None and auth.customer_id is not None:
-            principal.auth_session_id = auth.id
+            principal.user = user
+        if auth is not None and auth.customer_id is not None:
             async with across_stores(session):  # resolved before the store is known
                 principal.customer = await session.get(Customer, auth.customer_id)
                 if principal.customer is not None:
@@ -159,7 +159,7 @@ def require_staff(min_role: StaffRole, scope: str | None = None):
 
     async def dependency(store: StoreDep, principal: CurrentPrincipal, session: SessionDep) -> Principal:
         if principal.scopes is not None:
-            if principal.roles.get(store.id) is None and store.id not in principal.roles:
+            if store.id not in principal.roles:
                 raise NotFound("No such store.")
             if scope is None or scope not in principal.scopes:
                 raise PermissionDenied(f"This API key lacks the {scope or 'staff'} scope.")

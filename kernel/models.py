@@ -16,6 +16,7 @@ KERNEL_MODEL_MODULES = (
     "kernel.inventory.models",
     "kernel.mail.models",
     "kernel.audit.models",
+    "kernel.plugins.models",
 )
 
 

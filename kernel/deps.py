@@ -154,7 +154,9 @@ def require_staff(min_role: StaffRole, scope: str | None = None):
     """A dependency admitting the store's staff of at least ``min_role`` (platform admins too).
 
     API keys (``principal.scopes`` is not None) are admitted by ``scope`` instead of by role, and
-    only in their own store. Callers with no standing in the store get 404, as for an unknown store.
+    only in their own store; with ``scope=None`` the route is for people only. Callers with no
+    standing in the store get 404, as for an unknown store. When the store requires two-factor
+    authentication for staff, members without it get 403 until they enrol (admins and keys exempt).
     """
 
     async def dependency(store: StoreDep, principal: CurrentPrincipal, session: SessionDep) -> Principal:

@@ -55,3 +55,25 @@ async def test_unreachable_smtp_keeps_the_message_for_a_later_run(sessionmaker, 
     # Sent once: a further run sends nothing more for it.
     await send_pending_mail(sessionmaker, smtp)
     assert len([m for m in capture.messages() if m["To"] == to]) == 1
+
+
+async def test_purge_removes_expired_sessions_only(factory, sessionmaker):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from kernel.accounts.maintenance import purge_expired_auth_rows
+    from kernel.accounts.models import AuthSession
+    from kernel.db import utcnow
+    from kernel.security import token_digest
+
+    expired, live = await factory.user(), await factory.user()
+    async with sessionmaker() as session, session.begin():
+        await session.execute(update(AuthSession).where(AuthSession.token_digest == token_digest(expired.token))
+                              .values(expires_at=utcnow() - timedelta(seconds=1)))
+    counts = await purge_expired_auth_rows(sessionmaker)
+    assert counts["auth_sessions"] >= 1
+    async with sessionmaker() as session:
+        digests = set((await session.execute(select(AuthSession.token_digest).where(
+            AuthSession.user_id.in_([expired.user.id, live.user.id])))).scalars())
+    assert digests == {token_digest(live.token)}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select, update
@@ -13,6 +14,15 @@ from kernel.errors import Conflict, InvalidInput, PermissionDenied
 from kernel.security import hash_password, new_token, token_digest, verify_password
 
 SESSION_LIFETIME = timedelta(days=14)
+
+
+async def hash_password_async(password: str) -> str:
+    """argon2 costs tens to hundreds of milliseconds of CPU: run it off the event loop (it releases the GIL)."""
+    return await asyncio.to_thread(hash_password, password)
+
+
+async def verify_password_async(password_hash: str | None, password: str) -> bool:
+    return await asyncio.to_thread(verify_password, password_hash, password)
 
 
 def normalize_email(email: str) -> str:
@@ -28,7 +38,7 @@ async def create_user(session: AsyncSession, email: str, password: str | None, *
     if await user_by_email(session, email) is not None:
         raise Conflict("A user with this email already exists.")
     user = User(email=normalize_email(email), full_name=full_name, is_platform_admin=is_platform_admin,
-                password_hash=hash_password(password) if password else None)
+                password_hash=await hash_password_async(password) if password else None)
     session.add(user)
     await session.flush()
     return user
@@ -49,7 +59,7 @@ async def grant_role(session: AsyncSession, user: User, role: StaffRole) -> Staf
 
 async def authenticate_user(session: AsyncSession, email: str, password: str) -> User | None:
     user = await user_by_email(session, email)
-    if not verify_password(user.password_hash if user else None, password) or user is None or not user.is_active:
+    if not await verify_password_async(user.password_hash if user else None, password) or user is None or not user.is_active:
         return None
     user.last_login_at = utcnow()
     return user
@@ -59,7 +69,7 @@ async def authenticate_customer(session: AsyncSession, email: str, password: str
     """The session must be bound to the customer's store: customers exist per store."""
     customer = (await session.execute(
         select(Customer).where(Customer.email == normalize_email(email)))).scalar_one_or_none()
-    if not verify_password(customer.password_hash if customer else None, password) or customer is None \
+    if not await verify_password_async(customer.password_hash if customer else None, password) or customer is None \
             or not customer.is_active:
         return None
     customer.last_login_at = utcnow()
@@ -117,14 +127,14 @@ def aware(dt: datetime | None) -> datetime | None:
 
 async def change_password(session: AsyncSession, user: User, current_password: str, new_password: str) -> None:
     """Set a new password (the current one must be right) and end every session of the user."""
-    if not verify_password(user.password_hash, current_password):
+    if not await verify_password_async(user.password_hash, current_password):
         raise PermissionDenied("The current password is wrong.")
     await set_password(session, user, new_password)
 
 
 async def set_password(session: AsyncSession, user: User, new_password: str) -> None:
     """Replace the password and revoke all sign-ins: a thief holding a session is thrown out too."""
-    user.password_hash = hash_password(new_password)
+    user.password_hash = await hash_password_async(new_password)
     await end_all_sessions_of_user(session, user.id)
     await session.flush()
 
@@ -210,7 +220,7 @@ async def finish_customer_password_reset(session: AsyncSession, token: str, new_
     if customer is None or not customer.is_active:
         # Raising rolls the UPDATE back: another store's token is not spent by trying it here.
         raise InvalidInput("This password reset link is invalid, used or expired; ask for a new one.")
-    customer.password_hash = hash_password(new_password)
+    customer.password_hash = await hash_password_async(new_password)
     for row in (await session.execute(select(AuthSession).where(AuthSession.customer_id == customer.id))).scalars():
         await session.delete(row)
     await session.flush()

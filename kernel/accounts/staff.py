@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.accounts.models import Customer, StaffMembership, StaffRole, StoreSecuritySettings, TotpCredential
-from kernel.accounts.service import create_user, normalize_email, user_by_email
+from kernel.accounts.service import create_user, hash_password_async, normalize_email, user_by_email
 from kernel.errors import Conflict, NotFound
-from kernel.security import hash_password
 
 
 async def list_staff(session: AsyncSession) -> list[tuple[StaffMembership, bool]]:
@@ -84,9 +84,13 @@ async def register_customer(session: AsyncSession, email: str, password: str, fu
     email = normalize_email(email)
     if (await session.execute(select(Customer.id).where(Customer.email == email))).first():
         raise Conflict("An account with this email already exists in this store; sign in instead.")
-    customer = Customer(email=email, full_name=full_name, password_hash=hash_password(password))
-    session.add(customer)
-    await session.flush()
+    customer = Customer(email=email, full_name=full_name, password_hash=await hash_password_async(password))
+    try:
+        async with session.begin_nested():  # two simultaneous sign-ups: the loser gets 409, not 500
+            session.add(customer)
+            await session.flush()
+    except IntegrityError:
+        raise Conflict("An account with this email already exists in this store; sign in instead.") from None
     return customer
 
 

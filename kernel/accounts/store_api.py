@@ -10,7 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
-from kernel.accounts import apikeys, service, staff
+from kernel.accounts import apikeys, service, staff, twofactor
 from kernel.accounts.api import THROTTLED, client_ip, set_session_cookie
 from kernel.accounts.csrf import csrf_token
 from kernel.accounts.models import StaffRole
@@ -158,7 +158,7 @@ async def update_staff(user_id: UserIdPath, data: StaffUpdate, store: StoreDep, 
         await staff.change_role(session, member, data.role)
         await audit(session, owner, request, "staff.role_change", "user", user_id,
                     {"role": [before, data.role.value]})
-    return _staff_read(member, False)
+    return _staff_read(member, await twofactor.is_enrolled(session, user_id))
 
 
 @staff_router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Remove a staff member")

@@ -81,3 +81,19 @@ async def test_customer_password_reset_is_store_bound_and_single_use(ip_client, 
     login = await ip_client.post(f"/api/v1/stores/{a.slug}/customers/login",
                                  json={"email": email, "password": "new customer pass"})
     assert login.status_code == 200
+
+
+async def test_simultaneous_registrations_of_one_email_give_one_account(app, factory):
+    import asyncio
+
+    from tests.kernel.accounts.conftest import client_at, fresh_ip
+
+    store = await factory.store()
+    email = f"{unique('race')}@example.com"
+
+    async def attempt():
+        async with client_at(app, fresh_ip()) as c:
+            return (await register(c, store, email)).status_code
+
+    codes = sorted(await asyncio.gather(*(attempt() for _ in range(4))))
+    assert codes == [201, 409, 409, 409]

@@ -23,6 +23,12 @@ KERNEL_ROUTER_MODULES = (
     "kernel.stores.api",
     "kernel.plugins.api",
     "kernel.storefront.pages",
+    "kernel.catalog.api",
+    "kernel.catalog.api_categories",
+    "kernel.catalog.csv_api",
+    "kernel.catalog.media",
+    "kernel.catalog.storefront_api",
+    "kernel.inventory.api",
 )
 
 API_DESCRIPTION = """

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timezone
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from kernel.accounts.apikeys import API_SCOPES
 from kernel.accounts.models import StaffRole
+
+# SQLite hands back naive datetimes (stored in UTC); RFC 3339 (OpenAPI date-time) needs the offset.
+UtcDatetime = Annotated[datetime, AfterValidator(lambda d: d if d.tzinfo else d.replace(tzinfo=timezone.utc))]
 
 EMAIL_PATTERN = r"^[^@\s\x00]{1,64}@[^@\s\x00]{1,255}$"
 
@@ -117,7 +120,7 @@ class AccountEventRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int = Field(examples=[1])
-    occurred_at: datetime
+    occurred_at: UtcDatetime
     action: str = Field(examples=["auth.login"])
     ip: str | None = Field(examples=["203.0.113.9"])
     user_agent: str | None = Field(examples=["Mozilla/5.0"])
@@ -144,7 +147,7 @@ class CustomerRead(BaseModel):
     id: int = Field(examples=[12])
     email: str = Field(examples=["shopper@example.com"])
     full_name: str = Field(examples=["Sam Shopper"])
-    created_at: datetime
+    created_at: UtcDatetime
 
 
 class CustomerTokenRead(BaseModel):
@@ -200,9 +203,9 @@ class ApiKeyRead(BaseModel):
     name: str = Field(examples=["ERP sync"])
     prefix: str = Field(description="The key's first characters, to recognise it.", examples=["pck_3q2-7bXW"])
     scopes: list[str] = Field(examples=[["catalog:read"]])
-    created_at: datetime
-    last_used_at: datetime | None
-    revoked_at: datetime | None
+    created_at: UtcDatetime
+    last_used_at: UtcDatetime | None
+    revoked_at: UtcDatetime | None
 
 
 class ApiKeyCreated(ApiKeyRead):

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from kernel.accounts.schemas import UtcDatetime
 
 
 class AuditEntryRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int = Field(examples=[42])
-    occurred_at: datetime
+    occurred_at: UtcDatetime
     user_id: int | None = Field(examples=[7])
     api_key_id: int | None = Field(examples=[None])
     action: str = Field(examples=["api_key.create"])

@@ -14,6 +14,8 @@ KERNEL_MODEL_MODULES = (
     "kernel.events.models",
     "kernel.catalog.models",
     "kernel.inventory.models",
+    "kernel.mail.models",
+    "kernel.audit.models",
     "kernel.plugins.models",
     "kernel.jobs.models",
 )

@@ -44,7 +44,9 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         run_after_commit(session)  # e.g. send the mail this request queued, now that it is committed
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# scope="function": the transaction commits when the endpoint returns, before the response is sent, so a
+# client never sees success for a change that then failed to commit.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 async def get_store(request: Request, session: SessionDep,

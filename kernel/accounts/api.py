@@ -192,8 +192,10 @@ async def disable_2fa(data: TotpCode, request: Request, session: SessionDep, use
 
 @router.get("/security-events", summary="Recent security events of my account")
 async def security_events(session: SessionDep, user: CurrentUser,
-                          after: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
-                          limit: Annotated[int, Query(ge=1, le=100)] = 50) -> list[AccountEventRead]:
+                          after: Annotated[int | None, Query(ge=1, le=2**31 - 1, examples=[120], description=(
+                              "Cursor: the last (lowest) id of the previous page."))] = None,
+                          limit: Annotated[int, Query(ge=1, le=100, description="Page size.", examples=[50])] = 50,
+                          ) -> list[AccountEventRead]:
     """Sign-ins, password and two-factor changes, newest first (keyset-paginated by id)."""
     query = (select(AccountAuditEntry).where(AccountAuditEntry.subject_user_id == user.id)
              .order_by(AccountAuditEntry.id.desc()).limit(limit))

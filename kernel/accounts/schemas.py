@@ -70,7 +70,7 @@ class TokenRead(BaseModel):
 class MembershipRead(BaseModel):
     store_slug: str = Field(examples=["acme"])
     store_name: str = Field(examples=["Acme"])
-    role: StaffRole
+    role: StaffRole = Field(examples=["owner"])
 
 
 class MeRead(BaseModel):
@@ -79,7 +79,8 @@ class MeRead(BaseModel):
     full_name: str = Field(examples=["Ada Owner"])
     is_platform_admin: bool = Field(examples=[False])
     two_factor_enabled: bool = Field(default=False, examples=[True])
-    stores: list[MembershipRead]
+    stores: list[MembershipRead] = Field(
+        examples=[[{"store_slug": "acme", "store_name": "Acme", "role": "owner"}]])
 
 
 class PasswordChange(StrictModel):
@@ -120,7 +121,7 @@ class AccountEventRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int = Field(examples=[1])
-    occurred_at: UtcDatetime
+    occurred_at: UtcDatetime = Field(examples=["2026-11-25T12:00:00Z"])
     action: str = Field(examples=["auth.login"])
     ip: str | None = Field(examples=["203.0.113.9"])
     user_agent: str | None = Field(examples=["Mozilla/5.0"])
@@ -147,7 +148,7 @@ class CustomerRead(BaseModel):
     id: int = Field(examples=[12])
     email: str = Field(examples=["shopper@example.com"])
     full_name: str = Field(examples=["Sam Shopper"])
-    created_at: UtcDatetime
+    created_at: UtcDatetime = Field(examples=["2026-11-25T12:00:00Z"])
 
 
 class CustomerTokenRead(BaseModel):
@@ -156,7 +157,8 @@ class CustomerTokenRead(BaseModel):
     token_type: str = Field(default="bearer", examples=["bearer"])
     csrf_token: str | None = Field(default=None, description="For cookie sessions: send as `X-CSRF-Token` or "
                                    "form field `csrf_token` on state-changing requests.", examples=[None])
-    customer: CustomerRead
+    customer: CustomerRead = Field(examples=[{"id": 12, "email": "shopper@example.com", "full_name": "Sam Shopper",
+                                              "created_at": "2026-11-25T12:00:00Z"}])
 
 
 # --- Staff --------------------------------------------------------------------------------------
@@ -175,7 +177,7 @@ class StaffRead(BaseModel):
     user_id: int = Field(examples=[7])
     email: str = Field(examples=["clerk@acme.example"])
     full_name: str = Field(examples=["Cleo Clerk"])
-    role: StaffRole
+    role: StaffRole = Field(examples=["staff"])
     two_factor_enabled: bool = Field(examples=[False])
     invited: bool = Field(default=False, description="A new account was created and a set-password mail sent.",
                           examples=[False])
@@ -203,9 +205,9 @@ class ApiKeyRead(BaseModel):
     name: str = Field(examples=["ERP sync"])
     prefix: str = Field(description="The key's first characters, to recognise it.", examples=["pck_3q2-7bXW"])
     scopes: list[str] = Field(examples=[["catalog:read"]])
-    created_at: UtcDatetime
-    last_used_at: UtcDatetime | None
-    revoked_at: UtcDatetime | None
+    created_at: UtcDatetime = Field(examples=["2026-11-25T12:00:00Z"])
+    last_used_at: UtcDatetime | None = Field(examples=["2026-11-25T13:30:00Z"])
+    revoked_at: UtcDatetime | None = Field(examples=[None])
 
 
 class ApiKeyCreated(ApiKeyRead):

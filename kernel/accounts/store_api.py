@@ -110,8 +110,10 @@ async def customer_me(store: StoreDep, customer: CurrentCustomer) -> CustomerRea
 
 @customers_router.get("", summary="List the store's customers")
 async def list_customers(store: StoreDep, who: CustomerReader, session: SessionDep,
-                         after: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="Cursor: last id of the previous page.")] = None,
-                         limit: Annotated[int, Query(ge=1, le=200)] = 50) -> list[CustomerRead]:
+                         after: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="Cursor: last id of the previous page.",
+                                                              examples=[40])] = None,
+                         limit: Annotated[int, Query(ge=1, le=200, description="Page size.", examples=[50])] = 50,
+                         ) -> list[CustomerRead]:
     """Staff, or an API key with `customers:read`."""
     return [CustomerRead.model_validate(c) for c in await staff.list_customers(session, after=after, limit=limit)]
 

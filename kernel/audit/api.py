@@ -19,8 +19,9 @@ AuditReader = Annotated[Principal, Depends(require_staff(StaffRole.manager, "aud
 
 @router.get("", summary="List the store's audit log, newest first")
 async def list_audit_log(store: StoreDep, who: AuditReader, session: SessionDep,
-                         after: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="Cursor: `next_after` of the previous page.")] = None,
-                         limit: Annotated[int, Query(ge=1, le=200)] = 50,
+                         after: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="Cursor: `next_after` of the previous page.",
+                                                              examples=[17])] = None,
+                         limit: Annotated[int, Query(ge=1, le=200, description="Page size.", examples=[50])] = 50,
                          action: Annotated[str | None, Query(max_length=100, pattern=r"^[a-z0-9_.:-]+$", examples=["staff.role_change"])] = None,
                          ) -> AuditPage:
     """Who (user or API key) did what to which object, when and from where. Keyset-paginated."""

@@ -13,7 +13,7 @@ class AuditEntryRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int = Field(examples=[42])
-    occurred_at: UtcDatetime
+    occurred_at: UtcDatetime = Field(examples=["2026-11-25T12:00:00Z"])
     user_id: int | None = Field(examples=[7])
     api_key_id: int | None = Field(examples=[None])
     action: str = Field(examples=["api_key.create"])
@@ -25,6 +25,9 @@ class AuditEntryRead(BaseModel):
 
 
 class AuditPage(BaseModel):
-    items: list[AuditEntryRead]
+    items: list[AuditEntryRead] = Field(examples=[[{
+        "id": 42, "occurred_at": "2026-11-25T12:00:00Z", "user_id": 7, "api_key_id": None,
+        "action": "api_key.create", "target_type": "api_key", "target_id": "3",
+        "changes": {"scopes": ["catalog:read"]}, "ip": "203.0.113.9", "user_agent": "curl/8.5"}]])
     next_after: int | None = Field(description="Pass as `after` to get the next page; null on the last page.",
                                    examples=[17])

@@ -23,10 +23,13 @@ async def list_jobs(session: SessionDep, admin: PlatformAdmin,
                                       Query(description="Only jobs in this state.", examples=["failed"])] = None,
                     kind: Annotated[str | None, Query(max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$",
                                                       examples=["event.deliver"])] = None,
-                    store_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+                    store_id: Annotated[int | None, Query(ge=1, le=2**62, description="Only this store's jobs.",
+                                                             examples=[1])] = None,
                     after: Annotated[int | None, Query(ge=0, le=2**62,
-                                                       description="Cursor: the last id of the previous page.")] = None,
-                    limit: Annotated[int, Query(ge=1, le=200)] = 50) -> list[JobRead]:
+                                                       description="Cursor: the last id of the previous page.",
+                                                       examples=[120])] = None,
+                    limit: Annotated[int, Query(ge=1, le=200, description="Page size.", examples=[50])] = 50,
+                    ) -> list[JobRead]:
     """Jobs in id order (keyset pagination). `status=failed` lists the parked jobs with their last error."""
     jobs = await queue.list_jobs(session, status=status, kind=kind, store_id=store_id, after=after, limit=limit)
     return [JobRead.model_validate(job) for job in jobs]

@@ -19,6 +19,17 @@ class PluginInfoRead(BaseModel):
     enabled_in: list[str] = Field(description="Slugs of the stores where it is enabled.", examples=[["acme"]])
 
 
+# What a plugin's settings form looks like: the JSON schema pydantic derives from its settings model.
+SETTINGS_SCHEMA_EXAMPLE: dict[str, Any] = {
+    "title": "FlatRateSettings", "type": "object",
+    "properties": {
+        "rate": {"title": "Rate", "type": "integer", "minimum": 0, "description": "Minor units."},
+        "api_key": {"title": "Api Key", "type": "string", "format": "password", "writeOnly": True},
+    },
+    "required": ["rate"],
+}
+
+
 class StorePluginRead(BaseModel):
     """A plugin available to a store: whether it is on, its settings (secrets masked) and their form schema."""
 
@@ -30,7 +41,8 @@ class StorePluginRead(BaseModel):
     settings: dict[str, Any] | None = Field(
         description="Current settings; secret fields show a mask, never their value.",
         examples=[{"rate": 495, "api_key": "••••••••"}])
-    settings_schema: dict[str, Any] | None = Field(description="JSON schema of the settings form.")
+    settings_schema: dict[str, Any] | None = Field(description="JSON schema of the settings form.",
+                                                   examples=[SETTINGS_SCHEMA_EXAMPLE])
 
 
 class StorePluginEnable(BaseModel):
@@ -44,4 +56,5 @@ class StorePluginEnable(BaseModel):
 
 class SettingsSchemaRead(BaseModel):
     id: str = Field(examples=["flat_rate_shipping"])
-    settings_schema: dict[str, Any] | None = Field(description="JSON schema of the settings, or null for none.")
+    settings_schema: dict[str, Any] | None = Field(description="JSON schema of the settings, or null for none.",
+                                                   examples=[SETTINGS_SCHEMA_EXAMPLE])

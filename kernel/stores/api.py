@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Path, Query, status
 
 from kernel.deps import PlatformAdmin, SessionDep, StoreDep, StoreOwner, StoreStaff
 from kernel.errors import ERROR_RESPONSES
@@ -15,6 +15,8 @@ from kernel.stores.schemas import StoreCreate, StoreRead, StoreUpdate
 platform_router = APIRouter(prefix="/api/v1/platform/stores", tags=["platform: stores"], responses=ERROR_RESPONSES)
 store_router = APIRouter(prefix="/api/v1/stores/{store_slug}", tags=["store"], responses=ERROR_RESPONSES)
 
+Slug = Annotated[str, Path(description="The store's slug.", examples=["acme"])]
+
 
 @platform_router.post("", status_code=status.HTTP_201_CREATED, summary="Create a store")
 async def create_store(data: StoreCreate, session: SessionDep, admin: PlatformAdmin) -> StoreRead:
@@ -24,25 +26,27 @@ async def create_store(data: StoreCreate, session: SessionDep, admin: PlatformAd
 
 @platform_router.get("", summary="List stores")
 async def list_stores(session: SessionDep, admin: PlatformAdmin,
-                      after: Annotated[int | None, Query(description="Cursor: the last id of the previous page.")] = None,
-                      limit: Annotated[int, Query(ge=1, le=200)] = 50) -> list[StoreRead]:
+                      after: Annotated[int | None, Query(description="Cursor: the last id of the previous page.",
+                                                        examples=[40])] = None,
+                      limit: Annotated[int, Query(ge=1, le=200, description="Page size.", examples=[50])] = 50,
+                      ) -> list[StoreRead]:
     return [StoreRead.model_validate(s) for s in await service.list_stores(session, after=after, limit=limit)]
 
 
 @platform_router.get("/{slug}", summary="Get a store")
-async def get_store(slug: str, session: SessionDep, admin: PlatformAdmin) -> StoreRead:
+async def get_store(slug: Slug, session: SessionDep, admin: PlatformAdmin) -> StoreRead:
     return StoreRead.model_validate(await service.get_store(session, slug))
 
 
 @platform_router.post("/{slug}/suspend", summary="Suspend a store")
-async def suspend_store(slug: str, session: SessionDep, admin: PlatformAdmin) -> StoreRead:
+async def suspend_store(slug: Slug, session: SessionDep, admin: PlatformAdmin) -> StoreRead:
     """A suspended store's storefront shows a suspended page and its API answers 404."""
     store = await service.get_store(session, slug)
     return StoreRead.model_validate(await service.set_status(session, store, StoreStatus.suspended))
 
 
 @platform_router.post("/{slug}/resume", summary="Resume a suspended store")
-async def resume_store(slug: str, session: SessionDep, admin: PlatformAdmin) -> StoreRead:
+async def resume_store(slug: Slug, session: SessionDep, admin: PlatformAdmin) -> StoreRead:
     store = await service.get_store(session, slug)
     return StoreRead.model_validate(await service.set_status(session, store, StoreStatus.active))
 

@@ -76,11 +76,11 @@ class StoreCreate(StoreBase):
 
 
 class StoreUpdate(StoreBase):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    currency: str | None = Field(default=None, min_length=3, max_length=3)
-    locale: str | None = Field(default=None, max_length=35)
-    timezone: str | None = Field(default=None, max_length=64)
-    domains: list[str] | None = Field(default=None, max_length=20)
+    name: str | None = Field(default=None, min_length=1, max_length=200, examples=["Acme Outfitters Europe"])
+    currency: str | None = Field(default=None, min_length=3, max_length=3, examples=["EUR"])
+    locale: str | None = Field(default=None, max_length=35, examples=["de_DE"])
+    timezone: str | None = Field(default=None, max_length=64, examples=["Europe/Berlin"])
+    domains: list[str] | None = Field(default=None, max_length=20, examples=[["shop.acme.example"]])
 
     @field_validator("currency")
     @classmethod
@@ -106,15 +106,15 @@ class StoreUpdate(StoreBase):
 class StoreRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    id: int
-    slug: str
-    name: str
-    status: StoreStatus
-    currency: str
-    locale: str
-    timezone: str
-    domains: list[str]
-    created_at: datetime
+    id: int = Field(examples=[1])
+    slug: str = Field(examples=["acme"])
+    name: str = Field(examples=["Acme Outfitters"])
+    status: StoreStatus = Field(examples=["active"])
+    currency: str = Field(examples=["EUR"])
+    locale: str = Field(examples=["de_DE"])
+    timezone: str = Field(examples=["Europe/Berlin"])
+    domains: list[str] = Field(examples=[["shop.acme.example"]])
+    created_at: datetime = Field(examples=["2026-11-25T12:00:00Z"])
 
     @field_validator("domains", mode="before")
     @classmethod

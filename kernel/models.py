@@ -14,6 +14,9 @@ KERNEL_MODEL_MODULES = (
     "kernel.events.models",
     "kernel.catalog.models",
     "kernel.inventory.models",
+    "kernel.carts.models",
+    "kernel.checkout.models",
+    "kernel.orders.models",
 )
 
 

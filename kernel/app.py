@@ -19,6 +19,10 @@ KERNEL_ROUTER_MODULES = (
     "kernel.accounts.api",
     "kernel.stores.api",
     "kernel.storefront.pages",
+    "kernel.carts.api",
+    "kernel.checkout.api",
+    "kernel.orders.api",
+    "kernel.reports.api",
 )
 
 API_DESCRIPTION = """

@@ -141,6 +141,7 @@ class PaymentStatus(str, enum.Enum):
     authorized = "authorized"
     captured = "captured"
     failed = "failed"
+    voided = "voided"
     partially_refunded = "partially_refunded"
     refunded = "refunded"
 

@@ -8,8 +8,7 @@ import sqlalchemy as sa
 
 from kernel.db import disable_tenant_rls, enable_tenant_rls
 
-TENANT_TABLES = ('idempotency_keys', 'order_counters', 'carts', 'orders', 'cart_lines', 'fulfilments',
-                 'order_lines', 'order_timeline', 'payments', 'refunds')
+TENANT_TABLES = ('idempotency_keys', 'order_counters', 'carts', 'orders', 'cart_lines', 'fulfilments', 'order_lines', 'order_timeline', 'payments', 'refunds')
 
 
 revision = 'orders_0001'
@@ -200,7 +199,7 @@ def upgrade() -> None:
     sa.Column('method_code', sa.String(length=100), nullable=False),
     sa.Column('amount', sa.Integer(), nullable=False),
     sa.Column('currency', sa.String(length=3), nullable=False),
-    sa.Column('status', sa.Enum('pending', 'authorized', 'captured', 'failed', 'partially_refunded', 'refunded', name='paymentstatus', native_enum=False, length=30), nullable=False),
+    sa.Column('status', sa.Enum('pending', 'authorized', 'captured', 'failed', 'voided', 'partially_refunded', 'refunded', name='paymentstatus', native_enum=False, length=30), nullable=False),
     sa.Column('reference', sa.String(length=200), nullable=True),
     sa.Column('idempotency_key', sa.String(length=200), nullable=False),
     sa.Column('instructions', sa.Text(), nullable=False),

@@ -15,7 +15,7 @@ from fastapi import Depends
 from kernel.deps import SessionDep, StoreDep
 from plugin_sdk.types import StoreInfo
 
-_ENABLED: dict[int, dict[str, Any]] = {}
+_ENABLED: dict[tuple, dict[str, Any]] = {}
 _MODULES: dict[str, Any] = {}
 
 
@@ -71,8 +71,12 @@ class StoreHooks:
         return None if fn is None else await _call(fn, self._kwargs(kwargs))
 
 
+def _key(session, store_id):
+    return (str(session.bind.url), store_id)
+
+
 async def store_hooks(session, store_ctx) -> StoreHooks:
-    values = dict(_ENABLED.get(store_ctx.id, {}))
+    values = dict(_ENABLED.get(_key(session, store_ctx.id), {}))
     info = StoreInfo(id=store_ctx.id, slug=store_ctx.slug, name=store_ctx.name, currency=store_ctx.currency,
                      locale=store_ctx.locale, timezone=store_ctx.timezone)
     return StoreHooks(info, frozenset(values), _Settings(values))
@@ -88,7 +92,7 @@ StoreHooksDep = Annotated[StoreHooks, Depends(_hooks_dep)]
 async def enable_plugin(session, plugin_id: str, settings: dict | None = None) -> None:
     module = _modules()[plugin_id]
     model = module.pyc_plugin_settings()
-    _ENABLED.setdefault(session.info["store_id"], {})[plugin_id] = model.model_validate(settings or {})
+    _ENABLED.setdefault(_key(session, session.info["store_id"]), {})[plugin_id] = model.model_validate(settings or {})
 
 
 async def configure_plugin(session, plugin_id: str, settings: dict) -> None:
@@ -96,4 +100,4 @@ async def configure_plugin(session, plugin_id: str, settings: dict) -> None:
 
 
 async def disable_plugin(session, plugin_id: str) -> None:
-    _ENABLED.get(session.info["store_id"], {}).pop(plugin_id, None)
+    _ENABLED.get(_key(session, session.info["store_id"]), {}).pop(plugin_id, None)

@@ -11,6 +11,7 @@ from kernel import __version__
 from kernel.config import Settings, get_settings
 from kernel.db import create_engine_for, make_sessionmaker
 from kernel.errors import install_error_handlers
+from kernel.input_guard import RejectNulBytes
 from kernel.observability import RequestContextMiddleware, configure_logging
 
 # Kernel routers, by domain. Each module exposes one or more APIRouter objects named *router.
@@ -18,6 +19,7 @@ KERNEL_ROUTER_MODULES = (
     "kernel.health",
     "kernel.accounts.api",
     "kernel.stores.api",
+    "kernel.plugins.api",
     "kernel.storefront.pages",
     "kernel.carts.api",
     "kernel.checkout.api",
@@ -46,6 +48,18 @@ def _include_kernel_routers(app: FastAPI) -> None:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level, settings.log_json)
+    # Fail fast: a broken plugin set (duplicate ids, unknown hooks, a broken platform plugin) stops start-up here.
+    from kernel.plugins import get_plugin_manager
+    from kernel.plugins.calling import monitor, set_tracing
+    from kernel.plugins.mounting import mount_plugins
+    from kernel.plugins.settings import use_settings
+
+    plugin_manager = get_plugin_manager()
+    use_settings(settings)
+    set_tracing(settings.trace_hooks)
+    if settings.trace_hooks and not getattr(plugin_manager, "_pyc_monitored", False):
+        monitor(plugin_manager)
+        plugin_manager._pyc_monitored = True
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -62,5 +76,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
     _include_kernel_routers(app)
+    app.state.plugin_manager = plugin_manager
+    mount_plugins(app, plugin_manager)
+    app.add_middleware(RejectNulBytes)
     app.add_middleware(RequestContextMiddleware)
     return app

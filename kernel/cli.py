@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import secrets
 import sys
 
 import click
@@ -89,7 +88,12 @@ async def _create_superuser(email: str, password: str) -> None:
 @click.option("--email", prompt=True)
 @click.password_option()
 def createsuperuser(email: str, password: str) -> None:
-    _run(_create_superuser(email, password))
+    from kernel.errors import DomainError
+
+    try:
+        _run(_create_superuser(email, password))
+    except DomainError as exc:
+        raise click.ClickException(exc.detail or exc.title) from None
     click.echo(f"Platform administrator {email} created.")
 
 
@@ -112,3 +116,121 @@ def demo() -> None:
 
 def run() -> None:  # pragma: no cover - console entry point convenience
     sys.exit(main())
+
+
+# --- Plugins -----------------------------------------------------------------------------------
+
+async def _enabled_where(settings) -> dict[str, list[str]] | None:
+    """Slugs of the stores using each plugin, or ``None`` when the database cannot tell (not migrated)."""
+    from sqlalchemy import select
+
+    from kernel.db import create_engine_for, cross_store_session, make_sessionmaker
+    from kernel.plugins.models import StorePlugin
+    from kernel.stores.models import Store
+
+    engine = create_engine_for(settings.database_url)
+    try:
+        async with cross_store_session(make_sessionmaker(engine)) as session:
+            rows = (await session.execute(
+                select(StorePlugin.plugin_id, Store.slug).join(Store, Store.id == StorePlugin.store_id)
+                .where(StorePlugin.enabled.is_(True)).order_by(Store.slug))).all()
+    except Exception:  # no database yet: still list what is installed
+        return None
+    finally:
+        await engine.dispose()
+    where: dict[str, list[str]] = {}
+    for plugin_id, slug in rows:
+        where.setdefault(plugin_id, []).append(slug)
+    return where
+
+
+@main.command("plugins", help="List installed plugins: id, distribution, version, hooks, where enabled.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def list_plugins(as_json: bool) -> None:
+    import json
+
+    from kernel.plugins import PLATFORM_PLUGINS, PluginStartupError, build_plugin_manager
+
+    try:
+        pm = build_plugin_manager()
+    except PluginStartupError as exc:
+        raise click.ClickException(str(exc)) from None
+    where = _run(_enabled_where(get_settings()))
+    plugins = [{"id": pid, "distribution": pm.meta[pid].distribution, "version": pm.meta[pid].version,
+                "hooks": pm.hooks_of(pid), "always_on": pid in PLATFORM_PLUGINS,
+                "enabled_in": None if where is None else where.get(pid, [])} for pid in pm.plugin_ids()]
+    failed = [{"id": f.id, "distribution": f.distribution, "error": f.error} for f in pm.failures]
+    if as_json:
+        click.echo(json.dumps({"plugins": plugins, "failed": failed}, indent=2))
+        return
+    if not plugins:
+        click.echo("No plugins installed.")
+    for p in plugins:
+        enabled = "all stores (platform plugin)" if p["always_on"] else (
+            "unknown (database not migrated)" if p["enabled_in"] is None else (", ".join(p["enabled_in"]) or "no store"))
+        click.echo(f"{p['id']}  ({p['distribution']} {p['version']})")
+        click.echo(f"    hooks:   {', '.join(p['hooks']) or '-'}")
+        click.echo(f"    enabled: {enabled}")
+    for f in failed:
+        click.echo(f"FAILED {f['id']} ({f['distribution']}): {f['error']}", err=True)
+
+
+@main.group("plugin", help="Write plugins.")
+def plugin_group() -> None:
+    pass
+
+
+@plugin_group.command("new", help="Scaffold an installable plugin package NAME (its tests pass straight away).")
+@click.argument("name")
+@click.option("--with-migrations", is_flag=True, help="Add a model and an Alembic branch named after the plugin.")
+@click.option("--dir", "directory", default=".", show_default=True, type=click.Path(file_okay=False),
+              help="Where to create the package folder.")
+def plugin_new(name: str, with_migrations: bool, directory: str) -> None:
+    from pathlib import Path
+
+    from kernel.plugins.scaffold import scaffold_plugin
+
+    try:
+        root = scaffold_plugin(name, Path(directory), with_migrations=with_migrations)
+    except (ValueError, FileExistsError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Created {root}")
+    click.echo(f"  cd {root} && pip install -e '.[test]' && pytest")
+
+
+# --- Secrets -----------------------------------------------------------------------------------
+
+@main.group(help="Secrets at rest (plugin API keys, webhook secrets).")
+def secrets_group() -> None:
+    pass
+
+
+main.add_command(secrets_group, "secrets")
+
+
+async def _rotate(settings) -> tuple[int, int]:
+    from kernel.db import create_engine_for, cross_store_session, make_sessionmaker
+    from kernel.plugins.service import rotate_secrets
+    from kernel.plugins.settings import box_from
+
+    engine = create_engine_for(settings.database_url)
+    try:
+        async with cross_store_session(make_sessionmaker(engine)) as session:
+            report = await rotate_secrets(session, box_from(settings))
+    finally:
+        await engine.dispose()
+    return report.rows, report.secrets
+
+
+@secrets_group.command("rotate", help="Re-encrypt every stored secret under the current PYCOMMERCE_SECRET_KEY "
+                                      "(old keys in PYCOMMERCE_PREVIOUS_SECRET_KEYS).")
+def rotate() -> None:
+    try:
+        rows, count = _run(_rotate(get_settings()))
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Re-encrypted {count} secret(s) in {rows} plugin setting row(s) under the current key.")
+
+
+if __name__ == "__main__":  # python -m kernel.cli
+    main()

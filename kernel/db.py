@@ -121,9 +121,12 @@ def _set_transaction_store(session: Session, transaction, connection) -> None:
     if connection.dialect.name != "postgresql":
         return
     store_id = _bound_store(session)
+    crossing = _crosses_stores(session)
+    if store_id is None and not crossing:
+        return  # transaction-local settings start unset: such a transaction already sees no tenant row
     connection.execute(
         text("select set_config('app.store_id', :sid, true), set_config('app.all_stores', :all, true)"),
-        {"sid": "" if store_id is None else str(store_id), "all": "on" if _crosses_stores(session) else ""},
+        {"sid": "" if store_id is None else str(store_id), "all": "on" if crossing else ""},
     )
 
 

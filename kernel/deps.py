@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.accounts.models import Customer, StaffMembership, StaffRole, User
-from kernel.accounts.service import session_for_token
+from kernel.accounts.service import user_for_token
 from kernel.db import across_stores
 from kernel.errors import NotAuthenticated, NotFound, PermissionDenied
 from kernel.observability import store_slug_var
@@ -83,12 +83,11 @@ async def get_principal(request: Request, session: SessionDep) -> Principal:
     principal = Principal()
     token = _bearer_or_cookie(request)
     if token:
-        auth = await session_for_token(session, token)
-        if auth is None:
+        found = await user_for_token(session, token)
+        if found is None:
             raise NotAuthenticated("The token is invalid or has expired.", headers={"WWW-Authenticate": "Bearer"})
-        if auth.user_id is not None:
-            principal.user = await session.get(User, auth.user_id)
-        elif auth.customer_id is not None:
+        auth, principal.user = found
+        if auth.customer_id is not None:
             async with across_stores(session):  # resolved before the store is known
                 principal.customer = await session.get(Customer, auth.customer_id)
     request.state.principal = principal

@@ -17,6 +17,7 @@ KERNEL_MODEL_MODULES = (
     "kernel.carts.models",
     "kernel.checkout.models",
     "kernel.orders.models",
+    "kernel.plugins.models",
 )
 
 

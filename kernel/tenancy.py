@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select, text
+from sqlalchemy import String, cast, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.errors import NotFound
@@ -53,7 +53,8 @@ async def bind_store(session: AsyncSession, store_id: int) -> None:
 
 
 async def store_by_slug(session: AsyncSession, slug: str) -> Store | None:
-    return (await session.execute(select(Store).where(Store.slug == slug))).scalar_one_or_none()
+    return (await session.execute(
+        select(Store).where(Store.slug == slug))).scalar_one_or_none()
 
 
 def slug_from_host(host: str, platform_domain: str) -> str | None:
@@ -77,14 +78,31 @@ async def store_by_host(session: AsyncSession, host: str, platform_domain: str) 
     return await store_by_slug(session, slug) if slug else None
 
 
+async def _store_by_slug_binding(session: AsyncSession, slug: str) -> Store | None:
+    """On PostgreSQL, find the store and set the transaction's store in the same round trip."""
+    row = (await session.execute(
+        select(Store, func.set_config("app.store_id", cast(Store.id, String), True)).where(Store.slug == slug)
+    )).first()
+    if row is None:
+        return None
+    session.info["store_id"] = row[0].id
+    return row[0]
+
+
 async def resolve_store(session: AsyncSession, *, slug: str | None = None, host: str | None = None,
                         platform_domain: str = "localhost", allow_suspended: bool = False) -> Store:
     """Find the request's store and bind the session to it; 404 for unknown or suspended stores."""
-    store = await store_by_slug(session, slug) if slug is not None else (
-        await store_by_host(session, host or "", platform_domain))
+    postgres = session.bind is not None and session.bind.dialect.name == "postgresql"
+    if slug is not None and postgres and session.in_transaction():
+        store = await _store_by_slug_binding(session, slug)
+    elif slug is not None:
+        store = await store_by_slug(session, slug)
+    else:
+        store = await store_by_host(session, host or "", platform_domain)
     if store is None:
         raise NotFound("No such store.")
     if not store.is_active and not allow_suspended:
         raise StoreSuspended("This store is suspended.")
-    await bind_store(session, store.id)
+    if session.info.get("store_id") != store.id:
+        await bind_store(session, store.id)
     return store

@@ -32,7 +32,7 @@ class Store(TimestampMixin, Base):
     plugins_version: Mapped[int] = mapped_column(Integer, default=1)
 
     domains: Mapped[list["StoreDomain"]] = relationship(
-        back_populates="store", cascade="all, delete-orphan", lazy="selectin", order_by="StoreDomain.hostname"
+        back_populates="store", cascade="all, delete-orphan", lazy="raise", order_by="StoreDomain.hostname"
     )
 
     @property

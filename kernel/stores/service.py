@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.errors import Conflict, NotFound
@@ -34,14 +35,15 @@ async def create_store(session: AsyncSession, data: StoreCreate) -> Store:
 
 
 async def get_store(session: AsyncSession, slug: str) -> Store:
-    store = (await session.execute(select(Store).where(Store.slug == slug))).scalar_one_or_none()
+    store = (await session.execute(
+        select(Store).where(Store.slug == slug).options(selectinload(Store.domains)))).scalar_one_or_none()
     if store is None:
         raise NotFound("No such store.")
     return store
 
 
 async def list_stores(session: AsyncSession, *, after: int | None = None, limit: int = 50) -> list[Store]:
-    query = select(Store).order_by(Store.id).limit(limit)
+    query = select(Store).order_by(Store.id).limit(limit).options(selectinload(Store.domains))
     if after is not None:
         query = query.where(Store.id > after)
     return list((await session.execute(query)).scalars())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from plugins_builtin._hookimpl import hookimpl
+from plugin_sdk import hookimpl
 from plugins_builtin.manual_payments import service
 from plugins_builtin.manual_payments.settings import ManualPaymentsSettings
 

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from plugin_sdk import PluginSettings
 
-class ManualPaymentsSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+
+class ManualPaymentsSettings(PluginSettings):
 
     bank_transfer_enabled: bool = True
     bank_transfer_name: str = Field(default="Bank transfer", min_length=1, max_length=100)

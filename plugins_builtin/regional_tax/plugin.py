@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from plugins_builtin._hookimpl import hookimpl
+from plugin_sdk import hookimpl
 from plugins_builtin.regional_tax import service
 from plugins_builtin.regional_tax.settings import RegionalTaxSettings
 

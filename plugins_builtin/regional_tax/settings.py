@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from plugin_sdk import PluginSettings
+
 
 class TaxRate(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -21,8 +23,7 @@ class TaxRate(BaseModel):
         return value.upper()
 
 
-class RegionalTaxSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class RegionalTaxSettings(PluginSettings):
 
     prices_include_tax: bool = Field(
         default=False, description="Catalog prices already contain tax (typical in the EU, JP, GB).")

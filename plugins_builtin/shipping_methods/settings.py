@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from plugin_sdk import PluginSettings
+
 MethodCode = Literal["standard", "express", "premium"]
 
 
@@ -66,7 +68,6 @@ def _default_zones() -> list[Zone]:
     ])]
 
 
-class ShippingMethodsSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ShippingMethodsSettings(PluginSettings):
 
     zones: list[Zone] = Field(default_factory=_default_zones, max_length=100)

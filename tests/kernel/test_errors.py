@@ -48,3 +48,15 @@ async def test_access_log_line_per_request(client, factory, caplog):
     lines = [r for r in caplog.records if r.name == "pycommerce.access"]
     assert lines[-1].status == 200 and lines[-1].store == store.slug and lines[-1].duration_ms >= 0
     assert owner.token not in caplog.text
+
+
+async def test_nul_bytes_are_a_422_not_a_500(client, factory):
+    admin = await factory.admin()
+    body = await client.post("/api/v1/platform/stores", headers=admin.headers,
+                             json={"slug": "nulstore", "name": "bad\x00name"})
+    assert body.status_code == 422 and "NUL" in body.json()["detail"]
+    query = await client.get("/api/v1/platform/stores?after=1%00", headers=admin.headers)
+    assert query.status_code == 422
+    fine = await client.post("/api/v1/platform/stores", headers=admin.headers,
+                             json={"slug": f"ok-{admin.user.id}", "name": "Plain name"})
+    assert fine.status_code == 201

@@ -1,0 +1,63 @@
+"""Reject NUL characters at the edge.
+
+PostgreSQL refuses ``\\x00`` in text, so a NUL that slips into any string field
+would surface as a 500 deep inside a query. Checking once here, before routing,
+turns every such request into the API's ordinary 422 problem, whatever the
+endpoint and on both databases alike.
+"""
+
+from __future__ import annotations
+
+import json
+
+from kernel.errors import PROBLEM_JSON
+
+_NUL_MARKERS = (b"\\u0000", b"\x00")
+
+
+def _problem(scope, detail: str) -> bytes:
+    return json.dumps({
+        "type": "https://pycommerce.dev/problems/invalid-input", "title": "Unprocessable Content", "status": 422,
+        "detail": detail, "instance": scope.get("path"), "request_id": scope.get("state", {}).get("request_id"),
+    }).encode()
+
+
+class RejectNulBytes:
+    def __init__(self, app):
+        self.app = app
+
+    async def _reject(self, scope, send, detail: str) -> None:
+        body = _problem(scope, detail)
+        await send({"type": "http.response.start", "status": 422,
+                    "headers": [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        query = scope.get("query_string", b"")
+        if b"%00" in query or b"\x00" in query or "\x00" in scope.get("path", ""):
+            return await self._reject(scope, send, "NUL characters are not allowed in the URL.")
+        content_type = dict(scope.get("headers") or ()).get(b"content-type", b"")
+        if not content_type.startswith((b"application/json", b"application/x-www-form-urlencoded", b"text/")):
+            return await self.app(scope, receive, send)
+        chunks, more = [], True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                return await self.app(scope, receive, send)
+            chunks.append(message.get("body", b""))
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        if any(marker in body for marker in _NUL_MARKERS) or b"%00" in body and b"urlencoded" in content_type:
+            return await self._reject(scope, send, "NUL characters are not allowed in the request body.")
+        replayed = False
+
+        async def replay():
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)

@@ -1,0 +1,40 @@
+"""FastAPI dependencies: the request store's hooks, and the guard on plugin-mounted routes."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from kernel.deps import SessionDep, StoreDep
+from kernel.plugins.manager import PLATFORM_PLUGINS
+from kernel.plugins.relay import PluginNotEnabled, StoreHooks, store_hooks
+from kernel.tenancy import StoreContext, resolve_store
+
+
+async def get_store_hooks(store: StoreDep, session: SessionDep) -> StoreHooks:
+    return await store_hooks(session, store)
+
+
+StoreHooksDep = Annotated[StoreHooks, Depends(get_store_hooks)]
+
+
+def require_plugin_enabled(plugin_id: str):
+    """Guard for a plugin's routes: under ``/api/v1/stores/{store_slug}/`` they answer 404 where it is off.
+
+    Reads ``store_slug`` from the matched path rather than declaring it, so the
+    same guard sits on a plugin's platform-level routes (no slug) harmlessly.
+    """
+
+    async def guard(request: Request, session: SessionDep) -> None:
+        slug = request.path_params.get("store_slug")
+        if slug is None or plugin_id in PLATFORM_PLUGINS:
+            return
+        store = getattr(request.state, "store", None)
+        if store is None or store.slug != slug:
+            store = StoreContext.of(await resolve_store(session, slug=slug))
+        hooks = await store_hooks(session, store)
+        if plugin_id not in hooks.enabled:
+            raise PluginNotEnabled("Not found.")
+
+    return guard

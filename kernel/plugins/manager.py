@@ -1,0 +1,146 @@
+"""The process-wide plugin manager: every plugin registered once, at start-up.
+
+Per-store enablement never registers, unregisters or blocks anything (that
+would mutate a manager shared by every concurrent request); it filters at call
+time through ``subset_hook_caller`` (see :mod:`kernel.plugins.relay`).
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import re
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import pluggy
+
+from kernel import hookspecs
+from kernel.plugins.discovery import (PluginFailure, PluginSource, PluginStartupError, load_sources,
+                                      scan_entry_points)
+
+log = logging.getLogger("pycommerce.plugins")
+
+PROJECT = "pycommerce"
+
+# Always on for every store; cannot be disabled; a failure to import them stops start-up
+# (like pytest's essential_plugins). Kernel-level wrappers belong to these only.
+PLATFORM_PLUGINS: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PluginMeta:
+    """What the platform knows about one registered plugin."""
+
+    id: str
+    distribution: str | None
+    version: str | None
+    value: str | None = None
+
+    @property
+    def is_platform(self) -> bool:
+        return self.id in PLATFORM_PLUGINS
+
+
+class PyCommercePluginManager(pluggy.PluginManager):
+    """A pluggy manager that remembers each plugin's distribution and counts registrations.
+
+    ``generation`` moves whenever a plugin is registered or unregistered, so caches
+    keyed on it (per-store relays, settings models) never serve a stale plugin set.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(PROJECT)
+        self.meta: dict[str, PluginMeta] = {}
+        self.failures: list[PluginFailure] = []
+        self.generation = 0
+        self.add_hookspecs(hookspecs)
+
+    def register(self, plugin: Any, name: str | None = None) -> str | None:  # noqa: D102
+        result = super().register(plugin, name)
+        self.generation += 1
+        return result
+
+    def unregister(self, plugin: Any = None, name: str | None = None) -> Any:  # noqa: D102
+        result = super().unregister(plugin, name)
+        self.generation += 1
+        if name is not None:
+            self.meta.pop(name, None)
+        else:
+            for plugin_id, _ in list(self.meta.items()):
+                if self.get_plugin(plugin_id) is None:
+                    self.meta.pop(plugin_id, None)
+        return result
+
+    def plugin_ids(self) -> list[str]:
+        """Ids of the registered plugins, sorted."""
+        return sorted(name for name, _ in self.list_name_plugin() if name in self.meta)
+
+    def hooks_of(self, plugin_id: str) -> list[str]:
+        """The hook names a plugin implements (its ``specname`` targets, not its function names)."""
+        plugin = self.get_plugin(plugin_id)
+        if plugin is None:
+            return []
+        return sorted({caller.name for caller in self.get_hookcallers(plugin) or ()})
+
+
+def _suggestion(message: str) -> str:
+    """"did you mean" for a misspelt hook name (the commonest cause of an unknown hook)."""
+    match = re.search(r"unknown hook '([^']+)'", message)
+    if not match:
+        return ""
+    close = difflib.get_close_matches(match.group(1), [n for n in dir(hookspecs) if n.startswith("pyc_")], n=1)
+    return f" (did you mean {close[0]!r}?)" if close else " (known hooks: see kernel/hookspecs.py)"
+
+
+def register_plugin(pm: PyCommercePluginManager, plugin: Any, plugin_id: str, *,
+                    distribution: str | None = None, version: str | None = None, value: str | None = None) -> None:
+    """Register one plugin under its id and validate it against the hook specs right away.
+
+    :raises PluginStartupError: an implementation names no known hook, or its arguments do not fit.
+    """
+    try:
+        pm.register(plugin, name=plugin_id)
+        pm.check_pending()
+    except pluggy.PluginValidationError as exc:
+        if pm.get_plugin(plugin_id) is not None:
+            pm.unregister(name=plugin_id)
+        origin = f" (distribution {distribution})" if distribution else ""
+        raise PluginStartupError(f"plugin {plugin_id!r}{origin} does not fit the hook contract: {exc}"
+                                 f"{_suggestion(str(exc))}") from exc
+    except ValueError as exc:  # already registered under that name, or the same object twice
+        origin = f" (distribution {distribution})" if distribution else ""
+        raise PluginStartupError(f"plugin {plugin_id!r}{origin} cannot be registered: {exc}") from exc
+    pm.meta[plugin_id] = PluginMeta(plugin_id, distribution, version, value)
+
+
+def build_plugin_manager(path: list[str] | None = None, sources: list[PluginSource] | None = None
+                         ) -> PyCommercePluginManager:
+    """Discover, import, register and validate every installed plugin (fail fast on a broken set)."""
+    pm = PyCommercePluginManager()
+    if sources is None:
+        sources = scan_entry_points(path)
+    loaded, failures = load_sources(sources, PLATFORM_PLUGINS)
+    pm.failures.extend(failures)
+    for source, obj in loaded:
+        register_plugin(pm, obj, source.id, distribution=source.distribution, version=source.version,
+                        value=source.value)
+    missing = [p for p in PLATFORM_PLUGINS if pm.get_plugin(p) is None]
+    if missing:
+        raise PluginStartupError(f"platform plugin(s) not installed: {', '.join(missing)}")
+    return pm
+
+
+_manager: PyCommercePluginManager | None = None
+_lock = threading.Lock()
+
+
+def get_plugin_manager() -> PyCommercePluginManager:
+    """The process-wide manager, built on first use (raises :class:`PluginStartupError` on a broken set)."""
+    global _manager
+    if _manager is None:
+        with _lock:
+            if _manager is None:
+                _manager = build_plugin_manager()
+    return _manager

@@ -1,0 +1,196 @@
+"""Every hook, called through the kernel's per-store path: enabled stores get answers, others nothing.
+
+``test_every_hook_has_a_test`` walks ``pm.hook`` and fails when a hook has no
+``test_hook_<name>`` here (Datasette's ``test_plugin_hooks_have_tests``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+
+from kernel import hookspecs
+from kernel.app import create_app
+from kernel.plugins import build_plugin_manager, configure_plugin, deliver_event
+from kernel.plugins import settings as plugin_settings
+from plugin_sdk.types import Event, OrderView, ShippingRate
+from tests.kernel.plugins.helpers import cart, context, hooks_of, store_with
+from tests.support.plugins import registered
+
+
+@pytest.fixture
+def probe():
+    with registered("probe") as module:
+        yield module
+
+
+@pytest.fixture
+async def probe_client(settings, probe):
+    """An application built while the probe plugin is installed (routers and static folders are mounted)."""
+    application = create_app(settings)
+    async with LifespanManager(application):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=application),
+                                     base_url="http://testserver") as client:
+            yield client
+
+
+async def on_and_off(factory, **settings):
+    """A store with the probe enabled, and one without."""
+    return await store_with(factory, "probe", settings or None), await factory.store()
+
+
+def order() -> OrderView:
+    return OrderView(id=1, number="1001", status="placed", currency="USD", total=1000)
+
+
+def test_every_hook_has_a_test():
+    hooks = sorted(name for name in dir(hookspecs) if name.startswith("pyc_"))
+    assert set(hooks) == set(vars(build_plugin_manager(sources=[]).hook))
+    missing = [name for name in hooks if f"test_hook_{name}" not in globals()]
+    assert not missing, f"hooks without a test_hook_<name>: {missing}"
+
+
+async def test_hook_pyc_plugin_settings(factory, probe):
+    assert plugin_settings.settings_models(probe_pm()).get("probe") is probe.ProbeSettings
+    on, off = await on_and_off(factory, label="configured")
+    assert (await hooks_of(factory, on)).settings.get("probe").label == "configured"
+    assert (await hooks_of(factory, off)).settings.get("probe") is None
+
+
+def probe_pm():
+    from kernel.plugins import get_plugin_manager
+
+    return get_plugin_manager()
+
+
+async def test_hook_pyc_api_routers(factory, probe_client):
+    on, off = await on_and_off(factory)
+    assert (await probe_client.get(f"/api/v1/stores/{on.slug}/probe/where")).json() == {"store": on.slug}
+    response = await probe_client.get(f"/api/v1/stores/{off.slug}/probe/where")
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert (await probe_client.get("/api/v1/stores/no-such-store/probe/where")).status_code == 404
+    assert (await probe_client.get("/api/v1/probe/alive")).json() == {"alive": True}
+
+
+async def test_hook_pyc_admin_nav(factory, probe):
+    on, off = await on_and_off(factory)
+    assert await (await hooks_of(factory, on)).call_all("pyc_admin_nav") == [
+        ("probe", [{"label": "Probe", "url": f"/admin/{on.slug}/probe"}])]
+    assert await (await hooks_of(factory, off)).call_all("pyc_admin_nav") == []
+
+
+async def test_hook_pyc_template_dirs(factory, probe):
+    on, off = await on_and_off(factory)
+    assert await (await hooks_of(factory, on)).call_all("pyc_template_dirs") == [
+        ("probe", [probe.HERE / "templates"])]
+    assert await (await hooks_of(factory, off)).call_all("pyc_template_dirs") == []
+
+
+async def test_hook_pyc_static_dirs(probe_client):
+    response = await probe_client.get("/static/plugins/probe/assets/hello.txt")
+    assert response.status_code == 200 and response.text.strip() == "probe asset"
+
+
+async def test_hook_pyc_shipping_rates(factory, probe):
+    on, off = await on_and_off(factory, label="Probe post")
+    [(plugin_id, rates)] = await (await hooks_of(factory, on)).call_all("pyc_shipping_rates", cart=cart(2000))
+    assert plugin_id == "probe" and [(r.name, r.amount) for r in rates] == [("Probe post", 200)]
+    assert await (await hooks_of(factory, off)).call_all("pyc_shipping_rates", cart=cart()) == []
+
+
+async def test_hook_pyc_tax_lines(factory, probe):
+    on, off = await on_and_off(factory)
+    shipping = ShippingRate(code="x", name="X", amount=50, currency="USD")
+    plugin_id, lines = await (await hooks_of(factory, on)).first_result("pyc_tax_lines", cart=cart(1000),
+                                                                         shipping=shipping)
+    assert plugin_id == "probe" and [line.amount for line in lines] == [150]
+    assert await (await hooks_of(factory, off)).first_result("pyc_tax_lines", cart=cart(), shipping=None) is None
+
+
+async def test_hook_pyc_payment_methods(factory, probe):
+    on, off = await on_and_off(factory)
+    [(plugin_id, methods)] = await (await hooks_of(factory, on)).call_all("pyc_payment_methods", cart=cart())
+    assert [m.code for m in methods] == ["probe-pay"]
+    assert await (await hooks_of(factory, off)).call_all("pyc_payment_methods", cart=cart()) == []
+
+
+async def test_hook_pyc_create_payment(factory, probe):
+    on, off = await on_and_off(factory)
+    hooks = await hooks_of(factory, on)
+    plugin_id, result = await hooks.first_result("pyc_create_payment", order=order(), method="probe-pay", amount=900)
+    assert (plugin_id, result.status, result.reference, result.amount) == ("probe", "authorized", "probe-1001", 900)
+    assert await hooks.first_result("pyc_create_payment", order=order(), method="cash", amount=900) is None
+    assert await (await hooks_of(factory, off)).first_result(
+        "pyc_create_payment", order=order(), method="probe-pay", amount=900) is None
+
+
+async def test_hook_pyc_capture_payment(factory, probe):
+    on, off = await on_and_off(factory)
+    payment = {"reference": "probe-1001"}
+    _, result = await (await hooks_of(factory, on)).first_result("pyc_capture_payment", order=order(),
+                                                                   payment=payment, amount=900)
+    assert (result.status, result.amount) == ("captured", 900)
+    assert await (await hooks_of(factory, off)).first_result(
+        "pyc_capture_payment", order=order(), payment=payment, amount=900) is None
+
+
+async def test_hook_pyc_refund_payment(factory, probe):
+    on, off = await on_and_off(factory)
+    payment = {"reference": "probe-1001"}
+    _, result = await (await hooks_of(factory, on)).first_result("pyc_refund_payment", order=order(),
+                                                                   payment=payment, amount=300)
+    assert (result.status, result.reference, result.amount) == ("refunded", "probe-1001", 300)
+    assert await (await hooks_of(factory, off)).first_result(
+        "pyc_refund_payment", order=order(), payment=payment, amount=300) is None
+
+
+async def test_hook_pyc_gateway_webhook(factory, probe):
+    on, off = await on_and_off(factory)
+    async with factory.session(on) as session:
+        await configure_plugin(session, "probe", {"webhook_secret": "whsec-probe-123"})
+    hooks = await hooks_of(factory, on)
+    good = await hooks.call_plugin("probe", "pyc_gateway_webhook", headers={"x-probe-secret": "whsec-probe-123"},
+                                   body=b"{}")
+    bad = await hooks.call_plugin("probe", "pyc_gateway_webhook", headers={}, body=b"{}")
+    assert good == {"plugin": "probe", "verified": True, "bytes": 2} and bad["verified"] is False
+    from kernel.plugins import PluginNotEnabled
+
+    with pytest.raises(PluginNotEnabled):
+        await (await hooks_of(factory, off)).call_plugin("probe", "pyc_gateway_webhook", headers={}, body=b"")
+
+
+async def test_hook_pyc_document_renderers(factory, probe):
+    on, off = await on_and_off(factory)
+    [(plugin_id, renderers)] = await (await hooks_of(factory, on)).call_all("pyc_document_renderers")
+    hooks = await hooks_of(factory, on)
+    assert await renderers["invoice"].render(store=hooks.info, kind="invoice", context={"number": "1001"}) == \
+        f"invoice for {on.slug}: 1001".encode()
+    assert await (await hooks_of(factory, off)).call_all("pyc_document_renderers") == []
+
+
+async def test_hook_pyc_ai_providers(factory, probe):
+    on, off = await on_and_off(factory)
+    [(plugin_id, providers)] = await (await hooks_of(factory, on)).call_all("pyc_ai_providers")
+    assert await providers["echo"].generate_text(prompt="shout") == "SHOUT"
+    assert await (await hooks_of(factory, off)).call_all("pyc_ai_providers") == []
+
+
+async def test_hook_pyc_on_event(factory, probe):
+    on, off = await on_and_off(factory, label="evt")
+    for store in (on, off):
+        event = Event(id=str(uuid.uuid4()), name="order.placed", store_id=store.id, payload={},
+                      occurred_at=datetime.now(timezone.utc))
+        async with factory.session(store) as session:
+            called = await deliver_event(session, await context(factory, store), event)
+        assert called == (["probe"] if store is on else [])
+    assert [(slug, label) for slug, _, label in probe.events if slug in (on.slug, off.slug)] == [(on.slug, "evt")]
+    failing = Event(id=str(uuid.uuid4()), name="order.placed", store_id=on.id, payload={"fail": True},
+                    occurred_at=datetime.now(timezone.utc))
+    with pytest.raises(RuntimeError, match="on purpose"):
+        async with factory.session(on) as session:
+            await deliver_event(session, await context(factory, on), failing)

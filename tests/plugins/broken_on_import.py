@@ -1,0 +1,3 @@
+"""Fixture plugin that fails while being imported."""
+
+raise RuntimeError("broken on purpose: missing configuration")

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response, status
 
 from kernel.carts import service
-from kernel.carts.models import Cart
+from kernel.carts.models import Cart, CartStatus
 from kernel.carts.schemas import CartCreated, CartLineCreate, CartLineUpdate, CartRead
 from kernel.deps import CurrentPrincipal, Principal, SessionDep, StoreDep
 from kernel.errors import ERROR_RESPONSES, NotFound
@@ -38,6 +38,8 @@ async def get_current_cart(request: Request, store: StoreDep, session: SessionDe
     """The caller's cart in this store, in any status (placing replays need the ordered one)."""
     token = cart_token(request)
     cart = await service.cart_by_token(session, token) if token else None
+    if cart is not None and cart.status == CartStatus.merged:
+        cart = None  # folded into a customer's cart: that cart is the one to use now
     customer = store_customer(principal, store)
     if customer is not None:
         if cart is not None and cart.customer_id not in (None, customer.id):

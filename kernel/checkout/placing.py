@@ -33,7 +33,7 @@ from kernel.errors import Conflict, InvalidInput
 from kernel.events import emit_event
 from kernel.inventory.service import OutOfStock, adjust_stock
 from kernel.orders.models import Order, OrderLine, OrderStatus, Payment, PaymentStatus
-from kernel.orders.service import add_timeline, event_payload, next_order_number, order_view
+from kernel.orders.service import add_timeline, event_payload, next_order_number, order_view, set_status
 
 
 class IdempotencyKeyReused(InvalidInput):
@@ -153,8 +153,6 @@ async def place_order(session: AsyncSession, hooks, cart: Cart, body: dict[str, 
     if payment.status == PaymentStatus.captured:  # gateways that charge at once
         payment.captured_amount = payment.amount
         order.paid_total = payment.amount
-        from kernel.orders.service import set_status
-
         await set_status(session, order, OrderStatus.paid, actor="system", message="Paid at checkout.")
         await emit_event(session, "order.paid", event_payload(order, payment_id=payment.id, amount=payment.amount))
     response = render(order, payment)

@@ -144,3 +144,28 @@ async def test_addresses_validated_per_country(client, factory):
     assert r.status_code == 422
     r = await client.patch(url, json={"email": "not-an-email"}, headers=cart)
     assert r.status_code == 422
+
+
+async def test_signed_in_customer_gets_merged_cart_through_the_api(client, factory):
+    from kernel.accounts.service import start_session
+
+    store = await factory.store()
+    v = await shop.variant(factory, store, stock=20, name="Tea")
+    async with factory.session(store) as session:
+        customer = Customer(email="tea@example.com")
+        session.add(customer)
+        await session.flush()
+        token = await start_session(session, customer=customer)
+    auth = {"Authorization": f"Bearer {token}"}
+    mine = await shop.new_cart(client, store, headers=auth)  # the customer's own cart
+    await client.post(f"{shop.base(store)}/carts/current/lines", json={"variant_id": v.id, "quantity": 2}, headers=mine)
+    guest = await shop.new_cart(client, store)
+    await client.post(f"{shop.base(store)}/carts/current/lines", json={"variant_id": v.id, "quantity": 3},
+                      headers=guest)
+    for _ in range(2):  # merging happens once; the guest token keeps leading to the customer's cart
+        r = await client.get(f"{shop.base(store)}/carts/current", headers={**guest, **auth})
+        assert r.status_code == 200 and r.json()["item_count"] == 5
+    # Signed out, the merged guest token no longer opens anything, nor does the customer's cart token.
+    assert (await client.get(f"{shop.base(store)}/carts/current", headers=guest)).status_code == 404
+    assert (await client.get(f"{shop.base(store)}/carts/current",
+                             headers={"X-Cart-Token": mine["X-Cart-Token"]})).status_code == 404

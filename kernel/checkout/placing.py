@@ -24,6 +24,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
 
 from kernel.carts.models import Cart, CartStatus
 from kernel.carts.service import CartAlreadyOrdered
@@ -52,22 +53,23 @@ def fingerprint(cart_id: int, body: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps({"cart": cart_id, "body": body}, sort_keys=True).encode()).hexdigest()
 
 
-async def claim_key(session: AsyncSession, store_id: int, key: str, print_: str) -> IdempotencyKey | None:
-    """Insert the key row; return the earlier row (with its answer) when the key was used before."""
+async def claim_key(session: AsyncSession, store_id: int, key: str, print_: str) -> tuple[int | None, IdempotencyKey | None]:
+    """Insert the key row: returns (new row id, None), or (None, earlier row with its answer) when the
+    key was used before."""
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     inserted = (await session.execute(
         insert(IdempotencyKey).values(store_id=store_id, key=key, scope="place_order", fingerprint=print_)
         .on_conflict_do_nothing(index_elements=["store_id", "key"]).returning(IdempotencyKey.id))).scalar_one_or_none()
     if inserted is not None:
-        return None
+        return inserted, None
     earlier = (await session.execute(select(IdempotencyKey).where(IdempotencyKey.key == key)
                                      .execution_options(populate_existing=True))).scalar_one()
     if earlier.fingerprint != print_:
         raise IdempotencyKeyReused("This Idempotency-Key was already used with a different cart or request body.")
     if earlier.response is None:
         raise Conflict("A request with this Idempotency-Key is still being processed; retry shortly.")
-    return earlier
+    return None, earlier
 
 
 async def place_order(session: AsyncSession, hooks, cart: Cart, body: dict[str, Any], *,
@@ -75,20 +77,21 @@ async def place_order(session: AsyncSession, hooks, cart: Cart, body: dict[str, 
     """Place ``cart``; returns (status code, response body, replayed?). ``render(order, payment)``
     builds the response body, which is stored with the key so a replay answers exactly the same."""
     store_id = session.info["store_id"]
-    key_row = None
+    key_id = None
     if idempotency_key:
-        earlier = await claim_key(session, store_id, idempotency_key, fingerprint(cart.id, body))
+        key_id, earlier = await claim_key(session, store_id, idempotency_key, fingerprint(cart.id, body))
         if earlier is not None:
             return earlier.status_code or 201, earlier.response, True
-        key_row = (await session.execute(select(IdempotencyKey).where(IdempotencyKey.key == idempotency_key))).scalar_one()
 
     closed = await session.execute(
         update(Cart).where(Cart.id == cart.id, Cart.status == CartStatus.open).values(status=CartStatus.converted)
         .returning(Cart.id).execution_options(synchronize_session=False))
     if closed.scalar_one_or_none() is None:
         raise CartAlreadyOrdered("This cart has already been ordered; start a new cart.")
-    await session.refresh(cart)
-    await session.refresh(cart, ["lines"])
+    # Re-read the cart and its lines now that we hold its lock: a change that committed just before
+    # is in the order; none can come after.
+    await session.execute(select(Cart).where(Cart.id == cart.id).options(selectinload(Cart.lines))
+                          .execution_options(populate_existing=True))
 
     state = await build_checkout(session, hooks, cart)
     stock_problems = [line.problem for line in state.priced.lines if line.problem]
@@ -156,7 +159,9 @@ async def place_order(session: AsyncSession, hooks, cart: Cart, body: dict[str, 
         await set_status(session, order, OrderStatus.paid, actor="system", message="Paid at checkout.")
         await emit_event(session, "order.paid", event_payload(order, payment_id=payment.id, amount=payment.amount))
     response = render(order, payment)
-    if key_row is not None:
-        key_row.status_code, key_row.response, key_row.order_id = 201, response, order.id
     await session.flush()
+    if key_id is not None:
+        await session.execute(update(IdempotencyKey).where(IdempotencyKey.id == key_id)
+                              .values(status_code=201, response=response, order_id=order.id)
+                              .execution_options(synchronize_session=False))
     return 201, response, False

@@ -1,0 +1,234 @@
+"""Cart and checkout benchmark on PostgreSQL: add to cart, and place order, many shoppers buying the
+same few popular variants at once.
+
+    .venv/bin/python -m bench.checkout [--duration 10] [--connections 16,64] [--carts 3000]
+
+Seeds its own database like :mod:`bench.run` does (``pyc_bench_orders`` by default). In store ``bench1`` it enables manual
+payments, shipping methods and regional tax, picks 8 popular variants, then:
+
+* **add to cart** — wrk POSTs ``/carts/current/lines`` (1 unit of a popular variant) round-robin
+  over pre-created carts;
+* **place order** — carts are prepared over HTTP (line + email, address, shipping and payment in
+  one PATCH), then wrk POSTs ``/checkout/place`` once per cart with its own ``Idempotency-Key``.
+  One popular variant has too little stock on purpose, so some placements must be refused.
+  Orders per second are counted in the database, not from wrk's request rate.
+
+The end-of-run check: no variant below zero, stock taken == units in the ledger == units on order
+lines, at most one order per cart, and replaying placements (5 concurrent per key) adds no order.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+from sqlalchemy import create_engine, func, select, text
+
+from bench import run as bench_run
+from bench.run import BIN, parse_wrk, prepare_database, start, stop
+from kernel.catalog.models import ProductVariant
+from kernel.db import create_engine_for, make_sessionmaker, store_session, sync_url
+from kernel.inventory.models import StockMovement
+from kernel.inventory.service import adjust_stock
+from kernel.orders.models import Order, OrderLine
+from kernel.plugins import enable_plugin
+from kernel.stores.models import Store
+
+# Own port and database: runs on other branches can go on at the same time.
+APP_PORT = bench_run.APP_PORT = 18100
+BASE = f"http://127.0.0.1:{APP_PORT}/api/v1/stores/bench1"
+ADDRESS = {"name": "Bench Shopper", "line1": "1 Load St", "city": "Austin", "region": "TX", "postcode": "73301",
+           "country": "US"}
+TAX = {"rates": [{"country": "US", "region": "TX", "rate_bp": 625, "name": "TX sales tax"}]}
+LUA = """
+tokens = {%(tokens)s}
+variants = {%(variants)s}
+local counter = 0
+function setup(thread) thread:set("tid", counter); counter = counter + 1 end
+function init(args) i = tid; n = tid end
+function request()
+  local t = tokens[(i %% #tokens) + 1]
+  i = i + 2
+  if "%(mode)s" == "add" then
+    n = n + 1
+    return wrk.format("POST", "%(path)s", {["X-Cart-Token"] = t, ["Content-Type"] = "application/json"},
+                      '{"variant_id":' .. variants[(n %% #variants) + 1] .. ',"quantity":1}')
+  end
+  return wrk.format("POST", "%(path)s", {["X-Cart-Token"] = t, ["Idempotency-Key"] = "bench-" .. t,
+                    ["Content-Type"] = "application/json"}, "{}")
+end
+"""
+
+
+async def prepare_store(owner_url: str, scarce_stock: int) -> tuple[int, list[int], dict[int, int]]:
+    """Enable the plugins, pick the popular variants and give them known stock (through the ledger)."""
+    engine = create_engine_for(owner_url)
+    factory = make_sessionmaker(engine)
+    async with store_session(factory, None) as session:
+        store_id = (await session.execute(select(Store.id).where(Store.slug == "bench1"))).scalar_one()
+    async with store_session(factory, store_id) as session:
+        for plugin_id, settings in (("manual_payments", {}), ("shipping_methods", {}), ("regional_tax", TAX)):
+            await enable_plugin(session, plugin_id, settings)
+        popular = list((await session.execute(select(ProductVariant.id).order_by(ProductVariant.id).limit(8))).scalars())
+        stock = {}
+        for index, variant_id in enumerate(popular):
+            current = (await session.execute(select(ProductVariant.stock_on_hand)
+                                             .where(ProductVariant.id == variant_id))).scalar_one()
+            wanted = scarce_stock if index == 0 else 1_000_000
+            await adjust_stock(session, variant_id, wanted - current, reason="correction", note="bench")
+            stock[variant_id] = wanted
+    await engine.dispose()
+    return store_id, popular, stock
+
+
+async def make_carts(count: int, popular: list[int], *, prepared: bool, concurrency: int = 32) -> list[str]:
+    tokens: list[str] = []
+    limits = httpx.Limits(max_connections=concurrency)
+    async with httpx.AsyncClient(base_url=BASE, limits=limits, timeout=60) as client:
+        async def one(i: int) -> None:
+            for attempt in range(5):  # a worker may still be starting when the first carts are made
+                try:
+                    r = await client.post("/carts")
+                    break
+                except httpx.TransportError:
+                    await asyncio.sleep(1 + attempt)
+            assert r.status_code == 201, r.text
+            token = r.json()["token"]
+            if prepared:
+                h = {"X-Cart-Token": token}
+                await client.post("/carts/current/lines", json={"variant_id": popular[i % len(popular)], "quantity": 1},
+                                  headers=h)
+                r = await client.patch("/carts/current/checkout", headers=h, json={
+                    "email": f"s{i}@bench.local", "shipping_address": ADDRESS, "billing_same_as_shipping": True,
+                    "shipping_rate_id": "shipping_methods:standard", "payment_method_id": "manual_payments:bank_transfer"})
+                assert r.status_code == 200 and r.json()["ready"], r.text
+            tokens.append(token)
+
+        sem = asyncio.Semaphore(concurrency)
+
+        async def guarded(i: int) -> None:
+            async with sem:
+                await one(i)
+
+        await asyncio.gather(*(guarded(i) for i in range(count)))
+    return tokens
+
+
+def wrk(mode: str, path: str, tokens: list[str], variants: list[int], connections: int, duration: int) -> dict:
+    script = LUA % {"tokens": ",".join(f'"{t}"' for t in tokens), "variants": ",".join(map(str, variants)),
+                    "mode": mode, "path": path}
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        f.write(script)
+    try:
+        out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "-s", f.name,
+                              f"http://127.0.0.1:{APP_PORT}{path}"], capture_output=True, text=True,
+                             timeout=duration + 60).stdout
+    finally:
+        Path(f.name).unlink()
+    return parse_wrk(out)
+
+
+def count_orders(owner_url: str, store_id: int) -> int:
+    engine = create_engine(sync_url(owner_url))
+    with engine.connect() as c:
+        n = c.execute(select(func.count()).select_from(Order).where(Order.store_id == store_id)).scalar_one()
+    engine.dispose()
+    return n
+
+
+def end_check(owner_url: str, store_id: int, start_stock: dict[int, int], since) -> list[str]:
+    engine = create_engine(sync_url(owner_url))
+    problems, lines = [], []
+    with engine.connect() as c:
+        for variant_id, before in start_stock.items():
+            now = c.execute(select(ProductVariant.stock_on_hand).where(ProductVariant.id == variant_id)).scalar_one()
+            ledger = -c.execute(select(func.coalesce(func.sum(StockMovement.quantity), 0)).where(
+                StockMovement.variant_id == variant_id, StockMovement.reason == "sold",
+                StockMovement.created_at >= since)).scalar_one()
+            ordered = c.execute(select(func.coalesce(func.sum(OrderLine.quantity), 0)).join(
+                Order, Order.id == OrderLine.order_id).where(OrderLine.variant_id == variant_id,
+                                                              Order.placed_at >= since)).scalar_one()
+            lines.append(f"variant {variant_id}: stock {before} -> {now}, sold (ledger) {ledger}, on orders {ordered}")
+            if now < 0 or before - now != ledger or ledger != ordered:
+                problems.append(lines[-1])
+        dupes = c.execute(text("select count(*) from (select cart_id from orders where store_id = :s "
+                               "group by cart_id having count(*) > 1) d"), {"s": store_id}).scalar_one()
+        if dupes:
+            problems.append(f"{dupes} carts with more than one order")
+    engine.dispose()
+    return lines + (["OVERSELL/DUPLICATE: " + p for p in problems] if problems else
+                    ["end-of-run check: zero oversell, zero duplicate orders"])
+
+
+async def replay(tokens: list[str]) -> set[int]:
+    """Send 5 concurrent replays of each placement; returns the HTTP statuses seen."""
+    async with httpx.AsyncClient(base_url=BASE, timeout=60) as client:
+        responses = await asyncio.gather(*(client.post("/carts/current/checkout/place", json={},
+                                                       headers={"X-Cart-Token": t, "Idempotency-Key": f"bench-{t}"})
+                                           for t in tokens for _ in range(5)))
+    return {r.status_code for r in responses}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--connections", default="16,64")
+    parser.add_argument("--carts", type=int, default=3000, help="prepared carts per place-order run")
+    parser.add_argument("--scarce", type=int, default=200, help="stock of the one scarce popular variant")
+    parser.add_argument("--database", default="pyc_bench_orders",
+                        help="its own database, so runs on other branches never migrate each other's")
+    args = parser.parse_args()
+    bench_run.DB = args.database
+    owner_url, app_url = prepare_database(False)
+    since = time.time()
+    store_id, popular, stock = asyncio.run(prepare_store(owner_url, args.scarce))
+    import datetime as dt
+
+    since_dt = dt.datetime.fromtimestamp(since, dt.timezone.utc)
+    env = {"PYCOMMERCE_DATABASE_URL": app_url, "PYCOMMERCE_MIGRATION_DATABASE_URL": owner_url,
+           "PYCOMMERCE_RUN_WORKER_IN_PROCESS": "false", "PYCOMMERCE_LOG_LEVEL": "WARNING",
+           "PYCOMMERCE_SECRET_KEY": "bench-secret", "PYCOMMERCE_DB_POOL_SIZE": "20", "PYCOMMERCE_DB_MAX_OVERFLOW": "0"}
+    app = start([str(BIN / "pycommerce"), "serve", "--workers", "2", "--port", str(APP_PORT)], env, APP_PORT)
+    rows = []
+    try:
+        conns = [int(c) for c in args.connections.split(",")]
+        cart_tokens = asyncio.run(make_carts(1000, popular, prepared=False))
+        for c in conns:
+            wrk("add", "/api/v1/stores/bench1/carts/current/lines", cart_tokens, popular, c, 3)  # warm-up
+            r = wrk("add", "/api/v1/stores/bench1/carts/current/lines", cart_tokens, popular, c, args.duration)
+            rows.append(("add to cart", c, r, None))
+            print(rows[-1], flush=True)
+        placed_tokens = []
+        for c in conns:
+            tokens = asyncio.run(make_carts(args.carts, popular, prepared=True))
+            before = count_orders(owner_url, store_id)
+            t0 = time.monotonic()
+            r = wrk("place", "/api/v1/stores/bench1/carts/current/checkout/place", tokens, popular, c, args.duration)
+            elapsed = time.monotonic() - t0
+            placed = count_orders(owner_url, store_id) - before
+            rows.append(("place order", c, r, placed / elapsed))
+            print(rows[-1], f"{placed} orders in {elapsed:.1f} s", flush=True)
+            placed_tokens += tokens[:200]
+        orders_before = count_orders(owner_url, store_id)
+        statuses = asyncio.run(replay(placed_tokens))
+        replay_line = (f"replays: {len(placed_tokens) * 5} concurrent replays, statuses {sorted(statuses)}, "
+                       f"new orders {count_orders(owner_url, store_id) - orders_before}")
+        print(replay_line)
+        for line in end_check(owner_url, store_id, stock, since_dt):
+            print(line)
+    finally:
+        stop(app)
+    print("\n| scenario | connections | req/s | p50 ms | p99 ms | non-2xx | orders/s |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for name, c, r, per_s in rows:
+        print(f"| {name} | {c} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p99']:.1f} | {r['non2xx']} | "
+              f"{'' if per_s is None else f'{per_s:.0f}'} |")
+
+
+if __name__ == "__main__":
+    main()

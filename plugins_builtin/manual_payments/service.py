@@ -3,6 +3,7 @@ shopper, and becomes 'captured' when staff mark the money as received."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from babel.numbers import format_currency, get_currency_precision
@@ -23,16 +24,22 @@ def _instructions(settings: ManualPaymentsSettings, method: str) -> str:
     return settings.bank_transfer_instructions if method == BANK_TRANSFER else settings.cash_on_delivery_instructions
 
 
+def _preview(text: str) -> str:
+    """Instructions as shown before the order exists (no number, total not final yet)."""
+    text = text.replace("{order_number}", "").replace("{amount}", "the order total")
+    return re.sub(r"\s+([.,;:])", r"\1", re.sub(r"  +", " ", text)).strip()
+
+
 def payment_methods(cart: CartView, settings: ManualPaymentsSettings) -> list[PaymentMethod]:
     methods = []
     if settings.bank_transfer_enabled:
         methods.append(PaymentMethod(code=BANK_TRANSFER, name=settings.bank_transfer_name, plugin_id=PLUGIN_ID,
-                                     instructions=_instructions(settings, BANK_TRANSFER)))
+                                     instructions=_preview(_instructions(settings, BANK_TRANSFER))))
     country = cart.shipping_address.country.upper() if cart.shipping_address else ""
     if settings.cash_on_delivery_enabled and (
             not settings.cash_on_delivery_countries or country in settings.cash_on_delivery_countries):
         methods.append(PaymentMethod(code=CASH_ON_DELIVERY, name=settings.cash_on_delivery_name, plugin_id=PLUGIN_ID,
-                                     instructions=_instructions(settings, CASH_ON_DELIVERY)))
+                                     instructions=_preview(_instructions(settings, CASH_ON_DELIVERY))))
     return methods
 
 

@@ -15,7 +15,7 @@ class ManualPaymentsSettings(PluginSettings):
     bank_transfer_enabled: bool = True
     bank_transfer_name: str = Field(default="Bank transfer", min_length=1, max_length=100)
     bank_transfer_instructions: str = Field(
-        default="Please transfer {amount} to our bank account, quoting order {order_number}.", max_length=2000,
+        default="Please transfer {amount} to our bank account, quoting your order number {order_number}.", max_length=2000,
         examples=["Transfer {amount} to IBAN DE89 3704 0044 0532 0130 00, reference {order_number}."])
     cash_on_delivery_enabled: bool = True
     cash_on_delivery_name: str = Field(default="Cash on delivery", min_length=1, max_length=100)

@@ -36,7 +36,7 @@ async def test_guest_checkout_end_to_end(client, factory):
     order = r.json()
     assert order["number"] == 1 and order["status"] == "pending_payment" and order["total"] == 4826
     assert order["payment"]["status"] == "pending"
-    assert "$48.26" in order["payment"]["instructions"] and "order 1" in order["payment"]["instructions"]
+    assert "$48.26" in order["payment"]["instructions"] and "order number 1." in order["payment"]["instructions"]
 
     owner = await factory.staff(store, "owner")
     detail = (await client.get(f"{shop.base(store)}/orders/{order['id']}", headers=owner.headers)).json()

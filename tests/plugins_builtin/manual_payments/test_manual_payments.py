@@ -15,6 +15,8 @@ def test_methods_and_cod_countries():
     s = ManualPaymentsSettings(cash_on_delivery_countries=["de"])
     assert [m.code for m in payment_methods(cart("DE"), s)] == ["bank_transfer", "cash_on_delivery"]
     assert [m.code for m in payment_methods(cart("FR"), s)] == ["bank_transfer"]
+    assert payment_methods(cart("DE"), ManualPaymentsSettings())[0].instructions == (
+        "Please transfer the order total to our bank account, quoting your order number.")
     assert payment_methods(cart("DE"), ManualPaymentsSettings(bank_transfer_enabled=False,
                                                               cash_on_delivery_enabled=False)) == []
 

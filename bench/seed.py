@@ -1,65 +1,150 @@
-"""Seed the benchmark database: N stores × M products × 3 variants, with stock, through Core bulk inserts."""
+"""Seed a PostgreSQL database for the load benchmark: 2 stores × 10,000 products × 3 variants.
+
+Usage: python bench/seed.py  (env: BENCH_ADMIN_URL, default postgresql://postgres@127.0.0.1:5432/postgres;
+BENCH_DB, default pyc_bench). Drops and recreates the database, migrates it as the owner, grants
+the app role (pyc_bench_app, owns nothing, so row-level security applies as in production), bulk
+inserts the catalog, builds the search index, and writes bench/results/targets.json with the
+store slugs, a staff bearer token per store, and sample product ids and search words.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import json
+import os
 import random
 import sys
+import time
+from pathlib import Path
 
-from sqlalchemy import create_engine, insert, select
+from sqlalchemy import create_engine, text
 
-from kernel.accounts.models import StaffMembership, StaffRole, User
-from kernel.catalog.models import Product, ProductStatus, ProductVariant
-from kernel.db import sync_url, utcnow
-from kernel.models import load_all_models
-from kernel.security import hash_password
-from kernel.stores.models import Store
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-COLOURS = ["red", "blue", "green", "black", "white", "grey", "navy", "olive"]
-NOUNS = ["scarf", "hat", "mug", "jacket", "sock", "lamp", "chair", "notebook", "backpack", "bottle"]
-PASSWORD = "bench-password-1"
+from kernel import migrate  # noqa: E402
+from kernel.db import create_engine_for, make_sessionmaker, store_session, sync_url  # noqa: E402
+
+ADMIN_URL = os.environ.get("BENCH_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+DB = os.environ.get("BENCH_DB", "pyc_bench")
+APP_ROLE = "pyc_bench_app"
+PRODUCTS, VARIANTS = 10_000, 3
+RESULTS = Path(__file__).resolve().parent / "results"
+ADJECTIVES = ["organic", "classic", "vintage", "striped", "linen", "woollen", "ceramic", "enamel", "travel",
+              "graphic", "basic", "premium", "recycled", "slim", "relaxed", "heavy", "light", "soft"]
+NOUNS = ["tee", "shirt", "hoodie", "mug", "sweater", "cap", "scarf", "sock", "bag", "bottle", "jacket", "apron"]
+SIZES = ["S", "M", "L"]
 
 
-def seed(owner_url: str, stores: int = 2, products: int = 10_000, variants: int = 3) -> None:
-    load_all_models()
-    rng = random.Random(42)
-    engine = create_engine(sync_url(owner_url))
-    now = utcnow()
-    with engine.begin() as c:
-        if c.execute(select(Store.id).limit(1)).first():
-            print("already seeded")
-            return
-        user_id = c.execute(insert(User).values(email="owner@bench.local", full_name="Bench", password_hash=hash_password(PASSWORD),
-                                                is_platform_admin=False, is_active=True, created_at=now,
-                                                updated_at=now).returning(User.id)).scalar_one()
-        for s in range(1, stores + 1):
-            store_id = c.execute(insert(Store).values(slug=f"bench{s}", name=f"Bench {s}", status="active",
-                                                      currency="USD", locale="en_US", timezone="UTC",
-                                                      plugins_version=1, created_at=now, updated_at=now)
-                                 .returning(Store.id)).scalar_one()
-            c.execute(insert(StaffMembership).values(store_id=store_id, user_id=user_id, role=StaffRole.owner.value,
-                                                     created_at=now, updated_at=now))
-            product_rows = []
-            for p in range(products):
-                name = f"{rng.choice(COLOURS).title()} {rng.choice(NOUNS)} {p}"
-                product_rows.append({"store_id": store_id, "name": name, "slug": f"p-{p}",
-                                     "description": f"A fine {name.lower()} for every day.",
-                                     "status": ProductStatus.active.value, "tax_class": "standard",
-                                     "created_at": now, "updated_at": now})
-            ids = c.execute(insert(Product).returning(Product.id, sort_by_parameter_order=True),
-                            product_rows).scalars().all()
-            variant_rows = []
-            for pid in ids:
-                for v in range(variants):
-                    variant_rows.append({"store_id": store_id, "product_id": pid, "sku": f"SKU-{pid}-{v}",
-                                         "title": ["S", "M", "L"][v % 3], "position": v,
-                                         "price": rng.randrange(500, 20_000), "cost": rng.randrange(100, 400),
-                                         "weight_grams": 300, "track_inventory": True, "allow_backorder": False,
-                                         "stock_on_hand": rng.randrange(0, 100), "created_at": now,
-                                         "updated_at": now})
-            c.execute(insert(ProductVariant), variant_rows)
-            print(f"seeded store bench{s}: {products} products, {products * variants} variants")
+def urls() -> tuple[str, str]:
+    from sqlalchemy.engine import make_url
+
+    admin = make_url(sync_url(ADMIN_URL))
+    owner = admin.set(database=DB).render_as_string(hide_password=False)
+    app = admin.set(database=DB, username=APP_ROLE, password=None).render_as_string(hide_password=False)
+    return owner, app
+
+
+def recreate() -> None:
+    engine = create_engine(sync_url(ADMIN_URL), isolation_level="AUTOCOMMIT")
+    with engine.connect() as c:
+        c.execute(text(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)'))
+        c.execute(text(f'CREATE DATABASE "{DB}"'))
+        if not c.execute(text("select 1 from pg_roles where rolname = :r"), {"r": APP_ROLE}).first():
+            c.execute(text(f"CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS"))
     engine.dispose()
 
 
+async def people(app_url: str, slugs: list[str]) -> dict[str, str]:
+    """An owner per store through the real services; returns slug → bearer token."""
+    from kernel.accounts.models import StaffRole
+    from kernel.accounts.service import create_user, grant_role, start_session
+    from kernel.stores.schemas import StoreCreate
+    from kernel.stores.service import create_store
+
+    engine = create_engine_for(app_url)
+    factory = make_sessionmaker(engine)
+    tokens = {}
+    for slug in slugs:
+        async with store_session(factory, None) as s:
+            store = await create_store(s, StoreCreate(slug=slug, name=slug.title(), currency="USD"))
+            user = await create_user(s, f"owner@{slug}.example", "bench-password-1")
+            tokens[slug] = await start_session(s, user=user)
+        async with store_session(factory, store.id) as s:
+            await grant_role(s, user, StaffRole.owner)
+    await engine.dispose()
+    return tokens
+
+
+def bulk_catalog(owner_url: str, slugs: list[str]) -> dict[str, list[int]]:
+    rng = random.Random(42)
+    engine = create_engine(sync_url(owner_url))
+    ids: dict[str, list[int]] = {}
+    with engine.begin() as c:
+        for slug in slugs:
+            store_id = c.execute(text("select id from stores where slug = :s"), {"s": slug}).scalar_one()
+            rows = []
+            for i in range(PRODUCTS):
+                name = f"{rng.choice(ADJECTIVES).title()} {rng.choice(NOUNS).title()} {i}"
+                rows.append({"store_id": store_id, "name": name, "slug": f"p-{i}",
+                             "description": f"A {name.lower()} from the {slug} collection.",
+                             "options": '[{"name": "Size", "values": ["S", "M", "L"]}]'})
+            c.execute(text(
+                "INSERT INTO products (store_id, name, slug, description, status, tax_class, options, price_min,"
+                " price_max, created_at, updated_at) VALUES (:store_id, :name, :slug, :description, 'active',"
+                " 'standard', CAST(:options AS json), 0, 0, now(), now())"), rows)
+            product_ids = c.execute(text("select id from products where store_id = :s order by id"),
+                                    {"s": store_id}).scalars().all()
+            ids[slug] = list(product_ids)
+            variants = []
+            for pid in product_ids:
+                base = rng.randrange(500, 20000)
+                for v, size in enumerate(SIZES[:VARIANTS]):
+                    variants.append({"store_id": store_id, "product_id": pid, "sku": f"{slug.upper()}-{pid}-{size}",
+                                     "title": size, "position": v, "price": base + 100 * v,
+                                     "stock": rng.randrange(0, 50), "option1": size})
+            c.execute(text(
+                "INSERT INTO product_variants (store_id, product_id, sku, title, position, price, weight_grams,"
+                " track_inventory, allow_backorder, stock_on_hand, option1, created_at, updated_at) VALUES"
+                " (:store_id, :product_id, :sku, :title, :position, :price, 200, true, false, :stock, :option1,"
+                " now(), now())"), variants)
+            c.execute(text(
+                "INSERT INTO stock_movements (store_id, variant_id, quantity, reason, note, actor, created_at)"
+                " SELECT store_id, id, stock_on_hand, 'initial', '', 'bench', now() FROM product_variants"
+                " WHERE store_id = :s AND stock_on_hand <> 0"), {"s": store_id})
+        c.execute(text(
+            "UPDATE products p SET price_min = v.lo, price_max = v.hi FROM (SELECT product_id, min(price) lo,"
+            " max(price) hi FROM product_variants GROUP BY product_id) v WHERE v.product_id = p.id"))
+        c.execute(text(
+            "UPDATE products p SET search_vector = setweight(to_tsvector('simple', p.name), 'A') ||"
+            " setweight(to_tsvector('simple', coalesce(v.skus, '')), 'A') ||"
+            " setweight(to_tsvector('simple', p.description), 'C')"
+            " FROM (SELECT product_id, string_agg(sku, ' ') skus FROM product_variants GROUP BY product_id) v"
+            " WHERE v.product_id = p.id"))
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+        c.execute(text("VACUUM ANALYZE"))
+    engine.dispose()
+    return ids
+
+
+def main() -> None:
+    started = time.monotonic()
+    owner_url, app_url = urls()
+    recreate()
+    migrate.upgrade(owner_url)
+    migrate.grant_app_role(owner_url, APP_ROLE)
+    slugs = ["bench-a", "bench-b"]
+    tokens = asyncio.run(people(app_url, slugs))
+    ids = bulk_catalog(owner_url, slugs)
+    RESULTS.mkdir(exist_ok=True)
+    rng = random.Random(7)
+    targets = {"app_url": app_url, "stores": [
+        {"slug": s, "token": tokens[s], "product_ids": rng.sample(ids[s], 200),
+         "words": [f"{a} {n[:3]}" for a, n in zip(rng.choices(ADJECTIVES, k=50), rng.choices(NOUNS, k=50))]}
+        for s in slugs]}
+    (RESULTS / "targets.json").write_text(json.dumps(targets))
+    print(f"seeded {len(slugs)} stores × {PRODUCTS} products × {VARIANTS} variants in "
+          f"{time.monotonic() - started:.0f}s")
+
+
 if __name__ == "__main__":
-    seed(sys.argv[1], *(int(a) for a in sys.argv[2:]))
+    main()

@@ -149,7 +149,7 @@ async def _enabled_where(settings) -> dict[str, list[str]] | None:
 def list_plugins(as_json: bool) -> None:
     import json
 
-    from kernel.plugins import PLATFORM_PLUGINS, PluginStartupError, build_plugin_manager
+    from kernel.plugins import PluginStartupError, build_plugin_manager, platform_plugins
 
     try:
         pm = build_plugin_manager()
@@ -157,7 +157,7 @@ def list_plugins(as_json: bool) -> None:
         raise click.ClickException(str(exc)) from None
     where = _run(_enabled_where(get_settings()))
     plugins = [{"id": pid, "distribution": pm.meta[pid].distribution, "version": pm.meta[pid].version,
-                "hooks": pm.hooks_of(pid), "always_on": pid in PLATFORM_PLUGINS,
+                "hooks": pm.hooks_of(pid), "always_on": pid in platform_plugins(),
                 "enabled_in": None if where is None else where.get(pid, [])} for pid in pm.plugin_ids()]
     failed = [{"id": f.id, "distribution": f.distribution, "error": f.error} for f in pm.failures]
     if as_json:

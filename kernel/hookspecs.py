@@ -213,7 +213,7 @@ def pyc_payment_methods(store: StoreInfo, cart: CartView, settings: StoreSetting
 @hookspec
 def pyc_create_payment(store: StoreInfo, order: OrderView, method: str, amount: int,
                        settings: StoreSettings) -> PaymentResult | None:
-    """Start a payment of ``amount`` for ``order`` when ``method`` is one of yours.
+    """Return the result of starting a payment of ``amount`` for ``order`` when ``method`` is one of yours.
 
     Called when an order is placed. First non-None result wins.
 
@@ -239,7 +239,7 @@ def pyc_create_payment(store: StoreInfo, order: OrderView, method: str, amount: 
 @hookspec
 def pyc_capture_payment(store: StoreInfo, order: OrderView, payment: Any, amount: int,
                         settings: StoreSettings) -> PaymentResult | None:
-    """Capture ``amount`` of an authorized ``payment`` that you created.
+    """Return the result of capturing ``amount`` of an authorized ``payment`` that you created.
 
     Called when the merchant captures a payment. First non-None result wins.
 
@@ -263,7 +263,7 @@ def pyc_capture_payment(store: StoreInfo, order: OrderView, payment: Any, amount
 @hookspec
 def pyc_refund_payment(store: StoreInfo, order: OrderView, payment: Any, amount: int,
                        settings: StoreSettings) -> PaymentResult | None:
-    """Refund ``amount`` of a ``payment`` that you created.
+    """Return the result of refunding ``amount`` of a ``payment`` that you created.
 
     Called when the merchant refunds. First non-None result wins.
 
@@ -287,7 +287,7 @@ def pyc_refund_payment(store: StoreInfo, order: OrderView, payment: Any, amount:
 @hookspec
 def pyc_gateway_webhook(store: StoreInfo, plugin_id: str, headers: dict[str, str], body: bytes,
                         settings: StoreSettings) -> Any:
-    """Handle a gateway's webhook delivered to ``/api/v1/stores/{slug}/webhooks/{plugin_id}``.
+    """Called when a gateway's webhook is delivered to ``/api/v1/stores/{slug}/webhooks/{plugin_id}``.
 
     Called only for the plugin named by ``plugin_id`` (and only when it is
     enabled for ``store``). Verify the signature on the raw ``body`` bytes with

@@ -9,16 +9,34 @@ endpoint and on both databases alike.
 from __future__ import annotations
 
 import json
+from urllib.parse import parse_qsl
 
 from kernel.errors import PROBLEM_JSON
 
 _NUL_MARKERS = (b"\\u0000", b"\x00")
 
 
-def _problem(scope, detail: str) -> bytes:
+def _nul_locations(value, loc: list) -> list[list]:
+    """Where in a parsed JSON document a string (or key) holds a NUL, as FastAPI-style locations."""
+    found = []
+    if isinstance(value, str):
+        if "\x00" in value:
+            found.append(loc)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            found += [loc + [key]] if "\x00" in key else _nul_locations(item, loc + [key])
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += _nul_locations(item, loc + [index])
+    return found
+
+
+def _problem(scope, detail: str, locations: list[list]) -> bytes:
+    errors = [{"loc": loc, "msg": "NUL characters are not allowed", "type": "string_nul"} for loc in locations]
     return json.dumps({
         "type": "https://pycommerce.dev/problems/invalid-input", "title": "Unprocessable Content", "status": 422,
         "detail": detail, "instance": scope.get("path"), "request_id": scope.get("state", {}).get("request_id"),
+        "errors": errors or [{"loc": ["body"], "msg": "NUL characters are not allowed", "type": "string_nul"}],
     }).encode()
 
 
@@ -26,8 +44,8 @@ class RejectNulBytes:
     def __init__(self, app):
         self.app = app
 
-    async def _reject(self, scope, send, detail: str) -> None:
-        body = _problem(scope, detail)
+    async def _reject(self, scope, send, detail: str, locations: list[list] | None = None) -> None:
+        body = _problem(scope, detail, locations or [])
         await send({"type": "http.response.start", "status": 422,
                     "headers": [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})
@@ -37,7 +55,9 @@ class RejectNulBytes:
             return await self.app(scope, receive, send)
         query = scope.get("query_string", b"")
         if b"%00" in query or b"\x00" in query or "\x00" in scope.get("path", ""):
-            return await self._reject(scope, send, "NUL characters are not allowed in the URL.")
+            names = [["query", k] for k, v in parse_qsl(query.decode("latin-1"), keep_blank_values=True)
+                     if "\x00" in k or "\x00" in v]
+            return await self._reject(scope, send, "NUL characters are not allowed in the URL.", names or [["path"]])
         content_type = dict(scope.get("headers") or ()).get(b"content-type", b"")
         if not content_type.startswith((b"application/json", b"application/x-www-form-urlencoded", b"text/")):
             return await self.app(scope, receive, send)
@@ -50,7 +70,13 @@ class RejectNulBytes:
             more = message.get("more_body", False)
         body = b"".join(chunks)
         if any(marker in body for marker in _NUL_MARKERS) or b"%00" in body and b"urlencoded" in content_type:
-            return await self._reject(scope, send, "NUL characters are not allowed in the request body.")
+            locations = []
+            if content_type.startswith(b"application/json"):
+                try:
+                    locations = _nul_locations(json.loads(body), ["body"])
+                except ValueError:
+                    pass  # not JSON after all: let the endpoint's own parsing answer
+            return await self._reject(scope, send, "NUL characters are not allowed in the request body.", locations)
         replayed = False
 
         async def replay():

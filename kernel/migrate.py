@@ -44,6 +44,25 @@ def plugin_migration_dirs() -> list[str]:
     return dirs
 
 
+# Dialect-specific objects that migrations build by hand and the models do not describe (full-text
+# search: SQLite's FTS5 table with its shadow tables, PostgreSQL's tsvector column and GIN index).
+# Autogenerate and the models-versus-migrations test must not see them, or they would propose dropping them.
+UNMANAGED_TABLE_PREFIXES = ("product_search",)
+UNMANAGED_COLUMNS = frozenset({("products", "search_vector")})
+UNMANAGED_INDEXES = frozenset({"ix_products_search_vector"})
+
+
+def include_object(obj, name, type_, reflected, compare_to) -> bool:
+    """Alembic ``include_object`` hook hiding :data:`UNMANAGED_TABLE_PREFIXES` and friends."""
+    if type_ == "table" and name and name.startswith(UNMANAGED_TABLE_PREFIXES):
+        return False
+    if type_ == "column" and (getattr(obj.table, "name", None), name) in UNMANAGED_COLUMNS:
+        return False
+    if type_ == "index" and name in UNMANAGED_INDEXES:
+        return False
+    return True
+
+
 def alembic_config(database_url: str) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))

@@ -53,6 +53,14 @@ class PluginSettings(BaseModel):
             raise ValueError("NUL bytes are not allowed in settings")
         return data
 
+    def __repr_args__(self):
+        # A secret mistyped as ``str`` (caught by its name) must not show in a repr or a log line either.
+        secrets = secret_fields(type(self))
+        for key, value in super().__repr_args__():
+            if key in secrets and value is not None and not isinstance(value, SecretStr):
+                value = "**********"
+            yield key, value
+
 
 def _mentions_secretstr(annotation: Any) -> bool:
     if annotation is SecretStr or (isinstance(annotation, type) and issubclass(annotation, SecretStr)):
@@ -63,10 +71,21 @@ def _mentions_secretstr(annotation: Any) -> bool:
     return False
 
 
+def _mentions_str(annotation: Any) -> bool:
+    if annotation is str:
+        return True
+    return any(_mentions_str(arg) for arg in typing.get_args(annotation))
+
+
 def secret_fields(model: type[BaseModel]) -> frozenset[str]:
-    """Names of the fields treated as secrets: typed ``Secret``/``SecretStr``, or named like one."""
+    """Names of the fields treated as secrets: typed ``Secret``/``SecretStr``, or text fields named like one.
+
+    The name rule is a safety net for a plugin that typed ``api_key: str``: the
+    value is still encrypted and masked (an ``int`` named ``token_limit`` is not).
+    """
     return frozenset(name for name, info in model.model_fields.items()
-                     if _mentions_secretstr(info.annotation) or SECRET_NAME.search(name))
+                     if _mentions_secretstr(info.annotation)
+                     or (SECRET_NAME.search(name) and _mentions_str(info.annotation)))
 
 
 class StoreSettings:

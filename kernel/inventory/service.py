@@ -1,13 +1,30 @@
-"""Atomic stock changes. Never read-modify-write: one conditional UPDATE, checked by rows affected."""
+"""Atomic stock changes and cart reservations. Never read-modify-write: one conditional statement,
+checked by what it returned.
+
+* ``stock_on_hand`` changes only through :func:`adjust_stock`, which writes a ledger row
+  (:class:`StockMovement`) for every change, so the ledger always sums to the stock.
+* Reservations hold stock for carts in checkout: ``available = on hand − unexpired
+  reservations``. Expired rows are ignored by every read (no sweeper needed for
+  correctness; :func:`purge_expired` only tidies). Placing an order is
+  ``adjust_stock(-qty, reason="sold", order_id=…)`` followed by ``release(cart_ref)``.
+* Crossing a variant's ``low_stock_threshold`` downwards emits ``stock.low`` through
+  the outbox, in the same transaction as the change.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import and_, or_, select, update
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, delete, func, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.catalog.models import ProductVariant
-from kernel.errors import Conflict, NotFound
-from kernel.inventory.models import StockMovement
+from kernel.db import utcnow
+from kernel.errors import Conflict, InvalidInput, NotFound
+from kernel.events.service import emit_event
+from kernel.inventory.models import StockMovement, StockReservation
+
+MAX_RESERVATION_TTL = timedelta(hours=24)
 
 
 class OutOfStock(Conflict):
@@ -31,11 +48,12 @@ async def adjust_stock(session: AsyncSession, variant_id: int, delta: int, *, re
         update(ProductVariant)
         .where(condition, ProductVariant.track_inventory.is_(True))
         .values(stock_on_hand=ProductVariant.stock_on_hand + delta)
-        .returning(ProductVariant.stock_on_hand)
+        .returning(ProductVariant.stock_on_hand, ProductVariant.low_stock_threshold, ProductVariant.sku,
+                   ProductVariant.product_id)
         .execution_options(synchronize_session=False)
     )
-    new_stock = result.scalar_one_or_none()
-    if new_stock is None:
+    row = result.one_or_none()
+    if row is None:
         tracked = (await session.execute(
             select(ProductVariant.track_inventory).where(ProductVariant.id == variant_id))).scalar_one_or_none()
         if tracked is None:
@@ -43,6 +61,100 @@ async def adjust_stock(session: AsyncSession, variant_id: int, delta: int, *, re
         if not tracked:
             return None
         raise OutOfStock(f"Not enough stock for variant {variant_id}.")
+    new_stock, threshold = row.stock_on_hand, row.low_stock_threshold
     session.add(StockMovement(variant_id=variant_id, quantity=delta, reason=reason, note=note,
                               order_id=order_id, actor=actor))
+    if threshold is not None and new_stock <= threshold < new_stock - delta:
+        await emit_event(session, "stock.low", {"variant_id": variant_id, "product_id": row.product_id,
+                                                "sku": row.sku, "stock_on_hand": new_stock,
+                                                "threshold": threshold})
     return new_stock
+
+
+def _active_reserved(variant_id, now: datetime, *, exclude_cart: str | None = None):
+    conditions = [StockReservation.variant_id == variant_id, StockReservation.expires_at > now]
+    if exclude_cart is not None:
+        conditions.append(StockReservation.cart_ref != exclude_cart)
+    return select(func.coalesce(func.sum(StockReservation.quantity), 0)).where(*conditions).scalar_subquery()
+
+
+async def reserve(session: AsyncSession, variant_id: int, qty: int, cart_ref: str,
+                  ttl: timedelta = timedelta(minutes=15)) -> StockReservation | None:
+    """Hold ``qty`` of a variant for ``cart_ref`` until now + ``ttl`` (replacing that cart's hold on it).
+
+    Refused with :class:`OutOfStock` when fewer than ``qty`` are available. Variants that
+    do not track inventory or allow backorders need no hold (returns ``None``).
+    On PostgreSQL the variant row is locked first, so concurrent reservations of the
+    same variant queue instead of overbooking; on SQLite the single conditional
+    INSERT … SELECT runs under the database's write lock.
+    """
+    if qty <= 0:
+        raise InvalidInput("A reservation needs a positive quantity.")
+    if not timedelta(0) < ttl <= MAX_RESERVATION_TTL:
+        raise InvalidInput("A reservation lasts between a second and a day.")
+    variant = (await session.execute(
+        select(ProductVariant.id, ProductVariant.track_inventory, ProductVariant.allow_backorder)
+        .where(ProductVariant.id == variant_id).with_for_update())).one_or_none()
+    if variant is None:
+        raise NotFound(f"No variant with id {variant_id} in this store.")
+    await release(session, cart_ref, variant_id)
+    if not variant.track_inventory or variant.allow_backorder:
+        return None
+    now = utcnow()
+    store_id = session.info["store_id"]
+    source = select(literal(store_id), ProductVariant.id, literal(cart_ref), literal(qty), literal(now + ttl),
+                    literal(now)).where(
+        ProductVariant.id == variant_id, ProductVariant.store_id == store_id,
+        ProductVariant.stock_on_hand - _active_reserved(ProductVariant.id, now) >= qty)
+    table = StockReservation.__table__
+    result = await session.execute(
+        insert(table).from_select(["store_id", "variant_id", "cart_ref", "quantity", "expires_at", "created_at"],
+                                  source).returning(table.c.id))
+    reservation_id = result.scalar_one_or_none()
+    if reservation_id is None:
+        raise OutOfStock(f"Only part of the requested quantity of variant {variant_id} is available.")
+    return await session.get(StockReservation, reservation_id)
+
+
+async def release(session: AsyncSession, cart_ref: str, variant_id: int | None = None) -> int:
+    """Drop a cart's holds (on one variant, or all); returns how many were dropped."""
+    stmt = delete(StockReservation).where(StockReservation.cart_ref == cart_ref)
+    if variant_id is not None:
+        stmt = stmt.where(StockReservation.variant_id == variant_id)
+    result = await session.execute(stmt.execution_options(synchronize_session=False))
+    return result.rowcount or 0
+
+
+async def purge_expired(session: AsyncSession) -> int:
+    result = await session.execute(delete(StockReservation).where(StockReservation.expires_at <= utcnow())
+                                   .execution_options(synchronize_session=False))
+    return result.rowcount or 0
+
+
+async def stock_level(session: AsyncSession, variant_id: int) -> dict:
+    now = utcnow()
+    row = (await session.execute(select(
+        ProductVariant.id, ProductVariant.sku, ProductVariant.track_inventory, ProductVariant.allow_backorder,
+        ProductVariant.stock_on_hand, ProductVariant.low_stock_threshold,
+        _active_reserved(ProductVariant.id, now).label("reserved")).where(ProductVariant.id == variant_id))
+    ).one_or_none()
+    if row is None:
+        raise NotFound(f"No variant with id {variant_id} in this store.")
+    return {"variant_id": row.id, "sku": row.sku, "track_inventory": row.track_inventory,
+            "allow_backorder": row.allow_backorder, "stock_on_hand": row.stock_on_hand, "reserved": row.reserved,
+            "available": row.stock_on_hand - row.reserved if row.track_inventory else None,
+            "low_stock_threshold": row.low_stock_threshold}
+
+
+async def available(session: AsyncSession, variant_id: int) -> int | None:
+    """On hand minus active reservations (``None``: not tracked, unlimited)."""
+    return (await stock_level(session, variant_id))["available"]
+
+
+async def ledger(session: AsyncSession, variant_id: int, *, after: int | None = None,
+                 limit: int = 50) -> list[StockMovement]:
+    """The variant's movements, newest first, keyset-paginated by id."""
+    stmt = select(StockMovement).where(StockMovement.variant_id == variant_id)
+    if after is not None:
+        stmt = stmt.where(StockMovement.id < after)
+    return list((await session.execute(stmt.order_by(StockMovement.id.desc()).limit(limit))).scalars())

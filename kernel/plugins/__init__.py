@@ -15,7 +15,7 @@ from kernel.plugins.deps import StoreHooksDep, get_store_hooks, require_plugin_e
 from kernel.plugins.discovery import PLUGIN_GROUP, PluginFailure, PluginSource, PluginStartupError
 from kernel.plugins.events import deliver_event
 from kernel.plugins.manager import (PLATFORM_PLUGINS, PluginMeta, PyCommercePluginManager, build_plugin_manager,
-                                    get_plugin_manager, register_plugin)
+                                    get_plugin_manager, platform_plugins, register_plugin)
 from kernel.plugins.models import StorePlugin
 from kernel.plugins.relay import PluginNotEnabled, StoreHooks, clear_cache, store_hooks
 from kernel.plugins.service import configure_plugin, disable_plugin, enable_plugin, rotate_secrets
@@ -25,6 +25,6 @@ __all__ = [
     "PLATFORM_PLUGINS", "PLUGIN_GROUP", "PluginFailure", "PluginMeta", "PluginNotEnabled", "PluginSource",
     "PluginStartupError", "PyCommercePluginManager", "StoreHooks", "StoreHooksDep", "StorePlugin", "StoreSettings",
     "build_plugin_manager", "clear_cache", "configure_plugin", "deliver_event", "disable_plugin", "enable_plugin",
-    "get_plugin_manager", "get_store_hooks", "maybe_await", "register_plugin", "require_plugin_enabled",
-    "rotate_secrets", "store_hooks",
+    "get_plugin_manager", "get_store_hooks", "maybe_await", "platform_plugins", "register_plugin",
+    "require_plugin_enabled", "rotate_secrets", "store_hooks",
 ]

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path
+from fastapi import APIRouter, Body, Path, Request
+from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
 from kernel.db import across_stores
 from kernel.deps import PlatformAdmin, SessionDep, StoreDep, StoreOwner
-from kernel.errors import ERROR_RESPONSES, NotFound
+from kernel.errors import ERROR_RESPONSES, InvalidInput, NotFound
 from kernel.plugins import service
 from kernel.plugins import settings as plugin_settings
-from kernel.plugins.manager import PLATFORM_PLUGINS, get_plugin_manager
+from kernel.plugins.manager import get_plugin_manager, platform_plugins
+from kernel.plugins.deps import StoreHooksDep
 from kernel.plugins.models import StorePlugin
+from kernel.plugins.relay import PluginNotEnabled
 from kernel.plugins.schemas import PluginInfoRead, SettingsSchemaRead, StorePluginEnable, StorePluginRead
 from kernel.stores.models import Store
+
+log = logging.getLogger("pycommerce.plugins")
 
 platform_router = APIRouter(prefix="/api/v1/platform/plugins", tags=["platform: plugins"],
                             responses=ERROR_RESPONSES)
@@ -38,7 +44,7 @@ async def list_installed_plugins(session: SessionDep, admin: PlatformAdmin) -> l
     for plugin_id, slug in rows:
         where.setdefault(plugin_id, []).append(slug)
     return [PluginInfoRead(id=pid, distribution=pm.meta[pid].distribution, version=pm.meta[pid].version,
-                           hooks=pm.hooks_of(pid), always_on=pid in PLATFORM_PLUGINS, enabled_in=where.get(pid, []))
+                           hooks=pm.hooks_of(pid), always_on=pid in platform_plugins(), enabled_in=where.get(pid, []))
             for pid in pm.plugin_ids()]
 
 
@@ -48,7 +54,7 @@ def _read(plugin_id: str, row: StorePlugin | None) -> StorePluginRead:
     model = plugin_settings.settings_models(pm).get(plugin_id)
     return StorePluginRead(
         id=plugin_id, distribution=meta.distribution if meta else None, version=meta.version if meta else None,
-        enabled=plugin_id in PLATFORM_PLUGINS or bool(row and row.enabled), always_on=plugin_id in PLATFORM_PLUGINS,
+        enabled=plugin_id in platform_plugins() or bool(row and row.enabled), always_on=plugin_id in platform_plugins(),
         settings=plugin_settings.masked(model, row.settings if row else None),
         settings_schema=plugin_settings.settings_schema(model))
 
@@ -101,3 +107,32 @@ async def store_plugin_settings_schema(plugin_id: PluginId, store: StoreDep, own
     _installed(plugin_id)
     model = plugin_settings.settings_models(get_plugin_manager()).get(plugin_id)
     return SettingsSchemaRead(id=plugin_id, settings_schema=plugin_settings.settings_schema(model))
+
+
+webhook_router = APIRouter(prefix="/api/v1/stores/{store_slug}/webhooks", tags=["plugins"],
+                           responses=ERROR_RESPONSES)
+
+
+class WebhookRejected(InvalidInput):
+    status, title, code = 400, "Bad Request", "webhook-rejected"
+
+
+@webhook_router.post("/{plugin_id}", summary="Deliver a payment gateway's webhook to its plugin",
+                     response_model=dict[str, Any],
+                     responses={200: {"content": {"application/json": {"example": {"received": True}}}}})
+async def gateway_webhook(plugin_id: PluginId, request: Request, hooks: StoreHooksDep) -> JSONResponse:
+    """No sign-in: the plugin verifies the gateway's signature on the raw body (``pyc_gateway_webhook``).
+
+    404 when the plugin is not enabled for this store; 400 when the plugin rejects the delivery.
+    """
+    body = await request.body()
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    try:
+        result = await hooks.call_plugin(plugin_id, "pyc_gateway_webhook", headers=headers, body=body)
+    except PluginNotEnabled:
+        raise
+    except Exception as exc:  # never log the body or headers: they carry signatures and personal data
+        log.warning("webhook for plugin %s in store %s rejected: %s", plugin_id, hooks.store.slug,
+                    type(exc).__name__, extra={"plugin": plugin_id, "store_id": hooks.store.id})
+        raise WebhookRejected("The webhook was rejected.") from None
+    return JSONResponse(result if result is not None else {})

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from kernel.deps import SessionDep, StoreDep
-from kernel.plugins.manager import PLATFORM_PLUGINS
+from kernel.plugins.manager import platform_plugins
 from kernel.plugins.relay import PluginNotEnabled, StoreHooks, store_hooks
 from kernel.tenancy import StoreContext, resolve_store
 
@@ -28,7 +28,7 @@ def require_plugin_enabled(plugin_id: str):
 
     async def guard(request: Request, session: SessionDep) -> None:
         slug = request.path_params.get("store_slug")
-        if slug is None or plugin_id in PLATFORM_PLUGINS:
+        if slug is None or plugin_id in platform_plugins():
             return
         store = getattr(request.state, "store", None)
         if store is None or store.slug != slug:

@@ -29,6 +29,11 @@ PROJECT = "pycommerce"
 PLATFORM_PLUGINS: tuple[str, ...] = ()
 
 
+def platform_plugins() -> tuple[str, ...]:
+    """The platform plugin ids (read at call time, so tests and deployments may extend the tuple)."""
+    return PLATFORM_PLUGINS
+
+
 @dataclass(frozen=True)
 class PluginMeta:
     """What the platform knows about one registered plugin."""
@@ -40,7 +45,7 @@ class PluginMeta:
 
     @property
     def is_platform(self) -> bool:
-        return self.id in PLATFORM_PLUGINS
+        return self.id in platform_plugins()
 
 
 class PyCommercePluginManager(pluggy.PluginManager):
@@ -121,12 +126,12 @@ def build_plugin_manager(path: list[str] | None = None, sources: list[PluginSour
     pm = PyCommercePluginManager()
     if sources is None:
         sources = scan_entry_points(path)
-    loaded, failures = load_sources(sources, PLATFORM_PLUGINS)
+    loaded, failures = load_sources(sources, platform_plugins())
     pm.failures.extend(failures)
     for source, obj in loaded:
         register_plugin(pm, obj, source.id, distribution=source.distribution, version=source.version,
                         value=source.value)
-    missing = [p for p in PLATFORM_PLUGINS if pm.get_plugin(p) is None]
+    missing = [p for p in platform_plugins() if pm.get_plugin(p) is None]
     if missing:
         raise PluginStartupError(f"platform plugin(s) not installed: {', '.join(missing)}")
     return pm

@@ -15,6 +15,7 @@ relay on its next request for that store.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from pluggy import HookCaller
@@ -24,11 +25,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kernel.errors import NotFound
 from kernel.plugins import settings as plugin_settings
 from kernel.plugins.calling import call_impl, call_order
-from kernel.plugins.manager import PLATFORM_PLUGINS, PyCommercePluginManager, get_plugin_manager
+from kernel.plugins.manager import PyCommercePluginManager, get_plugin_manager, platform_plugins
 from kernel.plugins.models import StorePlugin
 from kernel.tenancy import StoreContext
 from plugin_sdk.settings import StoreSettings
 from plugin_sdk.types import StoreInfo
+
+
+log = logging.getLogger("pycommerce.plugins")
 
 
 class PluginNotEnabled(NotFound):
@@ -52,7 +56,7 @@ class StoreHooks:
         self.settings = settings
         self.info = StoreInfo(id=store.id, slug=store.slug, name=store.name, currency=store.currency,
                               locale=store.locale, timezone=store.timezone)
-        active = enabled | set(PLATFORM_PLUGINS)
+        active = enabled | set(platform_plugins())
         self._remove = frozenset(plugin for name, plugin in pm.list_name_plugin()
                                  if plugin is not None and name not in active)
         self._callers: dict[str, HookCaller] = {}
@@ -93,6 +97,27 @@ class StoreHooks:
                 results.append((impl.plugin_name, result))
         return results
 
+    async def call_all_isolated(self, hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:
+        """Like :meth:`call_all`, but a plugin that raises is logged (plugin, store) and skipped.
+
+        For hooks where one broken plugin must not break the page for the
+        shopper (shipping rates, payment methods, admin navigation).
+        """
+        caller = self.caller(hook_name)
+        full = self._kwargs(caller, kwargs)
+        results = []
+        for impl in call_order(caller.get_hookimpls()):
+            try:
+                result = await call_impl(impl, hook_name, full, self.store.id)
+            except Exception as exc:
+                log.error("plugin %s failed in %s for store %s; skipped: %s", impl.plugin_name, hook_name,
+                          self.store.slug, type(exc).__name__, exc_info=exc,
+                          extra={"plugin": impl.plugin_name, "hook": hook_name, "store_id": self.store.id})
+                continue
+            if result is not None:
+                results.append((impl.plugin_name, result))
+        return results
+
     async def first_result(self, hook_name: str, **kwargs: Any) -> tuple[str, Any] | None:
         """The first non-None ``(plugin id, result)``, awaiting in order; later plugins are not called."""
         caller = self.caller(hook_name)
@@ -108,7 +133,7 @@ class StoreHooks:
 
         :raises PluginNotEnabled: (404) the plugin is not enabled for this store.
         """
-        if plugin_id not in self.enabled and plugin_id not in PLATFORM_PLUGINS:
+        if plugin_id not in self.enabled and plugin_id not in platform_plugins():
             raise PluginNotEnabled(f"Plugin {plugin_id!r} is not enabled for this store.")
         caller = self.caller(hook_name)
         full = self._kwargs(caller, kwargs)
@@ -139,11 +164,13 @@ async def load_store_hooks(session: AsyncSession, store: StoreContext,
         .where(StorePlugin.store_id == store.id)
     )).all()
     registered = {name for name, _ in pm.list_name_plugin()}
-    enabled = frozenset(r.plugin_id for r in rows if r.enabled and r.plugin_id in registered)
+    # Platform plugins count as enabled everywhere (they cannot be turned off).
+    enabled = frozenset({r.plugin_id for r in rows if r.enabled and r.plugin_id in registered}
+                        | (set(platform_plugins()) & registered))
     stored = {r.plugin_id: r.settings for r in rows}
     models = plugin_settings.settings_models(pm)
     by_plugin = {}
-    for plugin_id in sorted(enabled | (set(PLATFORM_PLUGINS) & registered)):
+    for plugin_id in sorted(enabled):
         model = models.get(plugin_id)
         if model is not None:
             instance = plugin_settings.load(model, stored.get(plugin_id), plugin_id=plugin_id, store_id=store.id)

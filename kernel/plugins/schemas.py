@@ -14,7 +14,8 @@ class PluginInfoRead(BaseModel):
     distribution: str | None = Field(examples=["pycommerce-flat-rate"])
     version: str | None = Field(examples=["1.2.0"])
     hooks: list[str] = Field(examples=[["pyc_plugin_settings", "pyc_shipping_rates"]])
-    always_on: bool = Field(description="A platform plugin: on for every store, cannot be disabled.")
+    always_on: bool = Field(description="A platform plugin: on for every store, cannot be disabled.",
+                            examples=[False])
     enabled_in: list[str] = Field(description="Slugs of the stores where it is enabled.", examples=[["acme"]])
 
 
@@ -24,8 +25,8 @@ class StorePluginRead(BaseModel):
     id: str = Field(examples=["flat_rate_shipping"])
     distribution: str | None = Field(examples=["pycommerce-flat-rate"])
     version: str | None = Field(examples=["1.2.0"])
-    enabled: bool
-    always_on: bool
+    enabled: bool = Field(examples=[True])
+    always_on: bool = Field(description="A platform plugin: always enabled.", examples=[False])
     settings: dict[str, Any] | None = Field(
         description="Current settings; secret fields show a mask, never their value.",
         examples=[{"rate": 495, "api_key": "••••••••"}])

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.errors import Conflict, InvalidInput, NotFound
 from kernel.plugins import settings as plugin_settings
-from kernel.plugins.manager import PLATFORM_PLUGINS, PyCommercePluginManager, get_plugin_manager
+from kernel.plugins.manager import PyCommercePluginManager, get_plugin_manager, platform_plugins
 from kernel.plugins.models import StorePlugin
 from kernel.security import SecretBox
 from kernel.stores.service import bump_plugins_version
@@ -87,7 +87,7 @@ async def disable_plugin(session: AsyncSession, plugin_id: str,
     pm = pm or get_plugin_manager()
     store_id = _store_id(session)
     _known(pm, plugin_id)
-    if plugin_id in PLATFORM_PLUGINS:
+    if plugin_id in platform_plugins():
         raise Conflict(f"{plugin_id!r} is a platform plugin: it is always on and cannot be disabled.")
     row = await get_row(session, plugin_id)
     if row is None:
@@ -110,7 +110,7 @@ async def configure_plugin(session: AsyncSession, plugin_id: str, settings: dict
     row = await get_row(session, plugin_id)
     stored = _validated(pm, plugin_id, row.settings if row else None, settings, replace=False)
     if row is None:
-        row = StorePlugin(plugin_id=plugin_id, enabled=plugin_id in PLATFORM_PLUGINS, settings=stored)
+        row = StorePlugin(plugin_id=plugin_id, enabled=plugin_id in platform_plugins(), settings=stored)
         session.add(row)
     else:
         row.settings = stored

@@ -25,7 +25,6 @@ SECRET_MARK = "__secret__"
 MASK = "••••••••"
 
 _box: SecretBox | None = None
-_models_cache: dict[int, tuple[int, dict[str, type[BaseModel]]]] = {}
 
 
 def box_from(settings: Settings) -> SecretBox:
@@ -49,7 +48,7 @@ def secret_box() -> SecretBox:
 
 def settings_models(pm: PyCommercePluginManager) -> dict[str, type[BaseModel]]:
     """Each plugin's settings model class (from ``pyc_plugin_settings``), cached per plugin set."""
-    cached = _models_cache.get(id(pm))
+    cached = getattr(pm, "_pyc_settings_models", None)
     if cached is not None and cached[0] == pm.generation:
         return cached[1]
     models: dict[str, type[BaseModel]] = {}
@@ -61,7 +60,7 @@ def settings_models(pm: PyCommercePluginManager) -> dict[str, type[BaseModel]]:
             raise TypeError(f"plugin {impl.plugin_name!r}: pyc_plugin_settings must return a PluginSettings "
                             f"subclass, not {result!r}")
         models[impl.plugin_name] = result
-    _models_cache[id(pm)] = (pm.generation, models)
+    pm._pyc_settings_models = (pm.generation, models)
     return models
 
 

@@ -60,3 +60,11 @@ async def test_nul_bytes_are_a_422_not_a_500(client, factory):
     fine = await client.post("/api/v1/platform/stores", headers=admin.headers,
                              json={"slug": f"ok-{admin.user.id}", "name": "Plain name"})
     assert fine.status_code == 201
+
+
+async def test_nul_byte_error_names_the_field(client, factory):
+    admin = await factory.admin()
+    response = await client.post("/api/v1/platform/stores", headers=admin.headers,
+                                 json={"slug": "nul2", "name": "ok", "domains": ["a.example", "b\x00.example"]})
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["loc"] == ["body", "domains", 1]

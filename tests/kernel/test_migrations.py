@@ -23,7 +23,8 @@ def test_upgrade_matches_models_and_downgrade_empties(backend, tmp_path):
         migrate.upgrade(url)
         engine = create_engine(sync_url(url))
         with engine.connect() as connection:
-            diff = compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}),
+            diff = compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True,
+                                                                           "include_object": migrate.include_object}),
                                     load_all_models())
         assert diff == [], f"models and migrations disagree: {diff}"
         migrate.downgrade(url, "base")

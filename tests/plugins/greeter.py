@@ -42,6 +42,8 @@ def pyc_api_routers():
 
 @hookimpl
 async def pyc_shipping_rates(store, cart, settings):
+    if cart.email == "explode@example.com":
+        raise RuntimeError("greeter exploded on purpose")
     mine = settings.get(PLUGIN_ID)
     return [ShippingRate(code="greet", name=mine.greeting, amount=mine.rate, currency=store.currency,
                          plugin_id=PLUGIN_ID)]

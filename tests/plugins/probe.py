@@ -124,3 +124,10 @@ async def pyc_on_event(store, event, settings):
     if event.payload.get("fail"):
         raise RuntimeError("probe handler failed on purpose")
     events.append((store.slug, event.id, settings.get(PLUGIN_ID).label))
+
+
+@hookimpl(specname="pyc_gateway_webhook")
+def reject_tampered(headers):
+    if headers.get("x-tamper"):
+        raise ValueError("signature mismatch")
+    return None

@@ -19,7 +19,8 @@ from collections.abc import Awaitable, Callable
 ObjectMaker = Callable[..., Awaitable[str]]  # (factory, store) -> path value
 OBJECT_MAKERS: dict[str, ObjectMaker] = {}
 
-MAKER_MODULES: tuple[str, ...] = ("tests.support.makers_plugins", "tests.support.makers_orders")
+MAKER_MODULES: tuple[str, ...] = ("tests.support.makers_plugins", "tests.support.makers_catalog",
+                                 "tests.support.makers_orders")
 
 
 def object_maker(param: str):

@@ -89,6 +89,15 @@ async def test_hook_pyc_template_dirs(factory, probe):
     assert await (await hooks_of(factory, on)).call_all("pyc_template_dirs") == [
         ("probe", [probe.HERE / "templates"])]
     assert await (await hooks_of(factory, off)).call_all("pyc_template_dirs") == []
+    # The storefront's environment: the plugin's template overrides the theme's where enabled only.
+    from kernel.plugins.templates import store_templates
+    from kernel.storefront.pages import THEMES_DIR
+
+    theme = THEMES_DIR / "default" / "templates"
+    for store, expected in ((on, f"probe home for {on.slug}"), (off, None)):
+        templates = await store_templates(await hooks_of(factory, store), theme)
+        html = templates.get_template("home.html").render(store=store)
+        assert (expected in html) if expected else ("probe home" not in html)
 
 
 async def test_hook_pyc_static_dirs(probe_client):
@@ -149,7 +158,7 @@ async def test_hook_pyc_refund_payment(factory, probe):
         "pyc_refund_payment", order=order(), payment=payment, amount=300) is None
 
 
-async def test_hook_pyc_gateway_webhook(factory, probe):
+async def test_hook_pyc_gateway_webhook(factory, probe_client):
     on, off = await on_and_off(factory)
     async with factory.session(on) as session:
         await configure_plugin(session, "probe", {"webhook_secret": "whsec-probe-123"})
@@ -162,6 +171,12 @@ async def test_hook_pyc_gateway_webhook(factory, probe):
 
     with pytest.raises(PluginNotEnabled):
         await (await hooks_of(factory, off)).call_plugin("probe", "pyc_gateway_webhook", headers={}, body=b"")
+    # Through HTTP, as a gateway delivers it: no sign-in, raw body, only the named plugin is asked.
+    response = await probe_client.post(f"/api/v1/stores/{on.slug}/webhooks/probe", content=b'{"id": 1}',
+                                       headers={"X-Probe-Secret": "whsec-probe-123"})
+    assert response.json() == {"plugin": "probe", "verified": True, "bytes": 9}
+    assert (await probe_client.post(f"/api/v1/stores/{off.slug}/webhooks/probe", content=b"{}")).status_code == 404
+    assert (await probe_client.post(f"/api/v1/stores/{on.slug}/webhooks/greeter", content=b"{}")).status_code == 404
 
 
 async def test_hook_pyc_document_renderers(factory, probe):
@@ -194,3 +209,11 @@ async def test_hook_pyc_on_event(factory, probe):
     with pytest.raises(RuntimeError, match="on purpose"):
         async with factory.session(on) as session:
             await deliver_event(session, await context(factory, on), failing)
+
+
+async def test_a_rejected_webhook_answers_400_without_echoing_it(factory, probe_client, caplog):
+    on = await store_with(factory, "probe")
+    response = await probe_client.post(f"/api/v1/stores/{on.slug}/webhooks/probe", content=b"card=4242424242424242",
+                                       headers={"X-Tamper": "yes"})
+    assert response.status_code == 400 and response.json()["title"] == "Bad Request"
+    assert "4242424242424242" not in response.text and "4242424242424242" not in caplog.text

@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-from kernel.plugins import configure_plugin, disable_plugin, enable_plugin, store_hooks
-from kernel.stores.service import get_store
-from kernel.tenancy import StoreContext
+import pytest
+
+from kernel.plugins import configure_plugin, disable_plugin, enable_plugin
 from plugin_sdk.types import CartView
+from tests.kernel.plugins.helpers import hooks_of
 
 
-async def context(factory, store) -> StoreContext:
-    async with factory.session(None) as session:
-        return StoreContext.of(await get_store(session, store.slug))
-
-
-def cart(currency="USD") -> CartView:
-    return CartView(currency=currency, lines=[], subtotal=0)
-
-
-async def hooks_of(factory, store):
-    ctx = await context(factory, store)
-    async with factory.session(store) as session:
-        return await store_hooks(session, ctx)
+def cart() -> CartView:
+    return CartView(currency="USD", lines=[], subtotal=0)
 
 
 async def test_enabled_plugin_answers_only_in_its_store(factory, greeter):
@@ -60,3 +50,44 @@ async def test_relay_follows_the_store_plugins_version(factory, greeter):
     async with factory.session(store) as session:
         await configure_plugin(session, "greeter", {"greeting": "changed"})
     assert (await hooks_of(factory, store)).settings.get("greeter").greeting == "changed"
+
+
+async def test_isolated_calls_skip_a_failing_plugin_and_say_which(factory, greeter, sneaky, caplog):
+    store = await factory.store()
+    async with factory.session(store) as session:
+        await enable_plugin(session, "greeter")
+        await enable_plugin(session, "sneaky")
+    hooks = await hooks_of(factory, store)
+    broken = CartView(currency="USD", lines=[], subtotal=0, email="explode@example.com")
+    with pytest.raises(RuntimeError, match="on purpose"):
+        await hooks.call_all("pyc_shipping_rates", cart=broken)
+    results = await hooks.call_all_isolated("pyc_shipping_rates", cart=broken)
+    assert [pid for pid, _ in results] == ["sneaky"]
+    assert "plugin greeter failed in pyc_shipping_rates for store " + store.slug in caplog.text
+
+
+async def test_a_cached_relay_costs_no_query(factory, greeter):
+    from sqlalchemy import event
+
+    from kernel.plugins import store_hooks
+    from tests.kernel.plugins.helpers import context
+
+    store = await factory.store()
+    ctx = await context(factory, store)
+    engine = factory.sessionmaker.kw["bind"].sync_engine
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        if "store_plugins" in statement:
+            statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        async with factory.session(store) as session:
+            first = await store_hooks(session, ctx)
+            assert len(statements) == 1  # the miss reads the store's rows once
+            for _ in range(5):
+                assert await store_hooks(session, ctx) is first
+        assert len(statements) == 1
+    finally:
+        event.remove(engine, "before_cursor_execute", count)

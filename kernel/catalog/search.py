@@ -1,0 +1,94 @@
+"""Full-text search, per dialect, and the denormalised product fields it and the listings rely on.
+
+The index is kept from the service layer: every write that changes a product's name,
+description, variants or prices calls :func:`refresh_products` in the same transaction,
+so the index commits or rolls back with the change.
+
+* SQLite: the FTS5 table ``product_search`` (rowid = product id), created in catalog_0002.
+* PostgreSQL: ``products.search_vector`` (tsvector, GIN-indexed), created in catalog_0002.
+
+Query syntax (documented in docs/catalog.md): the words of ``q`` (letters and digits;
+everything else separates words) must all match in the name, description or a variant
+SKU; the last word also matches as a prefix (search as you type: "organic te" finds
+"Organic Tee"). No operators are interpreted, so user input can never
+be a syntax error.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from sqlalchemy import Integer, bindparam, column, false, func, literal_column, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
+
+from kernel.catalog.models import Product, ProductVariant
+
+MAX_TERMS = 10
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.bind.dialect.name if session.bind is not None else "sqlite"
+
+
+def terms(q: str) -> list[str]:
+    return [t.lower() for t in _WORD.findall(q)][:MAX_TERMS]
+
+
+async def refresh_products(session: AsyncSession, product_ids: Iterable[int]) -> None:
+    """Recompute price_min/price_max and the full-text entry of these products (one batch)."""
+    ids = sorted(set(product_ids))
+    if not ids:
+        return
+    store_id = session.info["store_id"]
+    prices = select(func.min(ProductVariant.price), func.max(ProductVariant.price)).where(
+        ProductVariant.product_id == Product.id)
+    await session.execute(
+        update(Product).where(Product.id.in_(ids)).values(
+            price_min=func.coalesce(prices.with_only_columns(func.min(ProductVariant.price)).scalar_subquery(), 0),
+            price_max=func.coalesce(prices.with_only_columns(func.max(ProductVariant.price)).scalar_subquery(), 0),
+        ).execution_options(synchronize_session=False))
+    dialect = _dialect(session)
+    if dialect == "postgresql":
+        await session.execute(text(
+            "UPDATE products SET search_vector = "
+            "setweight(to_tsvector('simple', name), 'A') || "
+            "setweight(to_tsvector('simple', coalesce((SELECT string_agg(v.sku, ' ') FROM product_variants v "
+            "  WHERE v.product_id = products.id AND v.store_id = products.store_id), '')), 'A') || "
+            "setweight(to_tsvector('simple', description), 'C') "
+            "WHERE store_id = :sid AND id IN :ids").bindparams(bindparam("ids", expanding=True)),
+            {"sid": store_id, "ids": ids})
+    elif dialect == "sqlite":
+        await forget_products(session, ids)
+        await session.execute(text(
+            "INSERT INTO product_search (rowid, name, description, skus, store_id) "
+            "SELECT p.id, p.name, p.description, coalesce((SELECT group_concat(v.sku, ' ') "
+            "  FROM product_variants v WHERE v.product_id = p.id AND v.store_id = p.store_id), ''), p.store_id "
+            "FROM products p WHERE p.store_id = :sid AND p.id IN :ids").bindparams(bindparam("ids", expanding=True)),
+            {"sid": store_id, "ids": ids})
+
+
+async def forget_products(session: AsyncSession, product_ids: Iterable[int]) -> None:
+    """Drop deleted products from the SQLite index (PostgreSQL's column goes with the row)."""
+    ids = sorted(set(product_ids))
+    if ids and _dialect(session) == "sqlite":
+        await session.execute(text("DELETE FROM product_search WHERE rowid IN :ids AND store_id = :sid")
+                              .bindparams(bindparam("ids", expanding=True)),
+                              {"ids": ids, "sid": session.info["store_id"]})
+
+
+def match(session: AsyncSession, q: str) -> ColumnElement[bool]:
+    """A WHERE clause on ``products`` selecting the products that match ``q``."""
+    words = terms(q)
+    if not words:
+        return false()
+    store_id = session.info["store_id"]
+    if _dialect(session) == "postgresql":
+        query = " & ".join([*words[:-1], f"{words[-1]}:*"])
+        return literal_column("products.search_vector").op("@@")(func.to_tsquery("simple", query))
+    expression = " AND ".join([*(f'"{w}"' for w in words[:-1]), f'"{words[-1]}"*'])
+    matching = text("SELECT rowid FROM product_search WHERE product_search MATCH :fts AND store_id = :fts_sid") \
+        .bindparams(fts=expression, fts_sid=store_id).columns(column("rowid", Integer))
+    return Product.id.in_(matching)

@@ -1,0 +1,115 @@
+"""The public, read-only storefront catalog: active products only, no costs or stock counts.
+
+Anyone may call it (it is what the shop window shows), so it lives outside the staff
+prefix: ``/api/v1/storefront/{store_slug}/…``. Variants say whether they can be sold
+(``in_stock``) rather than how many are on the shelf.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+from pydantic import AfterValidator, BaseModel, ConfigDict
+from sqlalchemy import select
+
+from kernel.catalog import queries, service
+from kernel.catalog.api import Attr, After, Limit, Price, SortQ, _filters
+from kernel.catalog.deps import API_ERRORS, Media
+from kernel.catalog.models import Product, ProductStatus
+from kernel.catalog.queries import Sort
+from kernel.catalog.schemas import MAX_INT, SLUG_RE, CategoryRead, ImageRead, VariantRead, no_nul
+from kernel.deps import SessionDep, StoreDep
+from kernel.errors import NotFound
+
+router = APIRouter(prefix="/api/v1/storefront/{store_slug}", tags=["storefront catalog (public)"],
+                   responses={k: v for k, v in API_ERRORS.items() if k in (400, 404, 422)})
+
+
+class PublicVariant(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": 7, "sku": "TEE-S", "title": "S", "price": 1999, "compare_at_price": None, "weight_grams": 180,
+        "options": ["S"], "in_stock": True}]})
+
+    id: int
+    sku: str
+    title: str
+    price: int
+    compare_at_price: int | None
+    weight_grams: int
+    options: list[str]
+    in_stock: bool
+
+
+class PublicProduct(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": 3, "name": "Organic T-shirt", "slug": "organic-t-shirt", "price_min": 1999, "price_max": 1999,
+        "variants": [], "images": []}]})
+
+    id: int
+    name: str
+    slug: str
+    price_min: int
+    price_max: int
+    variants: list[PublicVariant]
+    images: list[ImageRead]
+
+
+class PublicProductDetail(PublicProduct):
+    description: str
+    meta_title: str | None
+    meta_description: str | None
+    options: list[dict]
+    attributes: list[dict]
+    category_ids: list[int]
+
+
+class PublicPage(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"items": [], "next_cursor": None}]})
+
+    items: list[PublicProduct]
+    next_cursor: str | None
+
+
+def _variant(v: VariantRead) -> PublicVariant:
+    sellable = not v.track_inventory or v.allow_backorder or (v.available or 0) > 0
+    return PublicVariant(id=v.id, sku=v.sku, title=v.title, price=v.price, compare_at_price=v.compare_at_price,
+                         weight_grams=v.weight_grams, options=v.options, in_stock=sellable)
+
+
+@router.get("/products", summary="Browse the store's active products (public)")
+async def browse(store: StoreDep, session: SessionDep, media: Media,
+                 q: Annotated[str | None, Query(max_length=200, examples=["tee"]),
+                              AfterValidator(lambda v: v if v is None else no_nul(v))] = None,
+                 category_id: Annotated[int | None, Query(ge=1, le=MAX_INT, examples=[1])] = None,
+                 min_price: Price = None, max_price: Price = None, attr: Attr = [],  # noqa: B006
+                 in_stock: Annotated[bool | None, Query(examples=[True])] = None,
+                 sort: SortQ = Sort.newest, after: After = None, limit: Limit = 20) -> PublicPage:
+    """The same filters, sorting and cursors as the staff listing, limited to active products."""
+    page = await queries.list_products(
+        session, _filters(q, ProductStatus.active, category_id, min_price, max_price, attr, in_stock),
+        sort=sort, after=after, limit=limit, media_url=media.url)
+    return PublicPage(items=[PublicProduct(id=p.id, name=p.name, slug=p.slug, price_min=p.price_min,
+                                           price_max=p.price_max, variants=[_variant(v) for v in p.variants],
+                                           images=p.images) for p in page.items], next_cursor=page.next_cursor)
+
+
+@router.get("/products/{product_slug}", summary="An active product by its slug (public)")
+async def product_page(store: StoreDep, session: SessionDep, media: Media,
+                       product_slug: Annotated[str, Path(pattern=SLUG_RE, max_length=200,
+                                                         examples=["organic-t-shirt"])]) -> PublicProductDetail:
+    product_id = (await session.execute(select(Product.id).where(
+        Product.slug == product_slug, Product.status == ProductStatus.active))).scalar_one_or_none()
+    if product_id is None:
+        raise NotFound("No such product.")
+    p = await queries.product_detail(session, product_id, media_url=media.url, only_status=ProductStatus.active)
+    return PublicProductDetail(id=p.id, name=p.name, slug=p.slug, price_min=p.price_min, price_max=p.price_max,
+                               variants=[_variant(v) for v in p.variants], images=p.images,
+                               description=p.description, meta_title=p.meta_title,
+                               meta_description=p.meta_description, options=p.options, attributes=p.attributes,
+                               category_ids=p.category_ids)
+
+
+@router.get("/categories", summary="The store's category tree (public)")
+async def categories(store: StoreDep, session: SessionDep) -> list[CategoryRead]:
+    return [CategoryRead.model_validate(c) for c in await service.list_categories(session)]

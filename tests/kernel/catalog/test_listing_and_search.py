@@ -1,0 +1,167 @@
+"""Listing, filters, full-text search and keyset pagination: correct, stable, on both databases."""
+
+from __future__ import annotations
+
+from sqlalchemy import event
+
+from tests.support.factory import unique
+
+
+def base(store) -> str:
+    return f"/api/v1/stores/{store.slug}"
+
+
+async def seed(client, store, headers):
+    """Ten products with known names, prices, categories, attributes and stock."""
+    tops = (await client.post(f"{base(store)}/categories", headers=headers, json={"name": "Tops"})).json()
+    tees = (await client.post(f"{base(store)}/categories", headers=headers,
+                              json={"name": "Tees", "parent_id": tops["id"]})).json()
+    mugs = (await client.post(f"{base(store)}/categories", headers=headers, json={"name": "Mugs"})).json()
+    specs = [
+        ("Organic Cotton Tee", 1500, [tees["id"]], "cotton", 3),
+        ("Linen Shirt", 4500, [tops["id"]], "linen", 0),
+        ("Striped Tee", 1800, [tees["id"]], "cotton", 7),
+        ("Ceramic Mug", 1200, [mugs["id"]], "ceramic", 2),
+        ("Enamel Mug", 900, [mugs["id"]], "enamel", 0),
+        ("Wool Sweater", 8900, [tops["id"]], "wool", 1),
+        ("Graphic Tee", 2200, [tees["id"]], "cotton", 4),
+        ("Travel Mug", 2500, [mugs["id"]], "steel", 6),
+        ("Cotton Hoodie", 6500, [tops["id"]], "cotton", 0),
+        ("Basic Tee", 1500, [tees["id"]], "cotton", 9),
+    ]
+    ids = {}
+    for name, price, cats, material, stock in specs:
+        response = await client.post(f"{base(store)}/products", headers=headers, json={
+            "name": name, "status": "active", "description": f"A {material} thing.", "category_ids": cats,
+            "attributes": [{"key": "material", "value": material}],
+            "variants": [{"sku": unique(name.split()[0].upper() + "-"), "price": price, "initial_stock": stock}]})
+        assert response.status_code == 201, response.text
+        ids[name] = response.json()["id"]
+    return ids, {"tops": tops["id"], "tees": tees["id"], "mugs": mugs["id"]}
+
+
+async def walk(client, url, headers, params, limit):
+    """Every page of a listing; returns the names in order and the number of pages."""
+    names, after, pages = [], None, 0
+    while True:
+        query = {**params, "limit": limit, **({"after": after} if after else {})}
+        response = await client.get(url, headers=headers, params=query)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        names += [p["name"] for p in body["items"]]
+        pages += 1
+        after = body["next_cursor"]
+        if not after:
+            return names, pages
+
+
+async def test_sorts_filters_and_pages_are_correct_and_stable(client, factory):
+    store = await factory.store()
+    owner = await factory.staff(store, "owner")
+    ids, cats = await seed(client, store, owner.headers)
+    url = f"{base(store)}/products"
+    by_price, pages = await walk(client, url, owner.headers, {"sort": "price"}, 3)
+    assert pages == 4
+    assert by_price == ["Enamel Mug", "Ceramic Mug", "Organic Cotton Tee", "Basic Tee", "Striped Tee", "Graphic Tee",
+                        "Travel Mug", "Linen Shirt", "Cotton Hoodie", "Wool Sweater"], "ties broken by id"
+    assert (await walk(client, url, owner.headers, {"sort": "price"}, 4))[0] == by_price, "page size changes nothing"
+    by_name, _ = await walk(client, url, owner.headers, {"sort": "name"}, 4)
+    assert by_name == sorted(by_name)
+    newest, _ = await walk(client, url, owner.headers, {"sort": "newest"}, 3)
+    assert newest == list(reversed(list(ids)))
+    desc, _ = await walk(client, url, owner.headers, {"sort": "price_desc"}, 3)
+    assert desc[0] == "Wool Sweater" and desc[-1] == "Enamel Mug"
+
+    tees, _ = await walk(client, url, owner.headers, {"category_id": cats["tees"], "sort": "name"}, 2)
+    assert tees == ["Basic Tee", "Graphic Tee", "Organic Cotton Tee", "Striped Tee"]
+    tops, _ = await walk(client, url, owner.headers, {"category_id": cats["tops"], "sort": "name"}, 50)
+    assert len(tops) == 7, "a category includes its subcategories"
+    cheap, _ = await walk(client, url, owner.headers, {"min_price": 1000, "max_price": 1800, "sort": "price"}, 50)
+    assert cheap == ["Ceramic Mug", "Organic Cotton Tee", "Basic Tee", "Striped Tee"]
+    cotton, _ = await walk(client, url, owner.headers, {"attr": "material:cotton", "sort": "name"}, 50)
+    assert cotton == ["Basic Tee", "Cotton Hoodie", "Graphic Tee", "Organic Cotton Tee", "Striped Tee"]
+    in_stock, _ = await walk(client, url, owner.headers, {"in_stock": "true", "sort": "name",
+                                                          "attr": "material:cotton"}, 50)
+    assert "Cotton Hoodie" not in in_stock and len(in_stock) == 4
+    sold_out, _ = await walk(client, url, owner.headers, {"in_stock": "false", "sort": "name"}, 50)
+    assert sold_out == ["Cotton Hoodie", "Enamel Mug", "Linen Shirt"]
+
+
+async def test_full_text_search_over_name_description_and_sku(client, factory):
+    store = await factory.store()
+    owner = await factory.staff(store, "owner")
+    other = await factory.store()
+    other_owner = await factory.staff(other, "owner")
+    await seed(client, store, owner.headers)
+    await seed(client, other, other_owner.headers)
+    url = f"{base(store)}/search"
+    found, _ = await walk(client, url, owner.headers, {"q": "tee", "sort": "name"}, 2)
+    assert found == ["Basic Tee", "Graphic Tee", "Organic Cotton Tee", "Striped Tee"], "only this store's products"
+    assert (await walk(client, url, owner.headers, {"q": "organic te", "sort": "name"}, 10))[0] == ["Organic Cotton Tee"]
+    assert (await walk(client, url, owner.headers, {"q": "ceramic", "sort": "name"}, 10))[0] == ["Ceramic Mug"]
+    assert (await walk(client, url, owner.headers, {"q": "TRAVEL", "sort": "name"}, 10))[0] == ["Travel Mug"], \
+        "SKUs are searchable (prefix TRAVEL-…)"
+    mugs_in_stock, _ = await walk(client, url, owner.headers, {"q": "mug", "in_stock": "true", "sort": "price"}, 10)
+    assert mugs_in_stock == ["Ceramic Mug", "Travel Mug"]
+    assert (await walk(client, url, owner.headers, {"q": "\"zzzq*\" OR tee (", "sort": "name"}, 10))[0] == [], \
+        "operators are not interpreted"
+    renamed = (await client.get(f"{base(store)}/products", headers=owner.headers,
+                                params={"q": "basic"})).json()["items"][0]
+    await client.patch(f"{base(store)}/products/{renamed['id']}", headers=owner.headers, json={"name": "Plain Tee", "description": "Simple."})
+    assert "Plain Tee" not in (await walk(client, url, owner.headers, {"q": "cotton"}, 10))[0]
+    assert (await walk(client, url, owner.headers, {"q": "plain"}, 10))[0] == ["Plain Tee"]
+    await client.delete(f"{base(store)}/products/{renamed['id']}", headers=owner.headers)
+    assert (await walk(client, url, owner.headers, {"q": "plain"}, 10))[0] == []
+
+
+async def test_bad_cursors_and_queries_are_422(client, factory):
+    store = await factory.store()
+    owner = await factory.staff(store, "owner")
+    await seed(client, store, owner.headers)
+    url = f"{base(store)}/products"
+    first = (await client.get(url, headers=owner.headers, params={"limit": 2, "sort": "price"})).json()
+    wrong_sort = await client.get(url, headers=owner.headers, params={"after": first["next_cursor"], "sort": "name"})
+    assert wrong_sort.status_code == 422
+    for params in ({"after": "garbage!"}, {"limit": 0}, {"limit": 101}, {"q": "a\x00b"}, {"attr": "nocolon"},
+                   {"min_price": -1}, {"sort": "random"}):
+        response = await client.get(url, headers=owner.headers, params=params)
+        assert response.status_code == 422, (params, response.text)
+
+
+async def test_list_and_detail_use_a_constant_number_of_statements(app, client, factory):
+    store = await factory.store()
+    owner = await factory.staff(store, "owner")
+    for i in range(50):
+        response = await client.post(f"{base(store)}/products", headers=owner.headers, json={
+            "name": f"Item {i}", "options": [{"name": "Size", "values": ["S", "M", "L"]}],
+            "attributes": [{"key": "k", "value": "v"}],
+            "variants": [{"sku": unique("N-"), "price": 100 + i, "options": [s], "initial_stock": 1}
+                         for s in ("S", "M", "L")]})
+        assert response.status_code == 201
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    engine = app.state.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        counts = {}
+        for size in (5, 50):
+            statements.clear()
+            body = (await client.get(f"{base(store)}/products", headers=owner.headers,
+                                     params={"limit": size})).json()
+            assert len(body["items"]) == size and all(len(p["variants"]) == 3 for p in body["items"])
+            counts[("list", size)] = len(statements)
+            statements.clear()
+            await client.get(f"{base(store)}/search", headers=owner.headers, params={"q": "item", "limit": size})
+            counts[("search", size)] = len(statements)
+        statements.clear()
+        pid = body["items"][0]["id"]
+        await client.get(f"{base(store)}/products/{pid}", headers=owner.headers)
+        detail = len(statements)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert counts[("list", 5)] == counts[("list", 50)]
+    assert counts[("search", 5)] == counts[("search", 50)]
+    assert counts[("list", 50)] <= 10 and detail <= 12, (counts, detail)

@@ -20,6 +20,7 @@ KERNEL_ROUTER_MODULES = (
     "kernel.accounts.api",
     "kernel.stores.api",
     "kernel.plugins.api",
+    "kernel.jobs.api",
     "kernel.storefront.pages",
     "kernel.catalog.api",
     "kernel.catalog.api_categories",
@@ -51,6 +52,29 @@ def _include_kernel_routers(app: FastAPI) -> None:
                 app.include_router(getattr(module, attr))
 
 
+async def _start_embedded_worker(app: FastAPI, settings: Settings):
+    """Embedded mode: one job worker inside the app process (the default for ``pycommerce serve``)."""
+    import asyncio
+
+    from kernel.jobs.registry import load_job_handlers
+    from kernel.jobs.worker import Worker, WorkerOptions
+
+    await load_job_handlers(settings.job_modules)
+    worker = Worker(app.state.sessionmaker, WorkerOptions.from_settings(settings))
+    app.state.worker = worker
+    app.state.worker_task = asyncio.create_task(worker.run(), name="embedded-job-worker")
+    return worker
+
+
+async def _stop_embedded_worker(app: FastAPI) -> None:
+    """Graceful: no new claims; jobs in flight finish within the grace period or go back to the queue."""
+    app.state.worker.stop()
+    try:
+        await app.state.worker_task
+    except Exception:  # pragma: no cover - the worker logs its own failures
+        pass
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level, settings.log_json)
@@ -60,7 +84,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from kernel.plugins.mounting import mount_plugins
     from kernel.plugins.settings import use_settings
 
+    from kernel.plugins.bridge import connect_plugins_to_jobs
+
     plugin_manager = get_plugin_manager()
+    connect_plugins_to_jobs()
     use_settings(settings)
     set_tracing(settings.trace_hooks)
     if settings.trace_hooks and not getattr(plugin_manager, "_pyc_monitored", False):
@@ -73,9 +100,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings.database_url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow,
             pool_timeout=settings.db_pool_timeout, echo=settings.db_echo)
         app.state.sessionmaker = make_sessionmaker(app.state.engine)
+        worker = await _start_embedded_worker(app, settings) if settings.run_worker_in_process else None
         try:
             yield
         finally:
+            if worker is not None:
+                await _stop_embedded_worker(app)
             await app.state.engine.dispose()
 
     app = FastAPI(title="PyCommerce", version=__version__, description=API_DESCRIPTION, lifespan=lifespan)

@@ -114,6 +114,98 @@ def demo() -> None:
     click.echo(f"  storefront      http://{result.store_slug}.localhost:{settings.port}/")
 
 
+@main.command(help="Run a standalone job worker (any number, on any number of hosts). "
+                    "SIGTERM/SIGINT stop it gracefully; a second signal gives in-flight jobs back at once.")
+@click.option("--concurrency", default=None, type=click.IntRange(min=1),
+              help="Jobs run at once (default: PYCOMMERCE_JOB_CONCURRENCY or 4).")
+@click.option("--name", default=None, help="Worker name shown in jobs.locked_by (default: host:pid:random).")
+def worker(concurrency: int | None, name: str | None) -> None:
+    from kernel.jobs.worker import run_worker
+    from kernel.plugins import get_plugin_manager
+    from kernel.plugins.bridge import connect_plugins_to_jobs
+    from kernel.plugins.settings import use_settings
+
+    get_plugin_manager()  # fail fast on a broken plugin set, as `serve` does
+    use_settings(get_settings())
+    connect_plugins_to_jobs()
+    _run(run_worker(get_settings(), concurrency=concurrency, name=name))
+
+
+@main.group(help="Inspect the job queue and retry parked jobs.")
+def jobs() -> None:
+    pass
+
+
+async def _list_jobs(status: str | None, limit: int) -> list:
+    from kernel.db import create_engine_for, make_sessionmaker, store_session
+    from kernel.jobs import queue
+
+    engine = create_engine_for(get_settings().database_url)
+    try:
+        async with store_session(make_sessionmaker(engine), None) as session:
+            return await queue.list_jobs(session, status=status, limit=limit)
+    finally:
+        await engine.dispose()
+
+
+@jobs.command("list", help="List jobs; --status failed shows the parked ones.")
+@click.option("--status", type=click.Choice(["queued", "running", "done", "failed"]), default=None)
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 1000))
+def jobs_list(status: str | None, limit: int) -> None:
+    for job in _run(_list_jobs(status, limit)):
+        error = (job.last_error or "").splitlines()[0][:100] if job.last_error else ""
+        click.echo(f"{job.id}\t{job.kind}\tstore={job.store_id}\t{job.status}\t"
+                   f"attempts={job.attempts}/{job.max_attempts}\t{error}")
+
+
+async def _retry_jobs(job_ids: tuple[int, ...]) -> list[int]:
+    from kernel.db import create_engine_for, make_sessionmaker, store_session
+    from kernel.jobs import queue
+
+    engine = create_engine_for(get_settings().database_url)
+    try:
+        async with store_session(make_sessionmaker(engine), None) as session:
+            return [job_id for job_id in job_ids if await queue.retry(session, job_id)]
+    finally:
+        await engine.dispose()
+
+
+@jobs.command("retry", help="Put parked (failed) jobs back in the queue with fresh attempts.")
+@click.argument("job_ids", nargs=-1, type=int, required=True)
+def jobs_retry(job_ids: tuple[int, ...]) -> None:
+    retried = _run(_retry_jobs(job_ids))
+    for job_id in job_ids:
+        click.echo(f"{job_id}: {'queued again' if job_id in retried else 'not a failed job; unchanged'}")
+    if len(retried) != len(job_ids):
+        sys.exit(1)
+
+
+async def _purge_jobs(days: int, include_failed: bool) -> tuple[int, int]:
+    from datetime import timedelta
+
+    from kernel.db import create_engine_for, make_sessionmaker, store_session, utcnow
+    from kernel.events.delivery import purge_dispatched_events
+    from kernel.jobs import queue
+
+    engine = create_engine_for(get_settings().database_url)
+    cutoff = utcnow() - timedelta(days=days)
+    try:
+        factory = make_sessionmaker(engine)
+        async with store_session(factory, None) as session:
+            jobs_deleted = await queue.purge_finished(session, cutoff, include_failed=include_failed)
+        return jobs_deleted, await purge_dispatched_events(factory, cutoff)
+    finally:
+        await engine.dispose()
+
+
+@jobs.command("purge", help="Delete done jobs and dispatched outbox events older than N days (housekeeping).")
+@click.option("--older-than-days", "days", default=14, show_default=True, type=click.IntRange(min=0))
+@click.option("--failed", "include_failed", is_flag=True, help="Also delete parked (failed) jobs that old.")
+def jobs_purge(days: int, include_failed: bool) -> None:
+    jobs_deleted, events_deleted = _run(_purge_jobs(days, include_failed))
+    click.echo(f"Deleted {jobs_deleted} finished jobs and {events_deleted} dispatched outbox events.")
+
+
 def run() -> None:  # pragma: no cover - console entry point convenience
     sys.exit(main())
 

@@ -47,6 +47,17 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     run_worker_in_process: bool = True
+    # The job queue and its workers (see docs/jobs.md).
+    job_concurrency: int = Field(default=4, ge=1)  # jobs one worker process runs at once
+    job_poll_interval: float = Field(default=1.0, gt=0)  # seconds between claims when the queue is empty
+    job_heartbeat_interval: float = Field(default=10.0, gt=0)
+    job_stale_after: float = Field(default=30.0, gt=0)  # no heartbeat for this long: the worker died
+    job_backoff_base: float = Field(default=10.0, ge=0)  # first retry after ~this many seconds, then doubling
+    job_backoff_max: float = Field(default=3600.0, ge=0)
+    job_max_attempts: int = Field(default=12, ge=1)
+    job_shutdown_grace: float = Field(default=25.0, ge=0)  # seconds a stopping worker lets jobs finish
+    # Comma-separated modules imported by every worker so their @job_handler registrations exist.
+    job_modules: str = ""
     media_dir: Path | None = None
     media_url: str = "/media"
     mail_backend: Literal["file", "smtp"] = "file"

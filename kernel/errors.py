@@ -135,7 +135,7 @@ def install_error_handlers(app: FastAPI) -> None:
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": Problem, "description": description, "content": {PROBLEM_JSON: {}}}
     for status, description in {
-        401: "Not authenticated", 403: "Not allowed for this caller", 404: "Not found in this store",
+        400: "Malformed request (e.g. a body that is not valid JSON)", 401: "Not authenticated", 403: "Not allowed for this caller", 404: "Not found in this store",
         409: "Conflicts with the current state", 422: "The request is not valid",
     }.items()
 }

@@ -420,3 +420,49 @@ def pyc_admin_nav(store: StoreInfo) -> list[dict[str, str]] | None:
         def pyc_admin_nav(store):
             return [{"label": "Hello", "url": f"/admin/{store.slug}/hello"}]
     """
+
+
+# ---------------------------------------------------------------------------------------------
+# Jobs
+# ---------------------------------------------------------------------------------------------
+
+
+@hookspec
+def pyc_job_handlers() -> dict[str, Any] | None:
+    """Return ``{"kind": handler}``: the background job kinds this plugin runs.
+
+    Called once when a job worker starts (every ``pycommerce worker`` process and the
+    app's embedded worker), for every installed plugin: job kinds are platform-wide,
+    whichever store a job belongs to. Every result is collected (no first-result rule).
+    Prefix kinds with your plugin id (``"acme_erp.sync"``); a kind claimed by two
+    plugins stops the worker with an error naming both.
+
+    A handler is ``async def handler(session, job)`` (a plain function works too, but
+    blocking work belongs in ``asyncio.to_thread``: a blocked event loop stops the
+    worker's heartbeats and the job is handed to another worker):
+
+    * ``session``: the job's own unit of work, bound to the job's store (tenant
+      isolation and row-level security apply as in a request). It commits when the
+      handler returns and rolls back when it raises; never commit it yourself.
+    * ``job``: ``id``, ``kind``, ``payload`` (the JSON dict given when queued),
+      ``store_id`` and ``store`` (the store's context, or ``None`` for platform
+      jobs), ``attempts`` (1 on the first run) and ``max_attempts``.
+
+    Raising retries the job with exponential backoff and jitter; after
+    ``max_attempts`` it is parked as ``failed`` with its last error, for an operator
+    to retry (``pycommerce jobs retry ID``). Delivery is at least once: make the
+    handler idempotent (dedupe on ``job.id`` or on a key of your own).
+
+    :return: a dict of job kind to handler; ``None`` (or ``{}``) means the plugin runs no jobs.
+
+    .. versionadded:: 0.1
+
+    Example::
+
+        @hookimpl
+        def pyc_job_handlers():
+            async def sync_stock(session, job):
+                await push_stock_levels(job.store, job.payload["variant_ids"])
+
+            return {"acme_erp.sync_stock": sync_stock}
+    """

@@ -18,6 +18,7 @@ KERNEL_MODEL_MODULES = (
     "kernel.checkout.models",
     "kernel.orders.models",
     "kernel.plugins.models",
+    "kernel.jobs.models",
 )
 
 

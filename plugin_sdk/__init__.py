@@ -25,6 +25,11 @@ def __getattr__(name: str):
 
         return {"TenantModel": db.TenantMixin, "TenantMixin": db.TenantMixin, "Base": db.Base,
                 "TimestampMixin": db.TimestampMixin}[name]
+    if name in ("enqueue", "emit_event"):  # background work and domain events, in the caller's transaction
+        from kernel.events import emit_event
+        from kernel.jobs.queue import enqueue
+
+        return {"enqueue": enqueue, "emit_event": emit_event}[name]
     if name == "StoreHooksDep":  # for plugin routes: the request store's hooks and settings
         from kernel.plugins.deps import StoreHooksDep
 
@@ -43,5 +48,5 @@ def __getattr__(name: str):
 __all__ = [
     "Address", "Base", "CartLineView", "CartView", "Event", "Money", "OrderView", "PaymentMethod", "PaymentResult",
     "PluginSettings", "Secret", "ShippingRate", "StoreHooksDep", "StoreInfo", "StoreSettings", "TaxLine", "TenantMixin",
-    "TenantModel", "TimestampMixin", "disable_tenant_rls", "enable_tenant_rls", "hookimpl",
+    "TenantModel", "TimestampMixin", "disable_tenant_rls", "emit_event", "enable_tenant_rls", "enqueue", "hookimpl",
 ]

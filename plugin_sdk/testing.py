@@ -63,7 +63,7 @@ def pyc_settings(tmp_path_factory):
 
     var_dir = tmp_path_factory.mktemp("pycommerce")
     settings = Settings(env="test", var_dir=var_dir, database_url=f"sqlite+aiosqlite:///{var_dir / 'test.db'}",
-                        secret_key=secrets.token_urlsafe(32), log_json=False)
+                        secret_key=secrets.token_urlsafe(32), log_json=False, run_worker_in_process=False)
     migrate.upgrade(settings.migration_database_url)
     return settings
 

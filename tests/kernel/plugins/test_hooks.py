@@ -20,6 +20,7 @@ from kernel.plugins import settings as plugin_settings
 from plugin_sdk.types import Event, OrderView, ShippingRate
 from tests.kernel.plugins.helpers import cart, context, hooks_of, store_with
 from tests.support.plugins import registered
+from tests.kernel.jobs.test_handlers_registry import test_hook_pyc_job_handlers  # noqa: F401 (its test_hook_…)
 
 
 @pytest.fixture

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Request, Response, status
 
 from kernel.carts import service
 from kernel.carts.models import Cart, CartStatus
 from kernel.carts.schemas import CartCreated, CartLineCreate, CartLineUpdate, CartRead
+from kernel.catalog.schemas import MAX_INT
 from kernel.deps import CurrentPrincipal, Principal, SessionDep, StoreDep
 from kernel.errors import ERROR_RESPONSES, NotFound
 from kernel.tenancy import StoreContext
@@ -56,6 +57,7 @@ async def get_current_cart(request: Request, store: StoreDep, session: SessionDe
 
 
 CurrentCart = Annotated[Cart, Depends(get_current_cart)]
+LineId = Annotated[int, Path(ge=1, le=MAX_INT, description="The cart line's id.", examples=[7])]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Create a cart", openapi_extra=PUBLIC)
@@ -82,12 +84,12 @@ async def add_line(data: CartLineCreate, cart: CurrentCart, session: SessionDep)
 
 
 @router.patch("/current/lines/{line_id}", summary="Change a line's quantity", openapi_extra=PUBLIC)
-async def update_line(line_id: int, data: CartLineUpdate, cart: CurrentCart, session: SessionDep) -> CartRead:
+async def update_line(line_id: LineId, data: CartLineUpdate, cart: CurrentCart, session: SessionDep) -> CartRead:
     await service.set_quantity(session, cart, line_id, data.quantity)
     return CartRead.of(await service.price_cart(session, cart))
 
 
 @router.delete("/current/lines/{line_id}", summary="Remove a line", openapi_extra=PUBLIC)
-async def delete_line(line_id: int, cart: CurrentCart, session: SessionDep) -> CartRead:
+async def delete_line(line_id: LineId, cart: CurrentCart, session: SessionDep) -> CartRead:
     await service.remove_line(session, cart, line_id)
     return CartRead.of(await service.price_cart(session, cart))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from kernel.carts.service import MAX_QUANTITY, PricedCart, PricedLine
+from kernel.catalog.schemas import MAX_INT
 from kernel.checkout.money import exponent
 
 
@@ -13,7 +14,7 @@ class _In(BaseModel):
 
 
 class CartLineCreate(_In):
-    variant_id: int = Field(ge=1, examples=[42])
+    variant_id: int = Field(ge=1, le=MAX_INT, examples=[42])
     quantity: int = Field(default=1, ge=1, le=MAX_QUANTITY, examples=[2])
 
 

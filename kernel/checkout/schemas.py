@@ -60,7 +60,7 @@ class PlaceOrder(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     expected_total: int | None = Field(
-        default=None, ge=0, examples=[2599],
+        default=None, ge=0, le=2**62, examples=[2599],
         description="Optional: the total the shopper confirmed; placing is refused if it changed.")
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from kernel.catalog.schemas import MAX_INT
 from kernel.checkout.schemas import Text
 from kernel.orders.models import Order, OrderStatus
 
@@ -20,7 +21,7 @@ class TransitionCreate(_In):
 
 
 class FulfilmentLineIn(_In):
-    line_id: int = Field(ge=1, examples=[3])
+    line_id: int = Field(ge=1, le=MAX_INT, examples=[3])
     quantity: int = Field(ge=1, le=100000, examples=[1])
 
 
@@ -44,7 +45,7 @@ class MarkPaidCreate(_In):
 
 
 class RefundCreate(_In):
-    amount: int = Field(ge=1, examples=[1999], description="Minor units.")
+    amount: int = Field(ge=1, le=MAX_INT, examples=[1999], description="Minor units.")
     reason: Text(500) = Field(default="", examples=["Damaged in transit."])
 
 

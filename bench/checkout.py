@@ -3,7 +3,7 @@ same few popular variants at once.
 
     .venv/bin/python -m bench.checkout [--duration 10] [--connections 16,64] [--carts 3000]
 
-Seeds its own database like :mod:`bench.run` does (``pyc_bench_orders`` by default). In store ``bench1`` it enables manual
+Uses its own database (``pyc_bench_orders``) and port, so it runs beside :mod:`bench.run`. In store ``bench1`` it enables manual
 payments, shipping methods and regional tax, picks 8 popular variants, then:
 
 * **add to cart** — wrk POSTs ``/carts/current/lines`` (1 unit of a popular variant) round-robin
@@ -21,17 +21,23 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
+import os
+import re
+import signal
 import subprocess
+import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 import httpx
 from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
 
-from bench import run as bench_run
-from bench.run import BIN, parse_wrk, prepare_database, start, stop
-from kernel.catalog.models import ProductVariant
+from kernel import migrate
+from kernel.catalog.models import Product, ProductStatus, ProductVariant
 from kernel.db import create_engine_for, make_sessionmaker, store_session, sync_url
 from kernel.inventory.models import StockMovement
 from kernel.inventory.service import adjust_stock
@@ -39,8 +45,11 @@ from kernel.orders.models import Order, OrderLine
 from kernel.plugins import enable_plugin
 from kernel.stores.models import Store
 
-# Own port and database: runs on other branches can go on at the same time.
-APP_PORT = bench_run.APP_PORT = 18100
+ROOT = Path(__file__).resolve().parent.parent
+ADMIN_URL = os.environ.get("BENCH_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+APP_ROLE = "pyc_bench_app"
+# Own port and database: the catalog benchmark (bench/run.py) can run at the same time.
+APP_PORT = 18100
 BASE = f"http://127.0.0.1:{APP_PORT}/api/v1/stores/bench1"
 ADDRESS = {"name": "Bench Shopper", "line1": "1 Load St", "city": "Austin", "region": "TX", "postcode": "73301",
            "country": "US"}
@@ -65,49 +74,126 @@ end
 """
 
 
+def prepare_database(name: str) -> tuple[str, str]:
+    """Create (once) and migrate the benchmark database; the app connects as a role owning nothing."""
+    admin = make_url(sync_url(ADMIN_URL))
+    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
+    with engine.connect() as c:
+        if not c.execute(text("select 1 from pg_roles where rolname = :r"), {"r": APP_ROLE}).first():
+            c.execute(text(f"CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS"))
+        if not c.execute(text("select 1 from pg_database where datname = :d"), {"d": name}).first():
+            c.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    owner_url = admin.set(database=name).render_as_string(hide_password=False)
+    app_url = admin.set(database=name, username=APP_ROLE, password=None).render_as_string(hide_password=False)
+    migrate.upgrade(owner_url)
+    migrate.grant_app_role(owner_url, APP_ROLE)
+    return owner_url, app_url
+
+
 async def prepare_store(owner_url: str, scarce_stock: int) -> tuple[int, list[int], dict[int, int]]:
-    """Enable the plugins, pick the popular variants and give them known stock (through the ledger)."""
+    """Store bench1 with 8 popular variants and the three built-in plugins; stock set through the ledger."""
+    from kernel.stores.schemas import StoreCreate
+    from kernel.stores.service import create_store
+
     engine = create_engine_for(owner_url)
     factory = make_sessionmaker(engine)
     async with store_session(factory, None) as session:
-        store_id = (await session.execute(select(Store.id).where(Store.slug == "bench1"))).scalar_one()
+        store_id = (await session.execute(select(Store.id).where(Store.slug == "bench1"))).scalar_one_or_none()
+        if store_id is None:
+            store_id = (await create_store(session, StoreCreate(slug="bench1", name="Bench 1"))).id
     async with store_session(factory, store_id) as session:
         for plugin_id, settings in (("manual_payments", {}), ("shipping_methods", {}), ("regional_tax", TAX)):
             await enable_plugin(session, plugin_id, settings)
         popular = list((await session.execute(select(ProductVariant.id).order_by(ProductVariant.id).limit(8))).scalars())
+        for i in range(len(popular), 8):
+            product = Product(name=f"Popular {i}", slug=f"popular-{i}-{uuid.uuid4().hex[:6]}",
+                              status=ProductStatus.active)
+            product.variants.append(ProductVariant(sku=f"POP-{i}-{uuid.uuid4().hex[:6]}", price=1500 + 100 * i,
+                                                   cost=600, weight_grams=400))
+            session.add(product)
+            await session.flush()
+            popular.append(product.variants[0].id)
         stock = {}
         for index, variant_id in enumerate(popular):
             current = (await session.execute(select(ProductVariant.stock_on_hand)
                                              .where(ProductVariant.id == variant_id))).scalar_one()
             wanted = scarce_stock if index == 0 else 1_000_000
-            await adjust_stock(session, variant_id, wanted - current, reason="correction", note="bench")
+            if wanted != current:
+                await adjust_stock(session, variant_id, wanted - current, reason="correction", note="bench")
             stock[variant_id] = wanted
     await engine.dispose()
     return store_id, popular, stock
 
 
+def start_server(app_url: str) -> subprocess.Popen:
+    env = {**os.environ, "PYCOMMERCE_DATABASE_URL": app_url, "PYCOMMERCE_ENV": "production",
+           "PYCOMMERCE_SECRET_KEY": "bench-secret-key-not-for-production", "PYCOMMERCE_LOG_LEVEL": "WARNING",
+           "PYCOMMERCE_RUN_WORKER_IN_PROCESS": "false", "PYCOMMERCE_DB_POOL_SIZE": "20",
+           "PYCOMMERCE_DB_MAX_OVERFLOW": "10"}
+    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "kernel.app:create_app", "--factory", "--host",
+                               "127.0.0.1", "--port", str(APP_PORT), "--workers", "2", "--loop", "uvloop", "--http",
+                               "httptools", "--no-access-log", "--log-level", "warning"],
+                              cwd=ROOT, env=env, start_new_session=True)
+    for _ in range(150):
+        try:
+            if httpx.get(f"http://127.0.0.1:{APP_PORT}/healthz", timeout=1).status_code < 500:
+                time.sleep(2)  # let the second worker finish starting too
+                return server
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    stop_server(server)
+    raise RuntimeError("the server did not start")
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    try:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=20)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        os.killpg(server.pid, signal.SIGKILL)
+
+
+def parse_wrk(out: str) -> dict:
+    def ms(value: str | None) -> float:
+        match = re.match(r"([\d.]+)(us|ms|s)", value or "")
+        return float("nan") if not match else float(match[1]) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[match[2]]
+
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out)[1]),
+            "p50": ms(getattr(re.search(r"50%\s+(\S+)", out), "group", lambda _: None)(1)),
+            "p99": ms(getattr(re.search(r"99%\s+(\S+)", out), "group", lambda _: None)(1)),
+            "non2xx": int(errors[1]) if errors else 0}
+
+
 async def make_carts(count: int, popular: list[int], *, prepared: bool, concurrency: int = 32) -> list[str]:
     tokens: list[str] = []
+    failures: list[int] = []
     limits = httpx.Limits(max_connections=concurrency)
     async with httpx.AsyncClient(base_url=BASE, limits=limits, timeout=60) as client:
         async def one(i: int) -> None:
-            for attempt in range(5):  # a worker may still be starting when the first carts are made
-                try:
-                    r = await client.post("/carts")
-                    break
-                except httpx.TransportError:
-                    await asyncio.sleep(1 + attempt)
-            assert r.status_code == 201, r.text
-            token = r.json()["token"]
-            if prepared:
-                h = {"X-Cart-Token": token}
-                await client.post("/carts/current/lines", json={"variant_id": popular[i % len(popular)], "quantity": 1},
-                                  headers=h)
-                r = await client.patch("/carts/current/checkout", headers=h, json={
-                    "email": f"s{i}@bench.local", "shipping_address": ADDRESS, "billing_same_as_shipping": True,
-                    "shipping_rate_id": "shipping_methods:standard", "payment_method_id": "manual_payments:bank_transfer"})
-                assert r.status_code == 200 and r.json()["ready"], r.text
-            tokens.append(token)
+            """One cart (prepared: with a line and a complete checkout); a cart that fails is left out."""
+            try:
+                r = await client.post("/carts")
+                if r.status_code != 201:
+                    failures.append(r.status_code)
+                    return
+                token = r.json()["token"]
+                if prepared:
+                    h = {"X-Cart-Token": token}
+                    r = await client.post("/carts/current/lines", headers=h,
+                                          json={"variant_id": popular[i % len(popular)], "quantity": 1})
+                    if r.status_code == 200:
+                        r = await client.patch("/carts/current/checkout", headers=h, json={
+                            "email": f"s{i}@bench.local", "shipping_address": ADDRESS, "billing_same_as_shipping": True,
+                            "shipping_rate_id": "shipping_methods:standard",
+                            "payment_method_id": "manual_payments:bank_transfer"})
+                    if r.status_code != 200 or not r.json().get("ready"):
+                        failures.append(r.status_code)
+                        return
+                tokens.append(token)
+            except httpx.TransportError:
+                failures.append(0)
 
         sem = asyncio.Semaphore(concurrency)
 
@@ -116,6 +202,8 @@ async def make_carts(count: int, popular: list[int], *, prepared: bool, concurre
                 await one(i)
 
         await asyncio.gather(*(guarded(i) for i in range(count)))
+    if failures:
+        print(f"  {len(failures)} of {count} carts could not be prepared (statuses {sorted(set(failures))})")
     return tokens
 
 
@@ -180,20 +268,12 @@ def main() -> None:
     parser.add_argument("--connections", default="16,64")
     parser.add_argument("--carts", type=int, default=3000, help="prepared carts per place-order run")
     parser.add_argument("--scarce", type=int, default=200, help="stock of the one scarce popular variant")
-    parser.add_argument("--database", default="pyc_bench_orders",
-                        help="its own database, so runs on other branches never migrate each other's")
+    parser.add_argument("--database", default="pyc_bench_orders")
     args = parser.parse_args()
-    bench_run.DB = args.database
-    owner_url, app_url = prepare_database(False)
-    since = time.time()
+    owner_url, app_url = prepare_database(args.database)
+    since = dt.datetime.now(dt.timezone.utc)
     store_id, popular, stock = asyncio.run(prepare_store(owner_url, args.scarce))
-    import datetime as dt
-
-    since_dt = dt.datetime.fromtimestamp(since, dt.timezone.utc)
-    env = {"PYCOMMERCE_DATABASE_URL": app_url, "PYCOMMERCE_MIGRATION_DATABASE_URL": owner_url,
-           "PYCOMMERCE_RUN_WORKER_IN_PROCESS": "false", "PYCOMMERCE_LOG_LEVEL": "WARNING",
-           "PYCOMMERCE_SECRET_KEY": "bench-secret", "PYCOMMERCE_DB_POOL_SIZE": "20", "PYCOMMERCE_DB_MAX_OVERFLOW": "0"}
-    app = start([str(BIN / "pycommerce"), "serve", "--workers", "2", "--port", str(APP_PORT)], env, APP_PORT)
+    server = start_server(app_url)
     rows = []
     try:
         conns = [int(c) for c in args.connections.split(",")]
@@ -202,7 +282,7 @@ def main() -> None:
             wrk("add", "/api/v1/stores/bench1/carts/current/lines", cart_tokens, popular, c, 3)  # warm-up
             r = wrk("add", "/api/v1/stores/bench1/carts/current/lines", cart_tokens, popular, c, args.duration)
             rows.append(("add to cart", c, r, None))
-            print(rows[-1], flush=True)
+            print(rows[-1], os.getloadavg(), flush=True)
         placed_tokens = []
         for c in conns:
             tokens = asyncio.run(make_carts(args.carts, popular, prepared=True))
@@ -212,17 +292,18 @@ def main() -> None:
             elapsed = time.monotonic() - t0
             placed = count_orders(owner_url, store_id) - before
             rows.append(("place order", c, r, placed / elapsed))
-            print(rows[-1], f"{placed} orders in {elapsed:.1f} s", flush=True)
+            print(rows[-1], f"{placed} orders in {elapsed:.1f} s", os.getloadavg(), flush=True)
             placed_tokens += tokens[:200]
         orders_before = count_orders(owner_url, store_id)
         statuses = asyncio.run(replay(placed_tokens))
-        replay_line = (f"replays: {len(placed_tokens) * 5} concurrent replays, statuses {sorted(statuses)}, "
-                       f"new orders {count_orders(owner_url, store_id) - orders_before}")
-        print(replay_line)
-        for line in end_check(owner_url, store_id, stock, since_dt):
+        print(f"replays: {len(placed_tokens) * 5} concurrent replays, statuses {sorted(statuses)}, "
+              f"new orders {count_orders(owner_url, store_id) - orders_before}")
+        for line in end_check(owner_url, store_id, stock, since):
             print(line)
     finally:
-        stop(app)
+        stop_server(server)
+    load = os.getloadavg()
+    print(f"\nload average at the end {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} on {os.cpu_count()} cores")
     print("\n| scenario | connections | req/s | p50 ms | p99 ms | non-2xx | orders/s |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for name, c, r, per_s in rows:

@@ -115,11 +115,13 @@ def bulk_catalog(owner_url: str, slugs: list[str]) -> dict[str, list[int]]:
             "UPDATE products p SET price_min = v.lo, price_max = v.hi FROM (SELECT product_id, min(price) lo,"
             " max(price) hi FROM product_variants GROUP BY product_id) v WHERE v.product_id = p.id"))
         c.execute(text(
-            "UPDATE products p SET search_vector = setweight(to_tsvector('simple', p.name), 'A') ||"
+            "INSERT INTO product_search (product_id, store_id, document) SELECT p.id, p.store_id,"
+            " setweight(to_tsvector('simple', p.name), 'A') ||"
             " setweight(to_tsvector('simple', coalesce(v.skus, '')), 'A') ||"
             " setweight(to_tsvector('simple', p.description), 'C')"
-            " FROM (SELECT product_id, string_agg(sku, ' ') skus FROM product_variants GROUP BY product_id) v"
-            " WHERE v.product_id = p.id"))
+            " FROM products p JOIN (SELECT product_id, string_agg(sku, ' ') skus FROM product_variants"
+            " GROUP BY product_id) v ON v.product_id = p.id"
+            " ON CONFLICT (product_id) DO UPDATE SET document = excluded.document"))
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
         c.execute(text("VACUUM ANALYZE"))
     engine.dispose()

@@ -18,6 +18,8 @@ from kernel.observability import RequestContextMiddleware, configure_logging
 KERNEL_ROUTER_MODULES = (
     "kernel.health",
     "kernel.accounts.api",
+    "kernel.accounts.store_api",
+    "kernel.audit.api",
     "kernel.stores.api",
     "kernel.plugins.api",
     "kernel.jobs.api",

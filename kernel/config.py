@@ -60,6 +60,16 @@ class Settings(BaseSettings):
     job_modules: str = ""
     media_dir: Path | None = None
     media_url: str = "/media"
+    # Product images: "local" (media_dir, served at media_url) or "s3" (any S3-compatible bucket;
+    # needs the optional extra `pycommerce[s3]`). media_public_url: where clients fetch the files
+    # (a CDN or the bucket's public URL); defaults to <s3_endpoint_url>/<s3_bucket>.
+    media_backend: Literal["local", "s3"] = "local"
+    media_public_url: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_bucket: str | None = None
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: SecretStr | None = None
     mail_backend: Literal["file", "smtp"] = "file"
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25
@@ -73,6 +83,10 @@ class Settings(BaseSettings):
             self.migration_database_url = self.database_url
         if self.media_dir is None:
             self.media_dir = self.var_dir / "media"
+        if self.media_backend == "s3" and not (self.s3_endpoint_url and self.s3_bucket and self.s3_access_key_id
+                                               and self.s3_secret_access_key):
+            raise ValueError("media_backend=s3 needs s3_endpoint_url, s3_bucket, s3_access_key_id and "
+                             "s3_secret_access_key")
         if self.secret_key is None:
             if self.env == "production":
                 raise ValueError("PYCOMMERCE_SECRET_KEY must be set in production mode")

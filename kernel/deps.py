@@ -17,25 +17,36 @@ from fastapi import Depends, Path, Request
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kernel.accounts.models import Customer, StaffMembership, StaffRole, User
+from kernel.accounts.apikeys import API_KEY_PREFIX, api_key_for_token
+from kernel.accounts.csrf import SESSION_COOKIE, verify_csrf
+from kernel.accounts.models import Customer, StaffMembership, StaffRole, StoreSecuritySettings, TotpCredential, User
 from kernel.accounts.service import user_for_token
+from kernel.aftercommit import discard_after_commit, run_after_commit
 from kernel.db import across_stores
 from kernel.errors import NotAuthenticated, NotFound, PermissionDenied
 from kernel.observability import store_slug_var
 from kernel.tenancy import StoreContext, resolve_store
 
-SESSION_COOKIE = "pyc_session"
+__all__ = ["SESSION_COOKIE", "SessionDep", "StoreDep", "CurrentPrincipal", "CurrentUser", "CurrentCustomer",
+           "PlatformAdmin", "StoreStaff", "StoreManager", "StoreOwner", "Principal", "require_staff"]
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     factory = request.app.state.sessionmaker
     async with factory() as session:
         session.info["store_id"] = None
-        async with session.begin():
-            yield session
+        try:
+            async with session.begin():
+                yield session
+        except BaseException:
+            discard_after_commit(session)
+            raise
+        run_after_commit(session)  # e.g. send the mail this request queued, now that it is committed
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# scope="function": the transaction commits when the endpoint returns, before the response is sent, so a
+# client never sees success for a change that then failed to commit.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 async def get_store(request: Request, session: SessionDep,
@@ -63,6 +74,9 @@ class Principal:
     scopes: frozenset[str] | None = None
     api_key_id: int | None = None
     roles: dict[int, StaffRole] = field(default_factory=dict)
+    # The sign-in session behind a person's request, and whether it came by cookie (CSRF applies).
+    auth_session_id: int | None = None
+    via_cookie: bool = False
 
     @property
     def is_platform_admin(self) -> bool:
@@ -77,19 +91,42 @@ def _bearer_or_cookie(request: Request) -> str | None:
 
 
 async def get_principal(request: Request, session: SessionDep) -> Principal:
+    """Authenticate the request: a bearer session token, a bearer API key (``pck_…``), or the cookie.
+
+    A bad bearer token answers 401; a stale cookie just means "signed out". Cookie-authenticated,
+    state-changing requests must carry the CSRF token (:mod:`kernel.accounts.csrf`).
+    """
     cached = getattr(request.state, "principal", None)
     if cached is not None:
         return cached
     principal = Principal()
-    token = _bearer_or_cookie(request)
-    if token:
-        found = await user_for_token(session, token)
-        if found is None:
+    header = request.headers.get("authorization", "")
+    bearer = header[7:].strip() if header.lower().startswith("bearer ") else None
+    cookie = None if bearer else request.cookies.get(SESSION_COOKIE)
+    if bearer and bearer.startswith(API_KEY_PREFIX):
+        key = await api_key_for_token(session, bearer)
+        if key is None:
+            raise NotAuthenticated("The API key is invalid or has been revoked.",
+                                   headers={"WWW-Authenticate": "Bearer"})
+        principal.scopes = frozenset(key.scopes)
+        principal.api_key_id = key.id
+        principal.roles = {key.store_id: StaffRole.manager}
+    elif bearer or cookie:
+        found = await user_for_token(session, bearer or cookie)  # session and user in one statement
+        if found is None and bearer:
             raise NotAuthenticated("The token is invalid or has expired.", headers={"WWW-Authenticate": "Bearer"})
-        auth, principal.user = found
-        if auth.customer_id is not None:
+        if found is not None and cookie:
+            await verify_csrf(request, cookie)
+            principal.via_cookie = True
+        auth, user = found if found is not None else (None, None)
+        if auth is not None:
+            principal.auth_session_id = auth.id
+            principal.user = user
+        if auth is not None and auth.customer_id is not None:
             async with across_stores(session):  # resolved before the store is known
                 principal.customer = await session.get(Customer, auth.customer_id)
+                if principal.customer is not None:
+                    session.expunge(principal.customer)  # another store's row: never flushed here
     request.state.principal = principal
     return principal
 
@@ -119,7 +156,9 @@ def require_staff(min_role: StaffRole, scope: str | None = None):
     """A dependency admitting the store's staff of at least ``min_role`` (platform admins too).
 
     API keys (``principal.scopes`` is not None) are admitted by ``scope`` instead of by role, and
-    only in their own store. Callers with no standing in the store get 404, as for an unknown store.
+    only in their own store; with ``scope=None`` the route is for people only. Callers with no
+    standing in the store get 404, as for an unknown store. When the store requires two-factor
+    authentication for staff, members without it get 403 until they enrol (admins and keys exempt).
     """
 
     async def dependency(store: StoreDep, principal: CurrentPrincipal, session: SessionDep) -> Principal:
@@ -129,18 +168,25 @@ def require_staff(min_role: StaffRole, scope: str | None = None):
             if scope is None or scope not in principal.scopes:
                 raise PermissionDenied(f"This API key lacks the {scope or 'staff'} scope.")
             return principal
-        if principal.user is None:
+        if principal.user is None or not principal.user.is_active:
             raise NotAuthenticated("Sign in first.", headers={"WWW-Authenticate": "Bearer"})
         if principal.is_platform_admin:
             return principal
         role = principal.roles.get(store.id)
         if role is None:
-            role = (await session.execute(
-                select(StaffMembership.role).where(StaffMembership.user_id == principal.user.id)
-            )).scalar_one_or_none()
-            if role is None:
+            row = (await session.execute(
+                select(StaffMembership.role, StoreSecuritySettings.require_staff_2fa)
+                .outerjoin(StoreSecuritySettings, StoreSecuritySettings.store_id == StaffMembership.store_id)
+                .where(StaffMembership.user_id == principal.user.id)
+            )).one_or_none()
+            if row is None:
                 # Same answer as an unknown store: staff of store A learn nothing about store B.
                 raise NotFound("No such store.")
+            role, require_2fa = row
+            if require_2fa and not await _has_confirmed_2fa(session, principal.user.id):
+                raise PermissionDenied(
+                    "This store requires two-factor authentication for its staff. Enrol first "
+                    "(POST /api/v1/auth/2fa/enroll, then POST /api/v1/auth/2fa/confirm), then sign in again.")
             principal.roles[store.id] = role
         if role.rank < min_role.rank:
             raise PermissionDenied(f"This needs the {min_role.value} role or higher.")
@@ -148,6 +194,21 @@ def require_staff(min_role: StaffRole, scope: str | None = None):
 
     return dependency
 
+
+async def _has_confirmed_2fa(session: AsyncSession, user_id: int) -> bool:
+    return (await session.execute(select(TotpCredential.id).where(
+        TotpCredential.user_id == user_id, TotpCredential.confirmed_at.is_not(None)))).first() is not None
+
+
+async def require_customer(store: StoreDep, principal: CurrentPrincipal) -> Customer:
+    """A signed-in customer of *this* store: a customer session of another store does not count."""
+    customer = principal.customer
+    if customer is None or customer.store_id != store.id or not customer.is_active:
+        raise NotAuthenticated("Sign in as a customer of this store.", headers={"WWW-Authenticate": "Bearer"})
+    return customer
+
+
+CurrentCustomer = Annotated[Customer, Depends(require_customer)]
 
 StoreStaff = Annotated[Principal, Depends(require_staff(StaffRole.staff))]
 StoreManager = Annotated[Principal, Depends(require_staff(StaffRole.manager))]

@@ -17,6 +17,8 @@ KERNEL_MODEL_MODULES = (
     "kernel.carts.models",
     "kernel.checkout.models",
     "kernel.orders.models",
+    "kernel.mail.models",
+    "kernel.audit.models",
     "kernel.plugins.models",
     "kernel.jobs.models",
 )

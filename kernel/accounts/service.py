@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import asyncio
+from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kernel.accounts.models import AuthSession, Customer, StaffMembership, StaffRole, User
+from kernel.accounts.models import AuthSession, Customer, PasswordResetToken, StaffMembership, StaffRole, User
 from kernel.db import utcnow
-from kernel.errors import Conflict
+from kernel.errors import Conflict, InvalidInput, PermissionDenied
 from kernel.security import hash_password, new_token, token_digest, verify_password
 
 SESSION_LIFETIME = timedelta(days=14)
+
+
+async def hash_password_async(password: str) -> str:
+    """argon2 costs tens to hundreds of milliseconds of CPU: run it off the event loop (it releases the GIL)."""
+    return await asyncio.to_thread(hash_password, password)
+
+
+async def verify_password_async(password_hash: str | None, password: str) -> bool:
+    return await asyncio.to_thread(verify_password, password_hash, password)
 
 
 def normalize_email(email: str) -> str:
@@ -28,7 +38,7 @@ async def create_user(session: AsyncSession, email: str, password: str | None, *
     if await user_by_email(session, email) is not None:
         raise Conflict("A user with this email already exists.")
     user = User(email=normalize_email(email), full_name=full_name, is_platform_admin=is_platform_admin,
-                password_hash=hash_password(password) if password else None)
+                password_hash=await hash_password_async(password) if password else None)
     session.add(user)
     await session.flush()
     return user
@@ -49,7 +59,7 @@ async def grant_role(session: AsyncSession, user: User, role: StaffRole) -> Staf
 
 async def authenticate_user(session: AsyncSession, email: str, password: str) -> User | None:
     user = await user_by_email(session, email)
-    if not verify_password(user.password_hash if user else None, password) or user is None or not user.is_active:
+    if not await verify_password_async(user.password_hash if user else None, password) or user is None or not user.is_active:
         return None
     user.last_login_at = utcnow()
     return user
@@ -59,7 +69,7 @@ async def authenticate_customer(session: AsyncSession, email: str, password: str
     """The session must be bound to the customer's store: customers exist per store."""
     customer = (await session.execute(
         select(Customer).where(Customer.email == normalize_email(email)))).scalar_one_or_none()
-    if not verify_password(customer.password_hash if customer else None, password) or customer is None \
+    if not await verify_password_async(customer.password_hash if customer else None, password) or customer is None \
             or not customer.is_active:
         return None
     customer.last_login_at = utcnow()
@@ -108,3 +118,110 @@ async def end_all_sessions_of_user(session: AsyncSession, user_id: int) -> None:
     """Revoke every session of a user (after a password change, for instance)."""
     for row in (await session.execute(select(AuthSession).where(AuthSession.user_id == user_id))).scalars():
         await session.delete(row)
+
+
+def aware(dt: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes for timezone-aware columns; treat them as UTC."""
+    return dt if dt is None or dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+
+
+async def change_password(session: AsyncSession, user: User, current_password: str, new_password: str) -> None:
+    """Set a new password (the current one must be right) and end every session of the user."""
+    if not await verify_password_async(user.password_hash, current_password):
+        raise PermissionDenied("The current password is wrong.")
+    await set_password(session, user, new_password)
+
+
+async def set_password(session: AsyncSession, user: User, new_password: str) -> None:
+    """Replace the password and revoke all sign-ins: a thief holding a session is thrown out too."""
+    user.password_hash = await hash_password_async(new_password)
+    await end_all_sessions_of_user(session, user.id)
+    await session.flush()
+
+
+# --- Password reset -------------------------------------------------------------------------------
+
+RESET_LIFETIME = timedelta(hours=1)
+
+
+async def start_password_reset(session: AsyncSession, email: str) -> tuple[User, str] | None:
+    """Create a single-use reset token for the account, if there is one (the caller mails it).
+
+    Returns ``None`` for unknown or inactive accounts; the endpoint answers the same either way so
+    the form cannot be used to find out who has an account.
+    """
+    user = await user_by_email(session, email)
+    if user is None or not user.is_active:
+        return None
+    token = new_token("pcr_")
+    now = utcnow()
+    session.add(PasswordResetToken(user_id=user.id, token_digest=token_digest(token), created_at=now,
+                                   expires_at=now + RESET_LIFETIME))
+    await session.flush()
+    return user, token
+
+
+async def finish_password_reset(session: AsyncSession, token: str, new_password: str) -> User:
+    """Spend a reset token (once, before it expires) and set the new password."""
+    now = utcnow()
+    # A conditional UPDATE spends the token atomically: two concurrent uses cannot both succeed.
+    result = await session.execute(
+        update(PasswordResetToken)
+        .where(PasswordResetToken.token_digest == token_digest(token), PasswordResetToken.used_at.is_(None),
+               PasswordResetToken.expires_at > now, PasswordResetToken.user_id.is_not(None))
+        .values(used_at=now).returning(PasswordResetToken.user_id)
+        .execution_options(synchronize_session=False))
+    user_id = result.scalar_one_or_none()
+    user = await session.get(User, user_id) if user_id is not None else None
+    if user is None or not user.is_active:
+        raise InvalidInput("This password reset link is invalid, used or expired; ask for a new one.")
+    await set_password(session, user, new_password)
+    return user
+
+
+async def end_other_sessions_of_user(session: AsyncSession, user_id: int, *, keep_session_id: int | None) -> None:
+    for row in (await session.execute(select(AuthSession).where(AuthSession.user_id == user_id))).scalars():
+        if row.id != keep_session_id:
+            await session.delete(row)
+
+
+# --- Customer password reset (the session is bound to the customer's store) --------------------------
+
+async def customer_by_email(session: AsyncSession, email: str) -> Customer | None:
+    return (await session.execute(
+        select(Customer).where(Customer.email == normalize_email(email)))).scalar_one_or_none()
+
+
+async def start_customer_password_reset(session: AsyncSession, email: str) -> tuple[Customer, str] | None:
+    customer = await customer_by_email(session, email)
+    if customer is None or not customer.is_active:
+        return None
+    token = new_token("pcr_")
+    now = utcnow()
+    session.add(PasswordResetToken(customer_id=customer.id, token_digest=token_digest(token), created_at=now,
+                                   expires_at=now + RESET_LIFETIME))
+    await session.flush()
+    return customer, token
+
+
+async def finish_customer_password_reset(session: AsyncSession, token: str, new_password: str) -> Customer:
+    """Spend a customer's reset token at their store; a token from another store is simply invalid."""
+    now = utcnow()
+    result = await session.execute(
+        update(PasswordResetToken)
+        .where(PasswordResetToken.token_digest == token_digest(token), PasswordResetToken.used_at.is_(None),
+               PasswordResetToken.expires_at > now, PasswordResetToken.customer_id.is_not(None))
+        .values(used_at=now).returning(PasswordResetToken.customer_id)
+        .execution_options(synchronize_session=False))
+    customer_id = result.scalar_one_or_none()
+    customer = None
+    if customer_id is not None:  # an ORM select: scoped to the session's store by the tenant wall
+        customer = (await session.execute(select(Customer).where(Customer.id == customer_id))).scalar_one_or_none()
+    if customer is None or not customer.is_active:
+        # Raising rolls the UPDATE back: another store's token is not spent by trying it here.
+        raise InvalidInput("This password reset link is invalid, used or expired; ask for a new one.")
+    customer.password_hash = await hash_password_async(new_password)
+    for row in (await session.execute(select(AuthSession).where(AuthSession.customer_id == customer.id))).scalars():
+        await session.delete(row)
+    await session.flush()
+    return customer

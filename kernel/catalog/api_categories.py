@@ -10,9 +10,9 @@ from starlette.concurrency import run_in_threadpool
 
 from kernel.catalog import queries, service
 from kernel.catalog.deps import API_ERRORS, CatalogReader, CatalogWriter, CategoryId, ImageId, Media, ProductId
-from kernel.catalog.media import MAX_UPLOAD_BYTES, new_keys, process_image
+from kernel.catalog.media import MAX_UPLOAD_BYTES, PayloadTooLarge, new_keys, process_image
 from kernel.catalog.models import ProductImage
-from kernel.catalog.schemas import CategoryCreate, CategoryRead, CategoryUpdate, ImageRead, ImageUpdate, no_nul
+from kernel.catalog.schemas import CategoryCreate, CategoryRead, CategoryUpdate, ImageRead, ImageUpdate
 from kernel.deps import SessionDep, StoreDep
 from kernel.errors import InvalidInput, NotFound
 
@@ -21,7 +21,9 @@ images_router = APIRouter(prefix="/api/v1/stores/{store_slug}", tags=["catalog: 
                           responses=API_ERRORS)
 
 
-@router.get("/categories", summary="List the category tree")
+@router.get("/categories", summary="List the category tree", responses={200: {"content": {"application/json": {
+    "example": [{"id": 1, "parent_id": None, "name": "Clothing", "slug": "clothing", "description": "",
+                 "position": 0}]}}}})
 async def list_categories(session: SessionDep, staff: CatalogReader) -> list[CategoryRead]:
     """Every category of the store, roots first, then by parent and position (build the tree from `parent_id`)."""
     return [CategoryRead.model_validate(c) for c in await service.list_categories(session)]
@@ -56,14 +58,15 @@ async def _read_bounded(upload: UploadFile) -> bytes:
     while chunk := await upload.read(1024 * 1024):
         size += len(chunk)
         if size > MAX_UPLOAD_BYTES:
-            raise InvalidInput(f"The file is larger than {MAX_UPLOAD_BYTES} bytes.",
-                               errors=[{"loc": ["body", "file"], "msg": "file too large", "type": "too_large"}])
+            raise PayloadTooLarge(f"The file is larger than {MAX_UPLOAD_BYTES} bytes.")
         chunks.append(chunk)
     return b"".join(chunks)
 
 
 @images_router.post("/products/{product_id}/images", status_code=status.HTTP_201_CREATED,
-                    summary="Upload a product image (multipart)")
+                    summary="Upload a product image (multipart)", openapi_extra={"requestBody": {"content": {
+                        "multipart/form-data": {"example": {"file": "(binary JPEG/PNG/WebP/GIF)",
+                                                            "alt": "Front view"}}}}})
 async def upload_image(product_id: ProductId, request: Request, session: SessionDep, store: StoreDep,
                        manager: CatalogWriter, media: Media,
                        file: Annotated[UploadFile, File(description="JPEG, PNG, WebP or GIF; at most 10 MiB.")],
@@ -74,7 +77,7 @@ async def upload_image(product_id: ProductId, request: Request, session: Session
                            errors=[{"loc": ["body", "alt"], "msg": "NUL bytes are not allowed", "type": "value_error"}])
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > MAX_UPLOAD_BYTES + 64 * 1024:
-        raise InvalidInput(f"The upload is larger than {MAX_UPLOAD_BYTES} bytes.")
+        raise PayloadTooLarge(f"The upload is larger than {MAX_UPLOAD_BYTES} bytes.")
     await service.get_product(session, product_id)
     image = await run_in_threadpool(process_image, await _read_bounded(file))
     key, thumb_key = new_keys(store.id, product_id, image.extension)

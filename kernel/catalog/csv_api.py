@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict
 from kernel.catalog import csv_io
 from kernel.catalog.deps import API_ERRORS, CatalogReader, CatalogWriter, actor_of
 from kernel.deps import SessionDep, StoreDep
-from kernel.errors import InvalidInput
+from kernel.catalog.media import PayloadTooLarge
 
 router = APIRouter(prefix="/api/v1/stores/{store_slug}/csv", tags=["catalog: CSV"], responses=API_ERRORS)
 MAX_CSV_BYTES = 20 * 1024 * 1024
@@ -41,7 +41,9 @@ async def export_products(session: SessionDep, store: StoreDep, staff: CatalogRe
                     headers={"Content-Disposition": f'attachment; filename="{store.slug}-products.csv"'})
 
 
-@router.post("/products", summary="Import products and variants from CSV (all or nothing)")
+@router.post("/products", summary="Import products and variants from CSV (all or nothing)",
+             openapi_extra={"requestBody": {"content": {"multipart/form-data": {"example": {
+                 "file": "Handle,Title,Variant SKU,Variant Price\norganic-tee,Organic Tee,TEE-S,19.99\n"}}}}})
 async def import_products(session: SessionDep, store: StoreDep, manager: CatalogWriter,
                           file: Annotated[UploadFile, File(description="UTF-8 CSV, one row per variant, ≤ 20 MiB.")],
                           dry_run: Annotated[bool, Query(description="Validate and count only; write nothing.",
@@ -50,7 +52,7 @@ async def import_products(session: SessionDep, store: StoreDep, manager: Catalog
     nothing is written and the 422 problem lists every failed row (`errors[].loc = ["row", n, column]`)."""
     data = await file.read(MAX_CSV_BYTES + 1)
     if len(data) > MAX_CSV_BYTES:
-        raise InvalidInput(f"The file is larger than {MAX_CSV_BYTES} bytes.")
+        raise PayloadTooLarge(f"The file is larger than {MAX_CSV_BYTES} bytes.")
     report = await csv_io.import_csv(session, data, store.currency, actor=actor_of(manager), dry_run=dry_run)
     return ImportResult(rows=report.rows, products_created=report.products_created,
                         products_updated=report.products_updated, variants_created=report.variants_created,

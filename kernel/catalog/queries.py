@@ -18,7 +18,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import exists, func, or_, select, tuple_
+from sqlalchemy import Integer, String, cast, exists, func, literal, null, or_, select, tuple_, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.catalog import search
@@ -204,30 +204,32 @@ async def _images_by_product(session: AsyncSession, ids: list[int], media_url) -
 
 async def product_detail(session: AsyncSession, product_id: int, *, media_url=lambda key: key,
                          only_status: ProductStatus | None = None) -> ProductRead:
-    """One product with everything about it, in five statements."""
-    # populate_existing: a write earlier in this request may have changed the row behind the ORM's back.
-    stmt = select(Product).where(Product.id == product_id).execution_options(populate_existing=True)
+    """One product with everything about it, in four statements (Core selects, no ORM objects)."""
+    stmt = select(Product.id, Product.name, Product.slug, Product.status, Product.price_min, Product.price_max,
+                  Product.created_at, Product.updated_at, Product.description, Product.tax_class,
+                  Product.meta_title, Product.meta_description, Product.options).where(Product.id == product_id)
     if only_status is not None:
         stmt = stmt.where(Product.status == only_status)
-    product = (await session.execute(stmt)).scalar_one_or_none()
+    product = (await session.execute(stmt)).one_or_none()
     if product is None:
         raise NotFound(f"No product with id {product_id} in this store.")
     variants = (await _variants_by_product(session, [product.id])).get(product.id, [])
     images = (await _images_by_product(session, [product.id], media_url)).get(product.id, [])
-    attributes = (await session.execute(
-        select(ProductAttribute.key, ProductAttribute.value).where(ProductAttribute.product_id == product.id)
-        .order_by(ProductAttribute.key))).all()
-    category_ids = (await session.execute(
-        select(ProductCategory.category_id).where(ProductCategory.product_id == product.id)
-        .order_by(ProductCategory.category_id))).scalars().all()
+    # Attributes and categories in one statement; both are keyed by (store_id, product_id), and the
+    # product was just found in this store, so they cannot belong to another.
+    facts = (await session.execute(union_all(
+        select(literal("a").label("kind"), ProductAttribute.key.label("key"), ProductAttribute.value.label("value"),
+               cast(null(), Integer).label("category_id")).where(ProductAttribute.product_id == product.id),
+        select(literal("c"), cast(null(), String), cast(null(), String), ProductCategory.category_id)
+        .where(ProductCategory.product_id == product.id),
+    ).order_by("kind", "key", "category_id"))).all()
     return ProductRead(
         id=product.id, name=product.name, slug=product.slug, status=product.status, price_min=product.price_min,
         price_max=product.price_max, created_at=product.created_at, updated_at=product.updated_at,
         description=product.description, tax_class=product.tax_class, meta_title=product.meta_title,
         meta_description=product.meta_description, options=product.options or [],
-        attributes=[{"key": k, "value": v} for k, v in attributes], category_ids=list(category_ids),
-        variants=variants, images=images)
-
+        attributes=[{"key": f.key, "value": f.value} for f in facts if f.kind == "a"],
+        category_ids=[f.category_id for f in facts if f.kind == "c"], variants=variants, images=images)
 
 
 async def variant_detail(session: AsyncSession, variant_id: int) -> VariantRead:

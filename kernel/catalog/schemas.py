@@ -244,6 +244,9 @@ class ProductPage(BaseModel):
 # --- categories ---------------------------------------------------------------------------------
 
 class CategoryCreate(Input):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"name": "T-shirts", "parent_id": 1, "description": "Tees for every day.", "position": 0}]})
+
     name: Text(200, 1) = Field(examples=["T-shirts"])
     slug: Slug | None = Field(default=None, examples=["t-shirts"])
     parent_id: int | None = Field(default=None, ge=1, le=MAX_INT, examples=[1])
@@ -252,6 +255,9 @@ class CategoryCreate(Input):
 
 
 class CategoryUpdate(Input):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"name": "Tees"}, {"parent_id": 4}, {"make_root": True}]})
+
     name: Text(200, 1) | None = Field(default=None, examples=["Tees"])
     slug: Slug | None = Field(default=None, examples=["tees"])
     parent_id: int | None = Field(default=None, ge=1, le=MAX_INT,

@@ -5,7 +5,8 @@ description, variants or prices calls :func:`refresh_products` in the same trans
 so the index commits or rolls back with the change.
 
 * SQLite: the FTS5 table ``product_search`` (rowid = product id), created in catalog_0002.
-* PostgreSQL: ``products.search_vector`` (tsvector, GIN-indexed), created in catalog_0002.
+* PostgreSQL: the table ``product_search`` (tsvector ``document``, GIN-indexed), created in
+  catalog_0002 (why a side table: see that migration).
 
 Query syntax (documented in docs/catalog.md): the words of ``q`` (letters and digits;
 everything else separates words) must all match in the name, description or a variant
@@ -19,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from sqlalchemy import Integer, bindparam, column, false, func, literal_column, select, text, update
+from sqlalchemy import Integer, bindparam, column, false, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -53,13 +54,14 @@ async def refresh_products(session: AsyncSession, product_ids: Iterable[int]) ->
     dialect = _dialect(session)
     if dialect == "postgresql":
         await session.execute(text(
-            "UPDATE products SET search_vector = "
-            "setweight(to_tsvector('simple', name), 'A') || "
+            "INSERT INTO product_search (product_id, store_id, document) "
+            "SELECT p.id, p.store_id, setweight(to_tsvector('simple', p.name), 'A') || "
             "setweight(to_tsvector('simple', coalesce((SELECT string_agg(v.sku, ' ') FROM product_variants v "
-            "  WHERE v.product_id = products.id AND v.store_id = products.store_id), '')), 'A') || "
-            "setweight(to_tsvector('simple', description), 'C') "
-            "WHERE store_id = :sid AND id IN :ids").bindparams(bindparam("ids", expanding=True)),
-            {"sid": store_id, "ids": ids})
+            "  WHERE v.product_id = p.id AND v.store_id = p.store_id), '')), 'A') || "
+            "setweight(to_tsvector('simple', p.description), 'C') "
+            "FROM products p WHERE p.store_id = :sid AND p.id IN :ids "
+            "ON CONFLICT (product_id) DO UPDATE SET document = excluded.document, store_id = excluded.store_id")
+            .bindparams(bindparam("ids", expanding=True)), {"sid": store_id, "ids": ids})
     elif dialect == "sqlite":
         await forget_products(session, ids)
         await session.execute(text(
@@ -71,7 +73,7 @@ async def refresh_products(session: AsyncSession, product_ids: Iterable[int]) ->
 
 
 async def forget_products(session: AsyncSession, product_ids: Iterable[int]) -> None:
-    """Drop deleted products from the SQLite index (PostgreSQL's column goes with the row)."""
+    """Drop deleted products from the SQLite index (PostgreSQL's rows go by ON DELETE CASCADE)."""
     ids = sorted(set(product_ids))
     if ids and _dialect(session) == "sqlite":
         await session.execute(text("DELETE FROM product_search WHERE rowid IN :ids AND store_id = :sid")
@@ -87,7 +89,10 @@ def match(session: AsyncSession, q: str) -> ColumnElement[bool]:
     store_id = session.info["store_id"]
     if _dialect(session) == "postgresql":
         query = " & ".join([*words[:-1], f"{words[-1]}:*"])
-        return literal_column("products.search_vector").op("@@")(func.to_tsquery("simple", query))
+        matching = text("SELECT product_id FROM product_search WHERE store_id = :fts_sid "
+                        "AND document @@ to_tsquery('simple', :fts)") \
+            .bindparams(fts=query, fts_sid=store_id).columns(column("product_id", Integer))
+        return Product.id.in_(matching)
     expression = " AND ".join([*(f'"{w}"' for w in words[:-1]), f'"{words[-1]}"*'])
     matching = text("SELECT rowid FROM product_search WHERE product_search MATCH :fts AND store_id = :fts_sid") \
         .bindparams(fts=expression, fts_sid=store_id).columns(column("rowid", Integer))

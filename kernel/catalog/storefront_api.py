@@ -110,6 +110,8 @@ async def product_page(store: StoreDep, session: SessionDep, media: Media,
                                category_ids=p.category_ids)
 
 
-@router.get("/categories", summary="The store's category tree (public)")
+@router.get("/categories", summary="The store's category tree (public)", responses={200: {"content": {
+    "application/json": {"example": [{"id": 1, "parent_id": None, "name": "Clothing", "slug": "clothing",
+                                      "description": "", "position": 0}]}}}})
 async def categories(store: StoreDep, session: SessionDep) -> list[CategoryRead]:
     return [CategoryRead.model_validate(c) for c in await service.list_categories(session)]

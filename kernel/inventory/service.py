@@ -25,6 +25,7 @@ from kernel.events.service import emit_event
 from kernel.inventory.models import StockMovement, StockReservation
 
 MAX_RESERVATION_TTL = timedelta(hours=24)
+MAX_STOCK = 1_000_000_000
 
 
 class OutOfStock(Conflict):
@@ -44,6 +45,10 @@ async def adjust_stock(session: AsyncSession, variant_id: int, delta: int, *, re
     if delta < 0:
         condition = and_(condition, or_(ProductVariant.stock_on_hand + delta >= 0,
                                         ProductVariant.allow_backorder.is_(True)))
+    if abs(delta) > MAX_STOCK:
+        raise InvalidInput(f"A stock change is at most {MAX_STOCK} units.")
+    if delta > 0:  # keep the column inside PostgreSQL's integer (an overflow would be a 500)
+        condition = and_(condition, ProductVariant.stock_on_hand <= MAX_STOCK - delta)
     result = await session.execute(
         update(ProductVariant)
         .where(condition, ProductVariant.track_inventory.is_(True))
@@ -60,6 +65,8 @@ async def adjust_stock(session: AsyncSession, variant_id: int, delta: int, *, re
             raise NotFound(f"No variant with id {variant_id} in this store.")
         if not tracked:
             return None
+        if delta > 0:
+            raise InvalidInput(f"Stock of variant {variant_id} would exceed {MAX_STOCK}.")
         raise OutOfStock(f"Not enough stock for variant {variant_id}.")
     new_stock, threshold = row.stock_on_hand, row.low_stock_threshold
     session.add(StockMovement(variant_id=variant_id, quantity=delta, reason=reason, note=note,

@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 
 import httpx
+from sqlalchemy import event
 from fastapi import APIRouter
 from asgi_lifespan import LifespanManager
 
 from kernel.app import create_app
+from kernel.deps import SessionDep
 
 
 async def test_unknown_route_is_problem_json(client):
@@ -68,3 +70,25 @@ async def test_nul_byte_error_names_the_field(client, factory):
                                  json={"slug": "nul2", "name": "ok", "domains": ["a.example", "b\x00.example"]})
     assert response.status_code == 422
     assert response.json()["errors"][0]["loc"] == ["body", "domains", 1]
+
+
+async def test_a_failed_commit_is_an_error_response_not_a_success(settings):
+    """The unit of work commits before the response is sent: if the commit fails, the client sees a 500."""
+    app = create_app(settings)
+    router = APIRouter()
+
+    @router.post("/commit-fails")
+    async def commit_fails(session: SessionDep) -> dict[str, str]:
+        def refuse(_session):
+            raise RuntimeError("disk full")
+
+        event.listen(session.sync_session, "before_commit", refuse)
+        return {"status": "saved"}
+
+    app.include_router(router)
+    async with LifespanManager(app):
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            response = await c.post("/commit-fails")
+    assert response.status_code == 500
+    assert "saved" not in response.text

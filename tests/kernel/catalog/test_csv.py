@@ -9,7 +9,6 @@ from sqlalchemy import func, select
 
 from kernel.catalog.csv_io import COLUMNS
 from kernel.catalog.models import Product, ProductVariant
-from tests.support.factory import unique
 
 
 def to_csv(rows: list[dict]) -> bytes:

@@ -51,7 +51,7 @@ async def test_non_images_and_oversized_uploads_are_refused(client, factory):
     assert empty.status_code == 422
     huge = await client.post(url, headers=manager.headers,
                              files={"file": ("big.png", b"\x89PNG" + b"0" * MAX_UPLOAD_BYTES, "image/png")})
-    assert huge.status_code == 422 and "larger than" in huge.json()["detail"]
+    assert huge.status_code == 413 and "larger than" in huge.json()["detail"]
     no_file = await client.post(url, headers=manager.headers, json={})
     assert no_file.status_code == 422
     nul_alt = await client.post(url, headers=manager.headers, data={"alt": "a\x00b"},

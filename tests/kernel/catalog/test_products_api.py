@@ -139,3 +139,29 @@ async def test_category_tree_moves_and_refuses_cycles(client, factory):
     assert [c["name"] for c in listed] == ["Clothing", "Tees", "Tops"]
     dup = await client.post(url, headers=manager.headers, json={"name": "X", "slug": "tees"})
     assert dup.status_code == 409
+
+
+async def test_search_index_follows_sku_changes_and_axes_changes_are_checked(client, factory):
+    store = await factory.store()
+    manager = await factory.staff(store, "manager")
+    product = (await client.post(f"{base(store)}/products", headers=manager.headers, json=tee())).json()
+    variant = product["variants"][0]
+    new_sku = unique("ZEBRA")
+    await client.patch(f"{base(store)}/variants/{variant['id']}", headers=manager.headers, json={"sku": new_sku})
+    found = (await client.get(f"{base(store)}/search", headers=manager.headers, params={"q": new_sku})).json()
+    assert [p["id"] for p in found["items"]] == [product["id"]]
+    dropping_m = await client.patch(f"{base(store)}/products/{product['id']}", headers=manager.headers,
+                                    json={"options": [{"name": "Size", "values": ["S"]},
+                                                      {"name": "Colour", "values": ["Red"]}]})
+    assert dropping_m.status_code == 422, "variant M would no longer fit the axes"
+    adding_l = await client.patch(f"{base(store)}/products/{product['id']}", headers=manager.headers,
+                                  json={"options": [{"name": "Size", "values": ["S", "M", "L"]},
+                                                    {"name": "Colour", "values": ["Red"]}]})
+    assert adding_l.status_code == 200
+    added = await client.post(f"{base(store)}/products/{product['id']}/variants", headers=manager.headers,
+                              json={"sku": unique("L-"), "price": 2500, "options": ["L", "Red"]})
+    assert added.status_code == 201 and added.json()["position"] == 2
+    for field, value in (("name", None), ("status", None), ("slug", None)):
+        response = await client.patch(f"{base(store)}/products/{product['id']}", headers=manager.headers,
+                                      json={field: value})
+        assert response.status_code == 422, field

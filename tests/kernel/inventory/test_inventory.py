@@ -147,3 +147,16 @@ async def test_concurrent_reservations_never_overbook(factory, sessionmaker):
     assert results.count(True) == 10
     async with factory.session(store) as session:
         assert await available(session, variant.id) == 0
+
+
+async def test_stock_cannot_overflow(factory):
+    from kernel.errors import InvalidInput
+    from kernel.inventory.service import MAX_STOCK
+
+    store = await factory.store()
+    variant = await variant_of(factory, store, await make_product(factory, store, stock=0))
+    async with factory.session(store) as session:
+        assert await adjust_stock(session, variant.id, MAX_STOCK, reason="received") == MAX_STOCK
+    with pytest.raises(InvalidInput):
+        async with factory.session(store) as session:
+            await adjust_stock(session, variant.id, 1, reason="received")

@@ -1,0 +1,83 @@
+"""Store API keys: ``pck_…`` bearer tokens limited to scopes, stored as digests, revocable."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
+
+from kernel.accounts.models import ApiKey
+from kernel.db import across_stores, utcnow
+from kernel.errors import NotFound
+from kernel.security import new_token, token_digest
+
+API_KEY_PREFIX = "pck_"
+
+# The scopes a key can be given. Domains check them with ``require_staff(role, "<scope>")``;
+# a domain adding endpoints for a new resource adds its scopes here.
+API_SCOPES: tuple[str, ...] = (
+    "catalog:read", "catalog:write",
+    "inventory:read", "inventory:write",
+    "orders:read", "orders:write",
+    "customers:read", "customers:write",
+    "audit:read",
+)
+
+# ``last_used_at`` is refreshed at most this often, so a busy key does not write on every request.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def _aware(dt):
+    return dt if dt is None or dt.tzinfo else dt.replace(tzinfo=utcnow().tzinfo)
+
+
+async def create_api_key(session: AsyncSession, *, name: str, scopes: list[str],
+                         created_by_user_id: int | None) -> tuple[ApiKey, str]:
+    """Create a key in the session's store; returns the row and the token (shown once)."""
+    token = new_token(API_KEY_PREFIX)
+    key = ApiKey(name=name, prefix=token[:12], token_digest=token_digest(token),
+                 scopes=sorted(set(scopes)), created_by_user_id=created_by_user_id)
+    session.add(key)
+    await session.flush()
+    return key, token
+
+
+async def list_api_keys(session: AsyncSession) -> list[ApiKey]:
+    return list((await session.execute(select(ApiKey).order_by(ApiKey.id))).scalars())
+
+
+async def get_api_key(session: AsyncSession, key_id: int) -> ApiKey:
+    key = (await session.execute(select(ApiKey).where(ApiKey.id == key_id))).scalar_one_or_none()
+    if key is None:
+        raise NotFound("No such API key in this store.")
+    return key
+
+
+async def revoke_api_key(session: AsyncSession, key: ApiKey) -> ApiKey:
+    if key.revoked_at is None:
+        key.revoked_at = utcnow()
+        await session.flush()
+    return key
+
+
+async def api_key_for_token(session: AsyncSession, token: str) -> ApiKey | None:
+    """The live key for a bearer token, whatever store the request names (the caller checks the store).
+
+    Read across stores (the token is presented before any store is known); ``last_used_at`` is
+    refreshed with a targeted UPDATE in the same crossing, never via the ORM unit of work, whose
+    flush would later run bound to the path's store.
+    """
+    async with across_stores(session):
+        key = (await session.execute(
+            select(ApiKey).where(ApiKey.token_digest == token_digest(token)))).scalar_one_or_none()
+        if key is None or key.revoked_at is not None:
+            return None
+        now = utcnow()
+        if key.last_used_at is None or _aware(key.last_used_at) <= now - LAST_USED_RESOLUTION:
+            await session.execute(update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now)
+                                  .execution_options(synchronize_session=False))
+            set_committed_value(key, "last_used_at", now)
+        session.expunge(key)  # detached: nothing about a foreign store's row is flushed later
+    return key

@@ -174,20 +174,18 @@ async def make_carts(count: int, popular: list[int], *, prepared: bool, concurre
         async def one(i: int) -> None:
             """One cart (prepared: with a line and a complete checkout); a cart that fails is left out."""
             try:
-                r = await client.post("/carts")
+                r = await client.post("/carts", json={"lines": [{"variant_id": popular[i % len(popular)],
+                                                                 "quantity": 1}]})
                 if r.status_code != 201:
                     failures.append(r.status_code)
                     return
                 token = r.json()["token"]
                 if prepared:
                     h = {"X-Cart-Token": token}
-                    r = await client.post("/carts/current/lines", headers=h,
-                                          json={"variant_id": popular[i % len(popular)], "quantity": 1})
-                    if r.status_code == 200:
-                        r = await client.patch("/carts/current/checkout", headers=h, json={
-                            "email": f"s{i}@bench.local", "shipping_address": ADDRESS, "billing_same_as_shipping": True,
-                            "shipping_rate_id": "shipping_methods:standard",
-                            "payment_method_id": "manual_payments:bank_transfer"})
+                    r = await client.patch("/carts/current/checkout", headers=h, json={
+                        "email": f"s{i}@bench.local", "shipping_address": ADDRESS, "billing_same_as_shipping": True,
+                        "shipping_rate_id": "shipping_methods:standard",
+                        "payment_method_id": "manual_payments:bank_transfer"})
                     if r.status_code != 200 or not r.json().get("ready"):
                         failures.append(r.status_code)
                         return

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Path, Request, Response, status
 
 from kernel.carts import service
 from kernel.carts.models import Cart, CartStatus
-from kernel.carts.schemas import CartCreated, CartLineCreate, CartLineUpdate, CartRead
+from kernel.carts.schemas import CartCreate, CartCreated, CartLineCreate, CartLineUpdate, CartRead
 from kernel.catalog.schemas import MAX_INT
 from kernel.deps import CurrentPrincipal, Principal, SessionDep, StoreDep
 from kernel.errors import ERROR_RESPONSES, NotFound
@@ -61,11 +61,14 @@ LineId = Annotated[int, Path(ge=1, le=MAX_INT, description="The cart line's id."
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Create a cart", openapi_extra=PUBLIC)
-async def create_cart(store: StoreDep, session: SessionDep, principal: CurrentPrincipal,
+async def create_cart(data: CartCreate, store: StoreDep, session: SessionDep, principal: CurrentPrincipal,
                       response: Response) -> CartCreated:
-    """Start an empty cart. The token is returned once (and set as a cookie): keep it."""
+    """Start a cart with its first items. The token is returned once (and set as a cookie): keep it.
+    Items that cannot be sold are refused (409/404) and no cart is created."""
     customer = store_customer(principal, store)
     cart, token = await service.create_cart(session, store.currency, customer.id if customer else None)
+    for line in data.lines:
+        await service.add_line(session, cart, line.variant_id, line.quantity)
     response.set_cookie(CART_COOKIE, token, httponly=True, samesite="lax", max_age=60 * 60 * 24 * 30)
     priced = await service.price_cart(session, cart)
     return CartCreated(**CartRead.of(priced).model_dump(), token=token)

@@ -18,6 +18,13 @@ class CartLineCreate(_In):
     quantity: int = Field(default=1, ge=1, le=MAX_QUANTITY, examples=[2])
 
 
+class CartCreate(_In):
+    """A cart starts with its first items (the storefront's first "add to cart")."""
+
+    lines: list[CartLineCreate] = Field(min_length=1, max_length=100,
+                                        examples=[[{"variant_id": 42, "quantity": 2}]])
+
+
 class CartLineUpdate(_In):
     quantity: int = Field(ge=0, le=MAX_QUANTITY, examples=[3], description="0 removes the line.")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 
+from kernel.carts.service import create_cart
 from kernel.catalog.models import Product, ProductStatus, ProductVariant
 from kernel.inventory.service import adjust_stock
 from kernel.plugins import enable_plugin
@@ -48,12 +49,12 @@ def base(store) -> str:
     return f"/api/v1/stores/{store.slug}"
 
 
-async def new_cart(client, store, headers: dict | None = None) -> dict[str, str]:
-    """Create a cart; returns the headers that carry its token (plus any auth headers given)."""
-    response = await client.post(f"{base(store)}/carts", headers=headers or {})
-    assert response.status_code == 201, response.text
-    client.cookies.clear()  # tests send the token explicitly
-    return {**(headers or {}), "X-Cart-Token": response.json()["token"]}
+async def new_cart(factory, store, headers: dict | None = None, *, customer_id: int | None = None) -> dict[str, str]:
+    """An empty cart (the API creates carts with their first items; tests add items themselves);
+    returns the headers that carry its token (plus any auth headers given)."""
+    async with factory.session(store) as session:
+        _cart, token = await create_cart(session, store.currency, customer_id)
+    return {**(headers or {}), "X-Cart-Token": token}
 
 
 async def fill_checkout(client, store, cart_headers, *, variant_id: int, quantity: int = 1, address=US_ADDRESS,
@@ -81,7 +82,7 @@ async def place(client, store, cart_headers, key: str | None = None, body: dict 
 
 async def buy(client, factory, store, *, variant_id: int, quantity: int = 1, **kw) -> dict:
     """A whole guest checkout; returns the placed order body."""
-    cart_headers = await new_cart(client, store)
+    cart_headers = await new_cart(factory, store)
     await fill_checkout(client, store, cart_headers, variant_id=variant_id, quantity=quantity, **kw)
     r = await place(client, store, cart_headers)
     assert r.status_code == 201, r.text

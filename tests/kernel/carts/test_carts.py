@@ -15,7 +15,7 @@ async def test_lines_add_change_remove_and_live_prices(client, factory):
     store = await factory.store()
     v = await shop.variant(factory, store, price=1500, stock=10, name="Mug")
     w = await shop.variant(factory, store, price=250, stock=10, name="Spoon")
-    cart = await shop.new_cart(client, store)
+    cart = await shop.new_cart(factory, store)
     url = f"{shop.base(store)}/carts/current"
     r = await client.post(f"{url}/lines", json={"variant_id": v.id, "quantity": 2}, headers=cart)
     r = await client.post(f"{url}/lines", json={"variant_id": v.id}, headers=cart)  # same variant: adds up
@@ -44,7 +44,7 @@ async def test_clear_messages_for_gone_inactive_and_short_items(client, factory)
     gone = await shop.variant(factory, store, name="Gone")
     inactive = await shop.variant(factory, store, name="Retired")
     short = await shop.variant(factory, store, name="Scarce", stock=3)
-    cart = await shop.new_cart(client, store)
+    cart = await shop.new_cart(factory, store)
     url = f"{shop.base(store)}/carts/current"
     for v, qty in ((gone, 1), (inactive, 1), (short, 3)):
         assert (await client.post(f"{url}/lines", json={"variant_id": v.id, "quantity": qty}, headers=cart)).status_code == 200
@@ -71,7 +71,7 @@ async def test_cart_is_bound_to_its_store_and_token(client, factory):
     a = await factory.store()
     b = await factory.store()
     va = await shop.variant(factory, a)
-    cart_a = await shop.new_cart(client, a)
+    cart_a = await shop.new_cart(factory, a)
     r = await client.post(f"{shop.base(a)}/carts/current/lines", json={"variant_id": va.id}, headers=cart_a)
     line_id = r.json()["lines"][0]["id"]
     assert (await client.get(f"{shop.base(b)}/carts/current", headers=cart_a)).status_code == 404
@@ -122,7 +122,7 @@ async def test_merge_carts_on_sign_in(factory):
 async def test_addresses_validated_per_country(client, factory):
     store = await factory.store()
     await shop.standard_plugins(factory, store)
-    cart = await shop.new_cart(client, store)
+    cart = await shop.new_cart(factory, store)
     url = f"{shop.base(store)}/carts/current/checkout"
     cases = [({**shop.US_ADDRESS, "postcode": "9410"}, "postcode"), ({**shop.US_ADDRESS, "region": ""}, "region"),
              ({**shop.DE_ADDRESS, "postcode": "1011"}, "postcode"), ({**shop.DE_ADDRESS, "country": "XX"}, "country"),
@@ -157,9 +157,9 @@ async def test_signed_in_customer_gets_merged_cart_through_the_api(client, facto
         await session.flush()
         token = await start_session(session, customer=customer)
     auth = {"Authorization": f"Bearer {token}"}
-    mine = await shop.new_cart(client, store, headers=auth)  # the customer's own cart
+    mine = await shop.new_cart(factory, store, headers=auth, customer_id=customer.id)  # the customer's own cart
     await client.post(f"{shop.base(store)}/carts/current/lines", json={"variant_id": v.id, "quantity": 2}, headers=mine)
-    guest = await shop.new_cart(client, store)
+    guest = await shop.new_cart(factory, store)
     await client.post(f"{shop.base(store)}/carts/current/lines", json={"variant_id": v.id, "quantity": 3},
                       headers=guest)
     for _ in range(2):  # merging happens once; the guest token keeps leading to the customer's cart
@@ -169,3 +169,22 @@ async def test_signed_in_customer_gets_merged_cart_through_the_api(client, facto
     assert (await client.get(f"{shop.base(store)}/carts/current", headers=guest)).status_code == 404
     assert (await client.get(f"{shop.base(store)}/carts/current",
                              headers={"X-Cart-Token": mine["X-Cart-Token"]})).status_code == 404
+
+
+async def test_create_cart_through_the_api(client, factory):
+    store = await factory.store(currency="JPY")
+    v = await shop.variant(factory, store, price=1200, stock=3, name="Tea bowl")
+    url = f"{shop.base(store)}/carts"
+    assert (await client.post(url, json={})).status_code == 422  # a cart starts with its first items
+    r = await client.post(url, json={"lines": [{"variant_id": v.id, "quantity": 5}]})
+    assert r.status_code == 409 and "Only 3 of 'Tea bowl'" in r.json()["detail"]
+    r = await client.post(url, json={"lines": [{"variant_id": v.id, "quantity": 2}]})
+    assert r.status_code == 201
+    body = r.json()
+    assert body["subtotal"] == 2400 and body["currency_exponent"] == 0 and body["token"].startswith("pct_")
+    assert client.cookies.get("pyc_cart") == body["token"]
+    r = await client.get(f"{url}/current")  # the cookie alone finds it
+    client.cookies.clear()
+    assert r.status_code == 200 and r.json()["item_count"] == 2
+    async with factory.session(store) as session:
+        assert (await session.execute(select(Cart.id).where(Cart.status == CartStatus.open))).scalars().all() != []

@@ -18,7 +18,7 @@ async def test_guest_checkout_end_to_end(client, factory):
     await shop.standard_plugins(factory, store, tax={"rates": [{"country": "US", "region": "CA", "rate_bp": 725,
                                                                 "name": "CA sales tax"}]})
     v = await shop.variant(factory, store, price=2000, cost=800, stock=5)
-    cart = await shop.new_cart(client, store)
+    cart = await shop.new_cart(factory, store)
     state = await shop.fill_checkout(client, store, cart, variant_id=v.id, quantity=2)
     assert state["ready"], state["problems"]
     assert {r["id"] for r in state["shipping_rates"]} == {
@@ -80,7 +80,7 @@ async def test_customer_checkout_end_to_end(client, factory):
         token = await start_session(session, customer=customer)
     auth = {"Authorization": f"Bearer {token}"}
     # A guest cart started before signing in is merged into the customer's cart on the first signed-in call.
-    guest = await shop.new_cart(client, store)
+    guest = await shop.new_cart(factory, store)
     r = await client.post(f"{shop.base(store)}/carts/current/lines", json={"variant_id": v.id}, headers=guest)
     assert r.status_code == 200
     state = await shop.fill_checkout(client, store, {**guest, **auth}, variant_id=v.id, address=shop.DE_ADDRESS,

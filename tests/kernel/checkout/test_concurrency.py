@@ -33,7 +33,7 @@ async def test_forty_shoppers_ten_units(client, factory):
     v = await shop.variant(factory, store, stock=10, name="Popular mug")
     carts = []
     for _ in range(40):
-        cart = await shop.new_cart(client, store)
+        cart = await shop.new_cart(factory, store)
         await shop.fill_checkout(client, store, cart, variant_id=v.id)
         carts.append(cart)
     responses = await asyncio.gather(*(shop.place(client, store, cart, key=f"k{i}") for i, cart in enumerate(carts)))
@@ -53,7 +53,7 @@ async def test_replayed_placement_makes_one_order(client, factory):
     store = await factory.store()
     await shop.standard_plugins(factory, store)
     v = await shop.variant(factory, store, stock=10)
-    cart = await shop.new_cart(client, store)
+    cart = await shop.new_cart(factory, store)
     await shop.fill_checkout(client, store, cart, variant_id=v.id, quantity=2)
     responses = [await shop.place(client, store, cart, key="same-key") for _ in range(5)]
     assert [r.status_code for r in responses] == [201] * 5
@@ -76,7 +76,7 @@ async def test_concurrent_replays_make_one_order(client, factory):
     store = await factory.store()
     await shop.standard_plugins(factory, store)
     v = await shop.variant(factory, store, stock=10)
-    cart = await shop.new_cart(client, store)
+    cart = await shop.new_cart(factory, store)
     await shop.fill_checkout(client, store, cart, variant_id=v.id)
     responses = await asyncio.gather(*(shop.place(client, store, cart, key="burst") for _ in range(5)))
     assert [r.status_code for r in responses] == [201] * 5, [r.text for r in responses]

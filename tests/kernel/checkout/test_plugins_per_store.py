@@ -21,13 +21,13 @@ async def test_store_a_express_and_tax_store_b_neither(client, factory):
     va = await shop.variant(factory, a, price=1000)
     vb = await shop.variant(factory, b, price=1000)
 
-    cart_a = await shop.new_cart(client, a)
+    cart_a = await shop.new_cart(factory, a)
     state_a = await shop.fill_checkout(client, a, cart_a, variant_id=va.id, rate="shipping_methods:express")
     assert [(r["id"], r["amount"]) for r in state_a["shipping_rates"]] == [
         ("shipping_methods:standard", 500), ("shipping_methods:express", 1500)]
     assert state_a["totals"]["tax_total"] == 100 + 150 and state_a["totals"]["total"] == 1000 + 1500 + 250
 
-    cart_b = await shop.new_cart(client, b)
+    cart_b = await shop.new_cart(factory, b)
     state_b = await shop.fill_checkout(client, b, cart_b, variant_id=vb.id)
     assert [(r["id"], r["amount"]) for r in state_b["shipping_rates"]] == [("shipping_methods:standard", 700)]
     assert [m["id"] for m in state_b["payment_methods"]] == ["manual_payments:bank_transfer"]
@@ -45,7 +45,7 @@ async def test_store_a_express_and_tax_store_b_neither(client, factory):
 async def test_no_plugins_no_checkout(client, factory):
     store = await factory.store()
     v = await shop.variant(factory, store)
-    cart = await shop.new_cart(client, store)
+    cart = await shop.new_cart(factory, store)
     await client.post(f"{shop.base(store)}/carts/current/lines", json={"variant_id": v.id}, headers=cart)
     r = await client.patch(f"{shop.base(store)}/carts/current/checkout", headers=cart,
                            json={"email": "a@example.com", "shipping_address": shop.US_ADDRESS})

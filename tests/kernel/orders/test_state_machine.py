@@ -77,7 +77,7 @@ async def test_cancellation_restocks_exactly(client, factory):
     await shop.standard_plugins(factory, store)
     a = await shop.variant(factory, store, stock=5)
     b = await shop.variant(factory, store, stock=7)
-    cart = await shop.new_cart(client, store)
+    cart = await shop.new_cart(factory, store)
     await client.post(f"{shop.base(store)}/carts/current/lines", json={"variant_id": b.id, "quantity": 3}, headers=cart)
     await shop.fill_checkout(client, store, cart, variant_id=a.id, quantity=2)
     order = (await shop.place(client, store, cart)).json()

@@ -14,7 +14,7 @@ TAX = {"rates": [{"country": "DE", "rate_bp": 1900, "name": "MwSt"}]}
 
 
 async def order_of(client, factory, store, lines, placed_at, staff, *, paid=True, cancel=False):
-    cart = await shop.new_cart(client, store)
+    cart = await shop.new_cart(factory, store)
     for variant, qty in lines[1:]:
         await client.post(f"{shop.base(store)}/carts/current/lines", json={"variant_id": variant.id, "quantity": qty},
                           headers=cart)

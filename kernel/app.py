@@ -30,6 +30,10 @@ KERNEL_ROUTER_MODULES = (
     "kernel.catalog.media",
     "kernel.catalog.storefront_api",
     "kernel.inventory.api",
+    "kernel.carts.api",
+    "kernel.checkout.api",
+    "kernel.orders.api",
+    "kernel.reports.api",
 )
 
 API_DESCRIPTION = """

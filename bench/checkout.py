@@ -1,0 +1,313 @@
+"""Cart and checkout benchmark on PostgreSQL: add to cart, and place order, many shoppers buying the
+same few popular variants at once.
+
+    .venv/bin/python -m bench.checkout [--duration 10] [--connections 16,64] [--carts 3000]
+
+Uses its own database (``pyc_bench_orders``) and port, so it runs beside :mod:`bench.run`. In store ``bench1`` it enables manual
+payments, shipping methods and regional tax, picks 8 popular variants, then:
+
+* **add to cart** — wrk POSTs ``/carts/current/lines`` (1 unit of a popular variant) round-robin
+  over pre-created carts;
+* **place order** — carts are prepared over HTTP (line + email, address, shipping and payment in
+  one PATCH), then wrk POSTs ``/checkout/place`` once per cart with its own ``Idempotency-Key``.
+  One popular variant has too little stock on purpose, so some placements must be refused.
+  Orders per second are counted in the database, not from wrk's request rate.
+
+The end-of-run check: no variant below zero, stock taken == units in the ledger == units on order
+lines, at most one order per cart, and replaying placements (5 concurrent per key) adds no order.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
+
+from kernel import migrate
+from kernel.catalog.models import Product, ProductStatus, ProductVariant
+from kernel.db import create_engine_for, make_sessionmaker, store_session, sync_url
+from kernel.inventory.models import StockMovement
+from kernel.inventory.service import adjust_stock
+from kernel.orders.models import Order, OrderLine
+from kernel.plugins import enable_plugin
+from kernel.stores.models import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+ADMIN_URL = os.environ.get("BENCH_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+APP_ROLE = "pyc_bench_app"
+# Own port and database: the catalog benchmark (bench/run.py) can run at the same time.
+APP_PORT = 18100
+BASE = f"http://127.0.0.1:{APP_PORT}/api/v1/stores/bench1"
+ADDRESS = {"name": "Bench Shopper", "line1": "1 Load St", "city": "Austin", "region": "TX", "postcode": "73301",
+           "country": "US"}
+TAX = {"rates": [{"country": "US", "region": "TX", "rate_bp": 625, "name": "TX sales tax"}]}
+LUA = """
+tokens = {%(tokens)s}
+variants = {%(variants)s}
+local counter = 0
+function setup(thread) thread:set("tid", counter); counter = counter + 1 end
+function init(args) i = tid; n = tid end
+function request()
+  local t = tokens[(i %% #tokens) + 1]
+  i = i + 2
+  if "%(mode)s" == "add" then
+    n = n + 1
+    return wrk.format("POST", "%(path)s", {["X-Cart-Token"] = t, ["Content-Type"] = "application/json"},
+                      '{"variant_id":' .. variants[(n %% #variants) + 1] .. ',"quantity":1}')
+  end
+  return wrk.format("POST", "%(path)s", {["X-Cart-Token"] = t, ["Idempotency-Key"] = "bench-" .. t,
+                    ["Content-Type"] = "application/json"}, "{}")
+end
+"""
+
+
+def prepare_database(name: str) -> tuple[str, str]:
+    """Create (once) and migrate the benchmark database; the app connects as a role owning nothing."""
+    admin = make_url(sync_url(ADMIN_URL))
+    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
+    with engine.connect() as c:
+        if not c.execute(text("select 1 from pg_roles where rolname = :r"), {"r": APP_ROLE}).first():
+            c.execute(text(f"CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS"))
+        if not c.execute(text("select 1 from pg_database where datname = :d"), {"d": name}).first():
+            c.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    owner_url = admin.set(database=name).render_as_string(hide_password=False)
+    app_url = admin.set(database=name, username=APP_ROLE, password=None).render_as_string(hide_password=False)
+    migrate.upgrade(owner_url)
+    migrate.grant_app_role(owner_url, APP_ROLE)
+    return owner_url, app_url
+
+
+async def prepare_store(owner_url: str, scarce_stock: int) -> tuple[int, list[int], dict[int, int]]:
+    """Store bench1 with 8 popular variants and the three built-in plugins; stock set through the ledger."""
+    from kernel.stores.schemas import StoreCreate
+    from kernel.stores.service import create_store
+
+    engine = create_engine_for(owner_url)
+    factory = make_sessionmaker(engine)
+    async with store_session(factory, None) as session:
+        store_id = (await session.execute(select(Store.id).where(Store.slug == "bench1"))).scalar_one_or_none()
+        if store_id is None:
+            store_id = (await create_store(session, StoreCreate(slug="bench1", name="Bench 1"))).id
+    async with store_session(factory, store_id) as session:
+        for plugin_id, settings in (("manual_payments", {}), ("shipping_methods", {}), ("regional_tax", TAX)):
+            await enable_plugin(session, plugin_id, settings)
+        popular = list((await session.execute(select(ProductVariant.id).order_by(ProductVariant.id).limit(8))).scalars())
+        for i in range(len(popular), 8):
+            product = Product(name=f"Popular {i}", slug=f"popular-{i}-{uuid.uuid4().hex[:6]}",
+                              status=ProductStatus.active)
+            product.variants.append(ProductVariant(sku=f"POP-{i}-{uuid.uuid4().hex[:6]}", price=1500 + 100 * i,
+                                                   cost=600, weight_grams=400))
+            session.add(product)
+            await session.flush()
+            popular.append(product.variants[0].id)
+        stock = {}
+        for index, variant_id in enumerate(popular):
+            current = (await session.execute(select(ProductVariant.stock_on_hand)
+                                             .where(ProductVariant.id == variant_id))).scalar_one()
+            wanted = scarce_stock if index == 0 else 1_000_000
+            if wanted != current:
+                await adjust_stock(session, variant_id, wanted - current, reason="correction", note="bench")
+            stock[variant_id] = wanted
+    await engine.dispose()
+    return store_id, popular, stock
+
+
+def start_server(app_url: str) -> subprocess.Popen:
+    env = {**os.environ, "PYCOMMERCE_DATABASE_URL": app_url, "PYCOMMERCE_ENV": "production",
+           "PYCOMMERCE_SECRET_KEY": "bench-secret-key-not-for-production", "PYCOMMERCE_LOG_LEVEL": "WARNING",
+           "PYCOMMERCE_RUN_WORKER_IN_PROCESS": "false", "PYCOMMERCE_DB_POOL_SIZE": "20",
+           "PYCOMMERCE_DB_MAX_OVERFLOW": "10"}
+    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "kernel.app:create_app", "--factory", "--host",
+                               "127.0.0.1", "--port", str(APP_PORT), "--workers", "2", "--loop", "uvloop", "--http",
+                               "httptools", "--no-access-log", "--log-level", "warning"],
+                              cwd=ROOT, env=env, start_new_session=True)
+    for _ in range(150):
+        try:
+            if httpx.get(f"http://127.0.0.1:{APP_PORT}/healthz", timeout=1).status_code < 500:
+                time.sleep(2)  # let the second worker finish starting too
+                return server
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    stop_server(server)
+    raise RuntimeError("the server did not start")
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    try:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=20)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        os.killpg(server.pid, signal.SIGKILL)
+
+
+def parse_wrk(out: str) -> dict:
+    def ms(value: str | None) -> float:
+        match = re.match(r"([\d.]+)(us|ms|s)", value or "")
+        return float("nan") if not match else float(match[1]) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[match[2]]
+
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out)[1]),
+            "p50": ms(getattr(re.search(r"50%\s+(\S+)", out), "group", lambda _: None)(1)),
+            "p99": ms(getattr(re.search(r"99%\s+(\S+)", out), "group", lambda _: None)(1)),
+            "non2xx": int(errors[1]) if errors else 0}
+
+
+async def make_carts(count: int, popular: list[int], *, prepared: bool, concurrency: int = 32) -> list[str]:
+    tokens: list[str] = []
+    failures: list[int] = []
+    limits = httpx.Limits(max_connections=concurrency)
+    async with httpx.AsyncClient(base_url=BASE, limits=limits, timeout=60) as client:
+        async def one(i: int) -> None:
+            """One cart (prepared: with a line and a complete checkout); a cart that fails is left out."""
+            try:
+                r = await client.post("/carts", json={"lines": [{"variant_id": popular[i % len(popular)],
+                                                                 "quantity": 1}]})
+                if r.status_code != 201:
+                    failures.append(r.status_code)
+                    return
+                token = r.json()["token"]
+                if prepared:
+                    h = {"X-Cart-Token": token}
+                    r = await client.patch("/carts/current/checkout", headers=h, json={
+                        "email": f"s{i}@bench.local", "shipping_address": ADDRESS, "billing_same_as_shipping": True,
+                        "shipping_rate_id": "shipping_methods:standard",
+                        "payment_method_id": "manual_payments:bank_transfer"})
+                    if r.status_code != 200 or not r.json().get("ready"):
+                        failures.append(r.status_code)
+                        return
+                tokens.append(token)
+            except httpx.TransportError:
+                failures.append(0)
+
+        sem = asyncio.Semaphore(concurrency)
+
+        async def guarded(i: int) -> None:
+            async with sem:
+                await one(i)
+
+        await asyncio.gather(*(guarded(i) for i in range(count)))
+    if failures:
+        print(f"  {len(failures)} of {count} carts could not be prepared (statuses {sorted(set(failures))})")
+    return tokens
+
+
+def wrk(mode: str, path: str, tokens: list[str], variants: list[int], connections: int, duration: int) -> dict:
+    script = LUA % {"tokens": ",".join(f'"{t}"' for t in tokens), "variants": ",".join(map(str, variants)),
+                    "mode": mode, "path": path}
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        f.write(script)
+    try:
+        out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "-s", f.name,
+                              f"http://127.0.0.1:{APP_PORT}{path}"], capture_output=True, text=True,
+                             timeout=duration + 60).stdout
+    finally:
+        Path(f.name).unlink()
+    return parse_wrk(out)
+
+
+def count_orders(owner_url: str, store_id: int) -> int:
+    engine = create_engine(sync_url(owner_url))
+    with engine.connect() as c:
+        n = c.execute(select(func.count()).select_from(Order).where(Order.store_id == store_id)).scalar_one()
+    engine.dispose()
+    return n
+
+
+def end_check(owner_url: str, store_id: int, start_stock: dict[int, int], since) -> list[str]:
+    engine = create_engine(sync_url(owner_url))
+    problems, lines = [], []
+    with engine.connect() as c:
+        for variant_id, before in start_stock.items():
+            now = c.execute(select(ProductVariant.stock_on_hand).where(ProductVariant.id == variant_id)).scalar_one()
+            ledger = -c.execute(select(func.coalesce(func.sum(StockMovement.quantity), 0)).where(
+                StockMovement.variant_id == variant_id, StockMovement.reason == "sold",
+                StockMovement.created_at >= since)).scalar_one()
+            ordered = c.execute(select(func.coalesce(func.sum(OrderLine.quantity), 0)).join(
+                Order, Order.id == OrderLine.order_id).where(OrderLine.variant_id == variant_id,
+                                                              Order.placed_at >= since)).scalar_one()
+            lines.append(f"variant {variant_id}: stock {before} -> {now}, sold (ledger) {ledger}, on orders {ordered}")
+            if now < 0 or before - now != ledger or ledger != ordered:
+                problems.append(lines[-1])
+        dupes = c.execute(text("select count(*) from (select cart_id from orders where store_id = :s "
+                               "group by cart_id having count(*) > 1) d"), {"s": store_id}).scalar_one()
+        if dupes:
+            problems.append(f"{dupes} carts with more than one order")
+    engine.dispose()
+    return lines + (["OVERSELL/DUPLICATE: " + p for p in problems] if problems else
+                    ["end-of-run check: zero oversell, zero duplicate orders"])
+
+
+async def replay(tokens: list[str]) -> set[int]:
+    """Send 5 concurrent replays of each placement; returns the HTTP statuses seen."""
+    async with httpx.AsyncClient(base_url=BASE, timeout=60) as client:
+        responses = await asyncio.gather(*(client.post("/carts/current/checkout/place", json={},
+                                                       headers={"X-Cart-Token": t, "Idempotency-Key": f"bench-{t}"})
+                                           for t in tokens for _ in range(5)))
+    return {r.status_code for r in responses}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--connections", default="16,64")
+    parser.add_argument("--carts", type=int, default=3000, help="prepared carts per place-order run")
+    parser.add_argument("--scarce", type=int, default=200, help="stock of the one scarce popular variant")
+    parser.add_argument("--database", default="pyc_bench_orders")
+    args = parser.parse_args()
+    owner_url, app_url = prepare_database(args.database)
+    since = dt.datetime.now(dt.timezone.utc)
+    store_id, popular, stock = asyncio.run(prepare_store(owner_url, args.scarce))
+    server = start_server(app_url)
+    rows = []
+    try:
+        conns = [int(c) for c in args.connections.split(",")]
+        cart_tokens = asyncio.run(make_carts(1000, popular, prepared=False))
+        for c in conns:
+            wrk("add", "/api/v1/stores/bench1/carts/current/lines", cart_tokens, popular, c, 3)  # warm-up
+            r = wrk("add", "/api/v1/stores/bench1/carts/current/lines", cart_tokens, popular, c, args.duration)
+            rows.append(("add to cart", c, r, None))
+            print(rows[-1], os.getloadavg(), flush=True)
+        placed_tokens = []
+        for c in conns:
+            tokens = asyncio.run(make_carts(args.carts, popular, prepared=True))
+            before = count_orders(owner_url, store_id)
+            t0 = time.monotonic()
+            r = wrk("place", "/api/v1/stores/bench1/carts/current/checkout/place", tokens, popular, c, args.duration)
+            elapsed = time.monotonic() - t0
+            placed = count_orders(owner_url, store_id) - before
+            rows.append(("place order", c, r, placed / elapsed))
+            print(rows[-1], f"{placed} orders in {elapsed:.1f} s", os.getloadavg(), flush=True)
+            placed_tokens += tokens[:200]
+        orders_before = count_orders(owner_url, store_id)
+        statuses = asyncio.run(replay(placed_tokens))
+        print(f"replays: {len(placed_tokens) * 5} concurrent replays, statuses {sorted(statuses)}, "
+              f"new orders {count_orders(owner_url, store_id) - orders_before}")
+        for line in end_check(owner_url, store_id, stock, since):
+            print(line)
+    finally:
+        stop_server(server)
+    load = os.getloadavg()
+    print(f"\nload average at the end {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} on {os.cpu_count()} cores")
+    print("\n| scenario | connections | req/s | p50 ms | p99 ms | non-2xx | orders/s |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for name, c, r, per_s in rows:
+        print(f"| {name} | {c} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p99']:.1f} | {r['non2xx']} | "
+              f"{'' if per_s is None else f'{per_s:.0f}'} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,212 @@
+"""Cart logic. Prices, availability and totals are read from the catalog every time a cart is
+shown or changed: a cart never remembers a price, so it can never sell at a stale one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kernel.accounts.models import Customer
+from kernel.carts.models import Cart, CartLine, CartStatus
+from kernel.catalog.models import Product, ProductStatus, ProductVariant
+from kernel.db import utcnow
+from kernel.errors import Conflict, InvalidInput, NotFound
+from kernel.security import new_token, token_digest
+
+MAX_QUANTITY = 999
+MAX_LINES = 100
+
+
+class CartAlreadyOrdered(Conflict):
+    code = "cart-already-ordered"
+
+
+@dataclass
+class PricedLine:
+    line_id: int
+    variant_id: int
+    quantity: int
+    product_id: int | None = None
+    sku: str = ""
+    name: str = ""
+    unit_price: int = 0
+    unit_cost: int = 0
+    weight_grams: int = 0
+    tax_class: str = "standard"
+    available: int | None = None  # units that can be sold now; None: not limited
+    problem: str | None = None
+
+    @property
+    def subtotal(self) -> int:
+        return self.unit_price * self.quantity
+
+
+@dataclass
+class PricedCart:
+    cart: Cart
+    lines: list[PricedLine] = field(default_factory=list)
+
+    @property
+    def subtotal(self) -> int:
+        return sum(line.subtotal for line in self.lines if line.problem is None)
+
+    @property
+    def problems(self) -> list[str]:
+        return [line.problem for line in self.lines if line.problem]
+
+
+async def create_cart(session: AsyncSession, currency: str, customer_id: int | None = None) -> tuple[Cart, str]:
+    """A new cart and its token (shown once; only its digest is stored)."""
+    token = new_token("pct_")
+    cart = Cart(token_digest=token_digest(token), currency=currency, customer_id=customer_id, lines=[])
+    session.add(cart)
+    await session.flush()
+    return cart, token
+
+
+async def cart_by_token(session: AsyncSession, token: str) -> Cart | None:
+    """Scoped to the session's store: another store's token finds nothing (404)."""
+    return (await session.execute(select(Cart).where(Cart.token_digest == token_digest(token)))).scalar_one_or_none()
+
+
+async def open_customer_cart(session: AsyncSession, customer_id: int) -> Cart | None:
+    return (await session.execute(
+        select(Cart).where(Cart.customer_id == customer_id, Cart.status == CartStatus.open)
+        .order_by(Cart.id.desc()).limit(1))).scalar_one_or_none()
+
+
+async def lock_open_cart(session: AsyncSession, cart: Cart) -> None:
+    """Take the cart's row lock and refuse changes once it became an order.
+
+    Every change goes through here, and so does placing the order: a change racing a placement
+    either lands before it (and is in the order) or is refused.
+    """
+    result = await session.execute(
+        update(Cart).where(Cart.id == cart.id, Cart.status == CartStatus.open).values(updated_at=utcnow())
+        .returning(Cart.id).execution_options(synchronize_session=False))
+    if result.scalar_one_or_none() is None:
+        raise CartAlreadyOrdered("This cart has already been ordered; start a new cart.")
+
+
+async def merge_carts(session: AsyncSession, guest: Cart, customer: Customer) -> Cart:
+    """Fold a guest cart into the customer's open cart at sign-in (quantities add up, capped).
+
+    With no open customer cart, the guest cart simply becomes the customer's.
+    """
+    if guest.status != CartStatus.open:
+        return guest
+    target = await open_customer_cart(session, customer.id)
+    if target is None or target.id == guest.id:
+        guest.customer_id = customer.id
+        guest.email = guest.email or customer.email
+        await session.flush()
+        return guest
+    existing = {line.variant_id: line for line in target.lines}
+    for line in list(guest.lines):
+        if line.variant_id in existing:
+            existing[line.variant_id].quantity = min(MAX_QUANTITY, existing[line.variant_id].quantity + line.quantity)
+        else:
+            target.lines.append(CartLine(variant_id=line.variant_id, quantity=line.quantity))
+    guest.status = CartStatus.merged
+    await session.flush()
+    return target
+
+
+async def _variant_rows(session: AsyncSession, variant_ids: list[int]) -> dict[int, tuple[ProductVariant, Product]]:
+    if not variant_ids:
+        return {}
+    rows = await session.execute(
+        select(ProductVariant, Product).join(Product, Product.id == ProductVariant.product_id)
+        .where(ProductVariant.id.in_(variant_ids)))
+    return {variant.id: (variant, product) for variant, product in rows}
+
+
+def display_name(product: Product, variant: ProductVariant) -> str:
+    return f"{product.name} - {variant.title}" if variant.title else product.name
+
+
+def _price_line(line: CartLine, row: tuple[ProductVariant, Product] | None) -> PricedLine:
+    priced = PricedLine(line_id=line.id, variant_id=line.variant_id, quantity=line.quantity)
+    if row is None:
+        priced.problem = "This item is no longer available and was removed from sale."
+        priced.available = 0
+        return priced
+    variant, product = row
+    priced.product_id, priced.sku, priced.name = product.id, variant.sku, display_name(product, variant)
+    priced.unit_price, priced.unit_cost = variant.price, variant.cost or 0
+    priced.weight_grams, priced.tax_class = variant.weight_grams, product.tax_class
+    if variant.track_inventory and not variant.allow_backorder:
+        priced.available = max(variant.stock_on_hand, 0)
+    if product.status != ProductStatus.active:
+        priced.problem = f"'{priced.name}' is no longer on sale."
+        priced.available = 0
+    elif priced.available is not None and priced.available < line.quantity:
+        priced.problem = (f"'{priced.name}' is out of stock." if priced.available == 0 else
+                          f"Only {priced.available} of '{priced.name}' left in stock; reduce the quantity.")
+    return priced
+
+
+async def price_cart(session: AsyncSession, cart: Cart) -> PricedCart:
+    """The cart as the catalog prices it now: one query for all lines, whatever their number."""
+    rows = await _variant_rows(session, [line.variant_id for line in cart.lines])
+    return PricedCart(cart, [_price_line(line, rows.get(line.variant_id)) for line in cart.lines])
+
+
+def _check_quantity(quantity: int) -> None:
+    if not 1 <= quantity <= MAX_QUANTITY:
+        raise InvalidInput(f"Quantity must be between 1 and {MAX_QUANTITY}.")
+
+
+async def _check_sellable(session: AsyncSession, variant_id: int, quantity: int) -> None:
+    row = (await _variant_rows(session, [variant_id])).get(variant_id)
+    if row is None:
+        raise NotFound(f"No variant with id {variant_id} in this store.")
+    priced = _price_line(CartLine(id=0, variant_id=variant_id, quantity=quantity), row)
+    if priced.problem:
+        raise Conflict(priced.problem)
+
+
+async def add_line(session: AsyncSession, cart: Cart, variant_id: int, quantity: int) -> CartLine:
+    """Add units of a variant (or more of one already in the cart)."""
+    _check_quantity(quantity)
+    await lock_open_cart(session, cart)
+    line = next((l for l in cart.lines if l.variant_id == variant_id), None)
+    total = quantity + (line.quantity if line else 0)
+    _check_quantity(total)
+    await _check_sellable(session, variant_id, total)
+    if line is None:
+        if len(cart.lines) >= MAX_LINES:
+            raise Conflict(f"A cart holds at most {MAX_LINES} different items.")
+        line = CartLine(variant_id=variant_id, quantity=quantity)
+        cart.lines.append(line)
+    else:
+        line.quantity = total
+    await session.flush()
+    return line
+
+
+def _line(cart: Cart, line_id: int) -> CartLine:
+    line = next((l for l in cart.lines if l.id == line_id), None)
+    if line is None:
+        raise NotFound(f"No line {line_id} in this cart.")
+    return line
+
+
+async def set_quantity(session: AsyncSession, cart: Cart, line_id: int, quantity: int) -> None:
+    """Change a line's quantity; 0 removes it."""
+    line = _line(cart, line_id)
+    await lock_open_cart(session, cart)
+    if quantity == 0:
+        cart.lines.remove(line)
+    else:
+        _check_quantity(quantity)
+        if quantity > line.quantity:
+            await _check_sellable(session, line.variant_id, quantity)
+        line.quantity = quantity
+    await session.flush()
+
+
+async def remove_line(session: AsyncSession, cart: Cart, line_id: int) -> None:
+    await set_quantity(session, cart, line_id, 0)

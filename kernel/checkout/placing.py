@@ -1,0 +1,167 @@
+"""Placing an order: ONE transaction (the request's) that either does everything or nothing.
+
+Order of work, chosen for correctness under concurrency:
+
+1. Claim the Idempotency-Key (insert; a concurrent twin waits on the unique index, then reads the
+   committed answer). Same key, different cart or body: refused, nothing changes.
+2. Close the cart (conditional UPDATE): the same cart can become an order only once.
+3. Recompute the checkout from the catalog and plugins; refuse if anything is missing.
+4. Take the store's next order number (counter row, UPDATE … RETURNING), insert the order.
+5. Decrement stock variant by variant in id order (no deadlocks between carts sharing items);
+   any shortfall raises and rolls the whole order back.
+6. Ask the chosen gateway to start the payment, record it, emit ``order.placed``, store the answer
+   under the idempotency key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from kernel.carts.models import Cart, CartStatus
+from kernel.carts.service import CartAlreadyOrdered
+from kernel.checkout.models import IdempotencyKey
+from kernel.checkout.service import build_checkout
+from kernel.errors import Conflict, InvalidInput
+from kernel.events import emit_event
+from kernel.inventory.service import OutOfStock, adjust_stock
+from kernel.orders.models import Order, OrderLine, OrderStatus, Payment, PaymentStatus
+from kernel.orders.service import add_timeline, event_payload, next_order_number, order_view, set_status
+
+
+class IdempotencyKeyReused(InvalidInput):
+    code = "idempotency-key-reused"
+
+
+class CheckoutIncomplete(InvalidInput):
+    code = "checkout-incomplete"
+
+
+class TotalChanged(Conflict):
+    code = "total-changed"
+
+
+def fingerprint(cart_id: int, body: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps({"cart": cart_id, "body": body}, sort_keys=True).encode()).hexdigest()
+
+
+async def claim_key(session: AsyncSession, store_id: int, key: str, print_: str) -> tuple[int | None, IdempotencyKey | None]:
+    """Insert the key row: returns (new row id, None), or (None, earlier row with its answer) when the
+    key was used before."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    inserted = (await session.execute(
+        insert(IdempotencyKey).values(store_id=store_id, key=key, scope="place_order", fingerprint=print_)
+        .on_conflict_do_nothing(index_elements=["store_id", "key"]).returning(IdempotencyKey.id))).scalar_one_or_none()
+    if inserted is not None:
+        return inserted, None
+    earlier = (await session.execute(select(IdempotencyKey).where(IdempotencyKey.key == key)
+                                     .execution_options(populate_existing=True))).scalar_one()
+    if earlier.fingerprint != print_:
+        raise IdempotencyKeyReused("This Idempotency-Key was already used with a different cart or request body.")
+    if earlier.response is None:
+        raise Conflict("A request with this Idempotency-Key is still being processed; retry shortly.")
+    return None, earlier
+
+
+async def place_order(session: AsyncSession, hooks, cart: Cart, body: dict[str, Any], *,
+                      idempotency_key: str | None, render) -> tuple[int, dict[str, Any], bool]:
+    """Place ``cart``; returns (status code, response body, replayed?). ``render(order, payment)``
+    builds the response body, which is stored with the key so a replay answers exactly the same."""
+    store_id = session.info["store_id"]
+    key_id = None
+    if idempotency_key:
+        key_id, earlier = await claim_key(session, store_id, idempotency_key, fingerprint(cart.id, body))
+        if earlier is not None:
+            return earlier.status_code or 201, earlier.response, True
+
+    closed = await session.execute(
+        update(Cart).where(Cart.id == cart.id, Cart.status == CartStatus.open).values(status=CartStatus.converted)
+        .returning(Cart.id).execution_options(synchronize_session=False))
+    if closed.scalar_one_or_none() is None:
+        raise CartAlreadyOrdered("This cart has already been ordered; start a new cart.")
+    # Re-read the cart and its lines now that we hold its lock: a change that committed just before
+    # is in the order; none can come after.
+    await session.execute(select(Cart).where(Cart.id == cart.id).options(selectinload(Cart.lines))
+                          .execution_options(populate_existing=True))
+
+    state = await build_checkout(session, hooks, cart)
+    stock_problems = [line.problem for line in state.priced.lines if line.problem]
+    if stock_problems:
+        raise OutOfStock(" ".join(stock_problems))
+    if state.problems:
+        raise CheckoutIncomplete("The checkout is not complete: " + " ".join(state.problems))
+    totals = state.totals
+    expected = body.get("expected_total")
+    if expected is not None and expected != totals.total:
+        raise TotalChanged(f"The total is now {totals.total}, not {expected}; review the cart and confirm again.")
+
+    number = await next_order_number(session, store_id)
+    shipping = state.rate
+    order = Order(
+        number=number, status=OrderStatus.pending_payment, currency=cart.currency, email=cart.email,
+        customer_id=cart.customer_id, cart_id=cart.id, shipping_address=cart.shipping_address,
+        billing_address=cart.billing_address or cart.shipping_address,
+        shipping_plugin_id=shipping.plugin_id, shipping_code=shipping.code, shipping_name=shipping.name,
+        prices_include_tax=totals.prices_include_tax, subtotal=totals.subtotal, discount_total=totals.discount_total,
+        shipping_total=totals.shipping_total, shipping_tax=totals.shipping_tax, tax_total=totals.tax_total,
+        total=totals.total, tax_lines=[t.model_dump() for t in state.tax_lines])
+    sellable = [line for line in state.priced.lines if line.problem is None]
+    for priced, amounts in zip(sellable, totals.lines):
+        order.lines.append(OrderLine(
+            variant_id=priced.variant_id, product_id=priced.product_id, sku=priced.sku, name=priced.name,
+            quantity=priced.quantity, unit_price=priced.unit_price, unit_cost=priced.unit_cost,
+            subtotal=amounts.subtotal, discount_total=amounts.discount, tax_total=amounts.tax,
+            net_revenue=amounts.net_revenue, total=amounts.total, tax_class=priced.tax_class))
+    session.add(order)
+    await session.flush()
+
+    quantities: dict[int, int] = {}
+    for line in sellable:
+        quantities[line.variant_id] = quantities.get(line.variant_id, 0) + line.quantity
+    for variant_id in sorted(quantities):
+        try:
+            await adjust_stock(session, variant_id, -quantities[variant_id], reason="sold", order_id=order.id,
+                               actor=f"order:{order.id}")
+        except OutOfStock:
+            name = next(l.name for l in sellable if l.variant_id == variant_id)
+            raise OutOfStock(f"Sorry, '{name}' sold out while you were checking out; nothing was charged.") from None
+
+    method = state.method
+    result = await hooks.call_plugin(method.plugin_id, "pyc_create_payment", order=order_view(order),
+                                     method=method.code, amount=order.total)
+    if result is None or result.status == "failed":
+        raise Conflict(f"The payment could not be started: {getattr(result, 'error', None) or 'no answer from the gateway'}.")
+    payment = Payment(order_id=order.id, plugin_id=method.plugin_id, method_code=method.code, amount=order.total,
+                      currency=order.currency, status=PaymentStatus(result.status) if result.status in
+                      PaymentStatus.__members__ else PaymentStatus.pending,
+                      reference=result.reference, instructions=result.instructions or method.instructions,
+                      idempotency_key=f"place:{idempotency_key or uuid.uuid4()}")
+    session.add(payment)
+    cart.order_id = order.id
+    add_timeline(session, order, "placed", f"Order placed: {len(sellable)} line(s), total {order.total}.",
+                 actor=f"customer:{cart.customer_id}" if cart.customer_id else "guest")
+    add_timeline(session, order, "payment", f"Payment started with {method.name}.", actor="system",
+                 plugin_id=method.plugin_id, method=method.code, status=payment.status.value)
+    await emit_event(session, "order.placed", event_payload(order, email=order.email))
+    await session.flush()
+    if payment.status == PaymentStatus.captured:  # gateways that charge at once
+        payment.captured_amount = payment.amount
+        order.paid_total = payment.amount
+        await set_status(session, order, OrderStatus.paid, actor="system", message="Paid at checkout.")
+        await emit_event(session, "order.paid", event_payload(order, payment_id=payment.id, amount=payment.amount))
+    response = render(order, payment)
+    await session.flush()
+    if key_id is not None:
+        await session.execute(update(IdempotencyKey).where(IdempotencyKey.id == key_id)
+                              .values(status_code=201, response=response, order_id=order.id)
+                              .execution_options(synchronize_session=False))
+    return 201, response, False

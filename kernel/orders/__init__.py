@@ -1,0 +1,1 @@
+"""Orders: the state machine, timeline, fulfilments, payments and refunds."""

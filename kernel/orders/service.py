@@ -1,0 +1,255 @@
+"""Order operations for staff: pay, fulfil, cancel (restocking), refund, complete, notes.
+
+Every change checks the state machine first, writes a timeline entry, and emits its domain event
+through the outbox in the same transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kernel.db import utcnow
+from kernel.errors import Conflict, InvalidInput, NotFound
+from kernel.events import emit_event
+from kernel.inventory.service import adjust_stock
+from kernel.orders.models import (Fulfilment, Order, OrderCounter, OrderLine, OrderStatus, OrderTimelineEntry,
+                                  Payment, PaymentStatus, Refund)
+from kernel.orders.states import IllegalTransition, check_transition
+from plugin_sdk.types import OrderView
+
+S = OrderStatus
+
+
+async def next_order_number(session: AsyncSession, store_id: int) -> int:
+    """The store's next order number. The counter row is created once (racing creators are fine:
+    ON CONFLICT DO NOTHING) and bumped with one ``UPDATE … RETURNING``, whose row lock serialises
+    concurrent checkouts of the store until commit: numbers are gap-free and never repeat."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    await session.execute(insert(OrderCounter).values(store_id=store_id, last_number=0)
+                          .on_conflict_do_nothing(index_elements=["store_id"]))
+    result = await session.execute(
+        update(OrderCounter).values(last_number=OrderCounter.last_number + 1)
+        .returning(OrderCounter.last_number).execution_options(synchronize_session=False))
+    return result.scalar_one()
+
+
+def order_view(order: Order) -> OrderView:
+    return OrderView(id=order.id, number=str(order.number), status=order.status.value, currency=order.currency,
+                     total=order.total, email=order.email, created_at=order.placed_at)
+
+
+def event_payload(order: Order, **extra) -> dict:
+    return {"order_id": order.id, "number": order.number, "status": order.status.value, "total": order.total,
+            "currency": order.currency, **extra}
+
+
+def add_timeline(session: AsyncSession, order: Order, kind: str, message: str, *, actor: str | None = None,
+                 **data) -> OrderTimelineEntry:
+    entry = OrderTimelineEntry(order_id=order.id, kind=kind, message=message, data=data, actor=actor)
+    session.add(entry)
+    return entry
+
+
+async def get_order(session: AsyncSession, order_id: int, *, lock: bool = False) -> Order:
+    query = select(Order).where(Order.id == order_id)
+    if lock:
+        query = query.with_for_update()
+    order = (await session.execute(query)).scalar_one_or_none()
+    if order is None:
+        raise NotFound(f"No order with id {order_id} in this store.")
+    return order
+
+
+async def list_orders(session: AsyncSession, *, after: int | None = None, limit: int = 50,
+                      status: OrderStatus | None = None) -> list[Order]:
+    """Newest first, keyset-paginated on id (``after`` = the last id of the previous page)."""
+    query = select(Order).order_by(Order.id.desc()).limit(limit)
+    if after is not None:
+        query = query.where(Order.id < after)
+    if status is not None:
+        query = query.where(Order.status == status)
+    return list((await session.execute(query)).scalars())
+
+
+async def payments_of(session: AsyncSession, order_id: int) -> list[Payment]:
+    return list((await session.execute(select(Payment).where(Payment.order_id == order_id).order_by(Payment.id))).scalars())
+
+
+async def set_status(session: AsyncSession, order: Order, target: OrderStatus, *, actor: str | None,
+                     message: str = "") -> None:
+    check_transition(order.status, target)
+    previous = order.status
+    order.status = target
+    add_timeline(session, order, "status", message or f"Status changed from {previous.value} to {target.value}.",
+                 actor=actor, previous=previous.value, status=target.value)
+
+
+async def mark_paid(session: AsyncSession, hooks, order: Order, *, actor: str | None,
+                    reference: str | None = None) -> Order:
+    """Staff record that the money arrived (manual payments), through the gateway's capture hook."""
+    check_transition(order.status, S.paid)
+    payment = next((p for p in await payments_of(session, order.id)
+                    if p.status in (PaymentStatus.pending, PaymentStatus.authorized)), None)
+    if payment is None:
+        raise Conflict("This order has no pending payment to mark as received.")
+    due = payment.amount
+    result = await hooks.call_plugin(payment.plugin_id, "pyc_capture_payment", order=order_view(order),
+                                     payment=_payment_dict(payment), amount=due)
+    if result is None or result.status != "captured":
+        raise Conflict(f"The payment gateway did not capture the payment: {getattr(result, 'error', None) or 'no answer'}.")
+    payment.status, payment.captured_amount = PaymentStatus.captured, due
+    payment.reference = reference or result.reference or payment.reference
+    order.paid_total += due
+    order.paid_at = utcnow()
+    await set_status(session, order, S.paid, actor=actor, message="Payment received.")
+    await emit_event(session, "order.paid", event_payload(order, payment_id=payment.id, amount=due))
+    await session.flush()
+    return order
+
+
+def _payment_dict(payment: Payment) -> dict:
+    return {"id": payment.id, "plugin_id": payment.plugin_id, "method": payment.method_code,
+            "amount": payment.amount, "currency": payment.currency, "status": payment.status.value,
+            "reference": payment.reference}
+
+
+async def fulfil(session: AsyncSession, order: Order, lines: list[tuple[int, int]] | None, *, carrier: str = "",
+                 tracking_number: str = "", actor: str | None) -> Fulfilment:
+    """Ship some or all remaining units; ``lines`` is ``[(line_id, quantity)]`` or ``None`` for everything."""
+    if order.status not in (S.paid, S.partially_fulfilled):
+        raise IllegalTransition(f"An order in status '{order.status.value}' cannot be fulfilled; it must be paid first."
+                                if order.status == S.pending_payment else
+                                f"An order in status '{order.status.value}' cannot be fulfilled.")
+    by_id = {line.id: line for line in order.lines}
+    wanted = [(l.id, l.quantity - l.fulfilled_quantity) for l in order.lines] if lines is None else lines
+    shipped = []
+    for line_id, quantity in wanted:
+        line = by_id.get(line_id)
+        if line is None:
+            raise InvalidInput(f"Order line {line_id} is not part of this order.")
+        remaining = line.quantity - line.fulfilled_quantity
+        if quantity < 0 or quantity > remaining:
+            raise InvalidInput(f"Line {line_id} has {remaining} unit(s) left to fulfil, not {quantity}.")
+        if quantity:
+            line.fulfilled_quantity += quantity
+            shipped.append({"line_id": line_id, "quantity": quantity})
+    if not shipped:
+        raise InvalidInput("Nothing to fulfil.")
+    complete = all(l.fulfilled_quantity == l.quantity for l in order.lines)
+    await set_status(session, order, S.fulfilled if complete else S.partially_fulfilled, actor=actor)
+    fulfilment = Fulfilment(order_id=order.id, carrier=carrier, tracking_number=tracking_number, lines=shipped)
+    session.add(fulfilment)
+    add_timeline(session, order, "fulfilment", f"Shipped {sum(s['quantity'] for s in shipped)} unit(s)"
+                 + (f" with {carrier}, tracking {tracking_number}." if tracking_number else "."), actor=actor,
+                 carrier=carrier, tracking_number=tracking_number, lines=shipped)
+    if complete:
+        await emit_event(session, "order.fulfilled", event_payload(order))
+    await session.flush()
+    return fulfilment
+
+
+async def cancel(session: AsyncSession, order: Order, *, reason: str = "", actor: str | None) -> Order:
+    """Cancel and put back into stock exactly what the order took (ledger rows with reason 'restock')."""
+    check_transition(order.status, S.cancelled)
+    for line in sorted(order.lines, key=lambda l: l.variant_id or 0):
+        units = line.quantity - line.fulfilled_quantity
+        if line.variant_id is None or units <= 0:
+            continue
+        try:
+            await adjust_stock(session, line.variant_id, units, reason="restock", order_id=order.id, actor=actor,
+                               note=f"order {order.number} cancelled")
+        except NotFound:
+            continue  # the variant was deleted since: nothing to put back
+    for payment in await payments_of(session, order.id):
+        if payment.status in (PaymentStatus.pending, PaymentStatus.authorized):
+            payment.status = PaymentStatus.voided
+    order.cancelled_at = utcnow()
+    await set_status(session, order, S.cancelled, actor=actor, message=f"Cancelled. {reason}".strip())
+    await emit_event(session, "order.cancelled", event_payload(order, reason=reason))
+    await session.flush()
+    return order
+
+
+async def refund(session: AsyncSession, hooks, order: Order, amount: int, *, reason: str = "",
+                 idempotency_key: str, actor: str | None) -> Refund:
+    """Refund part or all of what was paid. The same idempotency key returns the first refund."""
+    existing = (await session.execute(select(Refund).where(Refund.idempotency_key == idempotency_key))).scalar_one_or_none()
+    if existing is not None:
+        if existing.order_id != order.id or existing.amount != amount:
+            raise InvalidInput("This Idempotency-Key was already used for a different refund.")
+        return existing
+    refundable = order.paid_total - order.refunded_total
+    if amount <= 0 or amount > refundable:
+        raise InvalidInput(f"The refund must be between 1 and {refundable} (minor units).")
+    target = S.refunded if amount == refundable else S.partially_refunded
+    check_transition(order.status, target)
+    payment = next((p for p in await payments_of(session, order.id)
+                    if p.captured_amount - p.refunded_amount >= amount), None)
+    if payment is None:
+        raise Conflict("No captured payment covers this amount.")
+    result = await hooks.call_plugin(payment.plugin_id, "pyc_refund_payment", order=order_view(order),
+                                     payment=_payment_dict(payment), amount=amount)
+    if result is None or result.status != "refunded":
+        raise Conflict(f"The payment gateway refused the refund: {getattr(result, 'error', None) or 'no answer'}.")
+    payment.refunded_amount += amount
+    payment.status = PaymentStatus.refunded if payment.refunded_amount == payment.captured_amount \
+        else PaymentStatus.partially_refunded
+    order.refunded_total += amount
+    row = Refund(order_id=order.id, payment_id=payment.id, amount=amount, reason=reason, reference=result.reference,
+                 idempotency_key=idempotency_key)
+    session.add(row)
+    await set_status(session, order, target, actor=actor, message=f"Refunded {amount}. {reason}".strip())
+    await session.flush()
+    return row
+
+
+async def complete(session: AsyncSession, order: Order, *, actor: str | None) -> Order:
+    await set_status(session, order, S.completed, actor=actor, message="Order completed.")
+    await session.flush()
+    return order
+
+
+async def add_note(session: AsyncSession, order: Order, body: str, *, actor: str | None) -> OrderTimelineEntry:
+    entry = add_timeline(session, order, "note", body, actor=actor)
+    await session.flush()
+    return entry
+
+
+async def transition(session: AsyncSession, hooks, order: Order, target: OrderStatus, *, actor: str | None) -> Order:
+    """The generic transition endpoint, dispatching to the operation that carries each change's side effects."""
+    check_transition(order.status, target)
+    if target == S.paid:
+        return await mark_paid(session, hooks, order, actor=actor)
+    if target == S.cancelled:
+        return await cancel(session, order, actor=actor)
+    if target == S.fulfilled:
+        await fulfil(session, order, None, actor=actor)
+        return order
+    if target == S.completed:
+        return await complete(session, order, actor=actor)
+    if target == S.refunded:
+        await refund(session, hooks, order, order.paid_total - order.refunded_total,
+                     idempotency_key=f"transition-{uuid.uuid4()}", actor=actor)
+        return order
+    raise InvalidInput(f"'{target.value}' follows from fulfilling or refunding part of the order; "
+                       "use the fulfilments or refunds endpoint with quantities or an amount.")
+
+
+async def timeline(session: AsyncSession, order_id: int) -> list[OrderTimelineEntry]:
+    return list((await session.execute(select(OrderTimelineEntry).where(OrderTimelineEntry.order_id == order_id)
+                                       .order_by(OrderTimelineEntry.id))).scalars())
+
+
+async def fulfilments_of(session: AsyncSession, order_id: int) -> list[Fulfilment]:
+    return list((await session.execute(select(Fulfilment).where(Fulfilment.order_id == order_id)
+                                       .order_by(Fulfilment.id))).scalars())
+
+
+async def refunds_of(session: AsyncSession, order_id: int) -> list[Refund]:
+    return list((await session.execute(select(Refund).where(Refund.order_id == order_id).order_by(Refund.id))).scalars())

@@ -1,0 +1,190 @@
+"""Carts: lines priced from the catalog on every read, with a clear message for each problem."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select
+
+from kernel.accounts.models import Customer
+from kernel.carts.models import Cart, CartStatus
+from kernel.carts.service import add_line, create_cart, merge_carts, price_cart
+from kernel.catalog.models import Product, ProductStatus, ProductVariant
+from tests.support import shop
+
+
+async def test_lines_add_change_remove_and_live_prices(client, factory):
+    store = await factory.store()
+    v = await shop.variant(factory, store, price=1500, stock=10, name="Mug")
+    w = await shop.variant(factory, store, price=250, stock=10, name="Spoon")
+    cart = await shop.new_cart(factory, store)
+    url = f"{shop.base(store)}/carts/current"
+    r = await client.post(f"{url}/lines", json={"variant_id": v.id, "quantity": 2}, headers=cart)
+    r = await client.post(f"{url}/lines", json={"variant_id": v.id}, headers=cart)  # same variant: adds up
+    r = await client.post(f"{url}/lines", json={"variant_id": w.id, "quantity": 4}, headers=cart)
+    body = r.json()
+    assert [(l["name"], l["quantity"], l["subtotal"]) for l in body["lines"]] == [("Mug", 3, 4500), ("Spoon", 4, 1000)]
+    assert body["subtotal"] == 5500 and body["item_count"] == 7 and body["problems"] == []
+    mug, spoon = body["lines"]
+    r = await client.patch(f"{url}/lines/{mug['id']}", json={"quantity": 1}, headers=cart)
+    assert r.json()["subtotal"] == 1500 + 1000
+    r = await client.delete(f"{url}/lines/{spoon['id']}", headers=cart)
+    assert r.json()["subtotal"] == 1500 and len(r.json()["lines"]) == 1
+    # The merchant changes the price: the cart shows the new one at once.
+    async with factory.session(store) as session:
+        (await session.get(ProductVariant, v.id)).price = 1800
+    assert (await client.get(url, headers=cart)).json()["subtotal"] == 1800
+    r = await client.patch(f"{url}/lines/{mug['id']}", json={"quantity": 0}, headers=cart)
+    assert r.json()["lines"] == []
+    # Writes never carry a price.
+    r = await client.post(f"{url}/lines", json={"variant_id": v.id, "price": 1}, headers=cart)
+    assert r.status_code == 422
+
+
+async def test_clear_messages_for_gone_inactive_and_short_items(client, factory):
+    store = await factory.store()
+    gone = await shop.variant(factory, store, name="Gone")
+    inactive = await shop.variant(factory, store, name="Retired")
+    short = await shop.variant(factory, store, name="Scarce", stock=3)
+    cart = await shop.new_cart(factory, store)
+    url = f"{shop.base(store)}/carts/current"
+    for v, qty in ((gone, 1), (inactive, 1), (short, 3)):
+        assert (await client.post(f"{url}/lines", json={"variant_id": v.id, "quantity": qty}, headers=cart)).status_code == 200
+    async with factory.session(store) as session:
+        await session.execute(delete(Product).where(Product.id == gone.product_id))
+        (await session.get(Product, inactive.product_id)).status = ProductStatus.archived
+        (await session.get(ProductVariant, short.id)).stock_on_hand = 2
+    body = (await client.get(url, headers=cart)).json()
+    assert body["problems"] == [
+        "This item is no longer available and was removed from sale.",
+        "'Retired' is no longer on sale.",
+        "Only 2 of 'Scarce' left in stock; reduce the quantity."]
+    assert body["subtotal"] == 0  # problem lines are not counted
+    # Adding refuses what cannot be sold, with the same words.
+    r = await client.post(f"{url}/lines", json={"variant_id": short.id, "quantity": 5}, headers=cart)
+    assert r.status_code == 409 and "Only 2 of 'Scarce'" in r.json()["detail"]
+    r = await client.post(f"{url}/lines", json={"variant_id": inactive.id}, headers=cart)
+    assert r.status_code == 409 and "no longer on sale" in r.json()["detail"]
+    r = await client.post(f"{url}/lines", json={"variant_id": 987654321}, headers=cart)
+    assert r.status_code == 404
+
+
+async def test_cart_is_bound_to_its_store_and_token(client, factory):
+    a = await factory.store()
+    b = await factory.store()
+    va = await shop.variant(factory, a)
+    cart_a = await shop.new_cart(factory, a)
+    r = await client.post(f"{shop.base(a)}/carts/current/lines", json={"variant_id": va.id}, headers=cart_a)
+    line_id = r.json()["lines"][0]["id"]
+    assert (await client.get(f"{shop.base(b)}/carts/current", headers=cart_a)).status_code == 404
+    r = await client.patch(f"{shop.base(b)}/carts/current/lines/{line_id}", json={"quantity": 3}, headers=cart_a)
+    assert r.status_code == 404
+    assert (await client.get(f"{shop.base(a)}/carts/current")).status_code == 404  # no token
+    assert (await client.get(f"{shop.base(a)}/carts/current", headers={"X-Cart-Token": "pct_forged"})).status_code == 404
+    # The cookie works as well as the header.
+    client.cookies.set("pyc_cart", cart_a["X-Cart-Token"])
+    r = await client.get(f"{shop.base(a)}/carts/current")
+    client.cookies.clear()
+    assert r.status_code == 200 and r.json()["item_count"] == 1
+    # A variant of store B cannot be put in a cart of store A.
+    vb = await shop.variant(factory, b)
+    r = await client.post(f"{shop.base(a)}/carts/current/lines", json={"variant_id": vb.id}, headers=cart_a)
+    assert r.status_code == 404
+
+
+async def test_merge_carts_on_sign_in(factory):
+    store = await factory.store()
+    v = await shop.variant(factory, store, stock=50)
+    w = await shop.variant(factory, store, stock=50)
+    async with factory.session(store) as session:
+        customer = Customer(email="merge@example.com")
+        session.add(customer)
+        await session.flush()
+        own, _ = await create_cart(session, store.currency, customer.id)
+        await add_line(session, own, v.id, 2)
+        guest, _ = await create_cart(session, store.currency)
+        await add_line(session, guest, v.id, 3)
+        await add_line(session, guest, w.id, 1)
+        merged = await merge_carts(session, guest, customer)
+        assert merged.id == own.id and guest.status == CartStatus.merged
+        priced = await price_cart(session, merged)
+        assert sorted((l.variant_id, l.quantity) for l in priced.lines) == [(v.id, 5), (w.id, 1)]
+        # No customer cart yet: the guest cart simply becomes theirs.
+        other = Customer(email="other@example.com")
+        session.add(other)
+        await session.flush()
+        lone, _ = await create_cart(session, store.currency)
+        await add_line(session, lone, w.id, 1)
+        assert (await merge_carts(session, lone, other)).id == lone.id and lone.customer_id == other.id
+        assert lone.email == "other@example.com"
+        statuses = (await session.execute(select(Cart.status).where(Cart.id.in_([own.id, guest.id, lone.id])))).scalars()
+        assert sorted(s.value for s in statuses) == ["merged", "open", "open"]
+
+
+async def test_addresses_validated_per_country(client, factory):
+    store = await factory.store()
+    await shop.standard_plugins(factory, store)
+    cart = await shop.new_cart(factory, store)
+    url = f"{shop.base(store)}/carts/current/checkout"
+    cases = [({**shop.US_ADDRESS, "postcode": "9410"}, "postcode"), ({**shop.US_ADDRESS, "region": ""}, "region"),
+             ({**shop.DE_ADDRESS, "postcode": "1011"}, "postcode"), ({**shop.DE_ADDRESS, "country": "XX"}, "country"),
+             ({**shop.DE_ADDRESS, "city": ""}, "city"), ({**shop.DE_ADDRESS, "country": "NL", "postcode": "1012"}, "postcode")]
+    for address, field in cases:
+        r = await client.patch(url, json={"shipping_address": address}, headers=cart)
+        assert r.status_code == 422, (address, r.text)
+        assert ["body", "shipping_address", field] in [e["loc"] for e in r.json()["errors"]]
+    good = [{**shop.DE_ADDRESS, "country": "GB", "postcode": "sw1a1aa"}, {**shop.DE_ADDRESS, "country": "CA", "region": "ON", "postcode": "k1a0b1"},
+            {**shop.DE_ADDRESS, "country": "NL", "postcode": "1012ab"}, {**shop.DE_ADDRESS, "country": "JP", "region": "13", "postcode": "1000001"},
+            {**shop.DE_ADDRESS, "country": "FR", "postcode": "75001"}, {**shop.DE_ADDRESS, "country": "BR", "postcode": "01310-100"},
+            {**shop.DE_ADDRESS, "country": "IE", "postcode": ""}]
+    expected = ["SW1A 1AA", "K1A 0B1", "1012 AB", "100-0001", "75001", "01310-100", ""]
+    for address, postcode in zip(good, expected):
+        r = await client.patch(url, json={"shipping_address": address}, headers=cart)
+        assert r.status_code == 200, (address, r.text)
+        assert r.json()["shipping_address"]["postcode"] == postcode
+    r = await client.patch(url, json={"shipping_address": {**shop.DE_ADDRESS, "name": "Bad\x00Name"}}, headers=cart)
+    assert r.status_code == 422
+    r = await client.patch(url, json={"email": "not-an-email"}, headers=cart)
+    assert r.status_code == 422
+
+
+async def test_signed_in_customer_gets_merged_cart_through_the_api(client, factory):
+    from kernel.accounts.service import start_session
+
+    store = await factory.store()
+    v = await shop.variant(factory, store, stock=20, name="Tea")
+    async with factory.session(store) as session:
+        customer = Customer(email="tea@example.com")
+        session.add(customer)
+        await session.flush()
+        token = await start_session(session, customer=customer)
+    auth = {"Authorization": f"Bearer {token}"}
+    mine = await shop.new_cart(factory, store, headers=auth, customer_id=customer.id)  # the customer's own cart
+    await client.post(f"{shop.base(store)}/carts/current/lines", json={"variant_id": v.id, "quantity": 2}, headers=mine)
+    guest = await shop.new_cart(factory, store)
+    await client.post(f"{shop.base(store)}/carts/current/lines", json={"variant_id": v.id, "quantity": 3},
+                      headers=guest)
+    for _ in range(2):  # merging happens once; the guest token keeps leading to the customer's cart
+        r = await client.get(f"{shop.base(store)}/carts/current", headers={**guest, **auth})
+        assert r.status_code == 200 and r.json()["item_count"] == 5
+    # Signed out, the merged guest token no longer opens anything, nor does the customer's cart token.
+    assert (await client.get(f"{shop.base(store)}/carts/current", headers=guest)).status_code == 404
+    assert (await client.get(f"{shop.base(store)}/carts/current",
+                             headers={"X-Cart-Token": mine["X-Cart-Token"]})).status_code == 404
+
+
+async def test_create_cart_through_the_api(client, factory):
+    store = await factory.store(currency="JPY")
+    v = await shop.variant(factory, store, price=1200, stock=3, name="Tea bowl")
+    url = f"{shop.base(store)}/carts"
+    assert (await client.post(url, json={})).status_code == 422  # a cart starts with its first items
+    r = await client.post(url, json={"lines": [{"variant_id": v.id, "quantity": 5}]})
+    assert r.status_code == 409 and "Only 3 of 'Tea bowl'" in r.json()["detail"]
+    r = await client.post(url, json={"lines": [{"variant_id": v.id, "quantity": 2}]})
+    assert r.status_code == 201
+    body = r.json()
+    assert body["subtotal"] == 2400 and body["currency_exponent"] == 0 and body["token"].startswith("pct_")
+    assert client.cookies.get("pyc_cart") == body["token"]
+    r = await client.get(f"{url}/current")  # the cookie alone finds it
+    client.cookies.clear()
+    assert r.status_code == 200 and r.json()["item_count"] == 2
+    async with factory.session(store) as session:
+        assert (await session.execute(select(Cart.id).where(Cart.status == CartStatus.open))).scalars().all() != []

@@ -1,0 +1,86 @@
+"""No oversell and no duplicate orders under concurrency (PostgreSQL: real row locks)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import func, select
+
+from kernel.catalog.models import ProductVariant
+from kernel.inventory.models import StockMovement
+from kernel.orders.models import Order
+from tests.support import shop
+
+
+async def ledger_invariants(factory, store, variant_id: int) -> tuple[int, int]:
+    """Stock never negative and equal to the ledger's sum; returns (stock, units sold per ledger)."""
+    async with factory.session(store) as session:
+        stock = (await session.get(ProductVariant, variant_id)).stock_on_hand
+        ledger = (await session.execute(select(func.coalesce(func.sum(StockMovement.quantity), 0))
+                                        .where(StockMovement.variant_id == variant_id))).scalar_one()
+        sold = (await session.execute(select(func.coalesce(func.sum(StockMovement.quantity), 0))
+                                      .where(StockMovement.variant_id == variant_id,
+                                             StockMovement.reason == "sold"))).scalar_one()
+    assert stock >= 0 and stock == ledger
+    return stock, -sold
+
+
+@pytest.mark.postgres_only
+async def test_forty_shoppers_ten_units(client, factory):
+    store = await factory.store()
+    await shop.standard_plugins(factory, store)
+    v = await shop.variant(factory, store, stock=10, name="Popular mug")
+    carts = []
+    for _ in range(40):
+        cart = await shop.new_cart(factory, store)
+        await shop.fill_checkout(client, store, cart, variant_id=v.id)
+        carts.append(cart)
+    responses = await asyncio.gather(*(shop.place(client, store, cart, key=f"k{i}") for i, cart in enumerate(carts)))
+    codes = sorted(r.status_code for r in responses)
+    assert codes == [201] * 10 + [409] * 30, codes
+    refusals = [r.json() for r in responses if r.status_code == 409]
+    assert all(p["type"].endswith("/out-of-stock") and ("sold out" in p["detail"] or "out of stock" in p["detail"])
+               for p in refusals), refusals
+    stock, sold = await ledger_invariants(factory, store, v.id)
+    assert stock == 0 and sold == 10
+    async with factory.session(store) as session:
+        numbers = sorted((await session.execute(select(Order.number))).scalars().all())
+    assert numbers == list(range(1, 11))  # sequential, no gaps even with 30 rolled-back attempts
+
+
+async def test_replayed_placement_makes_one_order(client, factory):
+    store = await factory.store()
+    await shop.standard_plugins(factory, store)
+    v = await shop.variant(factory, store, stock=10)
+    cart = await shop.new_cart(factory, store)
+    await shop.fill_checkout(client, store, cart, variant_id=v.id, quantity=2)
+    responses = [await shop.place(client, store, cart, key="same-key") for _ in range(5)]
+    assert [r.status_code for r in responses] == [201] * 5
+    assert len({r.json()["id"] for r in responses}) == 1
+    assert [r.json() for r in responses[1:]] == [responses[0].json()] * 4
+    assert responses[1].headers.get("idempotent-replayed") == "true"
+    # Same key, different body: refused, and nothing changes.
+    r = await shop.place(client, store, cart, key="same-key", body={"expected_total": 1})
+    assert r.status_code == 422 and r.json()["type"].endswith("/idempotency-key-reused")
+    # Without the key, the ordered cart cannot be ordered a second time either.
+    r = await shop.place(client, store, cart)
+    assert r.status_code == 409
+    async with factory.session(store) as session:
+        assert (await session.execute(select(func.count()).select_from(Order))).scalar_one() == 1
+    assert await ledger_invariants(factory, store, v.id) == (8, 2)
+
+
+@pytest.mark.postgres_only
+async def test_concurrent_replays_make_one_order(client, factory):
+    store = await factory.store()
+    await shop.standard_plugins(factory, store)
+    v = await shop.variant(factory, store, stock=10)
+    cart = await shop.new_cart(factory, store)
+    await shop.fill_checkout(client, store, cart, variant_id=v.id)
+    responses = await asyncio.gather(*(shop.place(client, store, cart, key="burst") for _ in range(5)))
+    assert [r.status_code for r in responses] == [201] * 5, [r.text for r in responses]
+    assert len({r.json()["id"] for r in responses}) == 1
+    async with factory.session(store) as session:
+        assert (await session.execute(select(func.count()).select_from(Order))).scalar_one() == 1
+    assert await ledger_invariants(factory, store, v.id) == (9, 1)

@@ -48,7 +48,12 @@ class CartLineRead(BaseModel):
                    available=line.available, problem=line.problem)
 
 
+CART_EXAMPLE = {"status": "open", "currency": "USD", "currency_exponent": 2, "lines": [{"id": 7, "variant_id": 42, "product_id": 12, "sku": "TSHIRT-M", "name": "T-shirt - M", "quantity": 2, "unit_price": 1999, "subtotal": 3998, "available": 10, "problem": None}], "item_count": 2, "subtotal": 3998, "problems": [], "order_id": None}
+
+
 class CartRead(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [CART_EXAMPLE]})
+
     status: str = Field(examples=["open"])
     currency: str = Field(examples=["USD"])
     currency_exponent: int = Field(examples=[2], description="Decimals of the currency: 0 JPY, 2 USD, 3 KWD.")
@@ -68,4 +73,6 @@ class CartRead(BaseModel):
 
 
 class CartCreated(CartRead):
+    model_config = ConfigDict(json_schema_extra={"examples": [{**CART_EXAMPLE, "token": "pct_3q2Xk9…"}]})
+
     token: str = Field(examples=["pct_3q2…"], description="Send back in the X-Cart-Token header (or cookie).")

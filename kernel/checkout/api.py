@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Response, status
+from fastapi import APIRouter, Body, Header, Response, status
 
 from kernel.carts.api import PUBLIC, CurrentCart
 from kernel.checkout import service
@@ -46,7 +46,7 @@ async def update_checkout(data: CheckoutUpdate, cart: CurrentCart, session: Sess
 
 @router.post("/place", status_code=status.HTTP_201_CREATED, summary="Place the order", openapi_extra=PUBLIC)
 async def place(cart: CurrentCart, session: SessionDep, hooks: StoreHooksDep, response: Response,
-                data: PlaceOrder | None = None,
+                data: Annotated[PlaceOrder | None, Body(examples=[{"expected_total": 4824}])] = None,
                 idempotency_key: Annotated[str | None, Header(
                     max_length=200, description="Replays with the same key return the same order.",
                     examples=["b1f0c3e2-6a4d-4a57-9c1e-2f7d9a0c5b11"])] = None) -> OrderPlaced:

@@ -9,7 +9,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 
 from kernel.checkout.money import exponent
 from kernel.checkout.service import CheckoutState, choice_id
-from kernel.carts.schemas import CartRead
+from kernel.carts.schemas import CART_EXAMPLE, CartRead
 
 
 def _no_nul(value: str) -> str:
@@ -41,10 +41,15 @@ class AddressIn(BaseModel):
     phone: Text(40) = ""
 
 
+ADDRESS_EXAMPLE = {"name": "Ada Lovelace", "company": "", "line1": "1 Market St", "line2": "", "city": "San Francisco", "region": "CA", "postcode": "94105", "country": "US", "phone": ""}
+
+
 class CheckoutUpdate(BaseModel):
     """Only the fields sent are changed."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"email": "ada@example.com", "shipping_address": ADDRESS_EXAMPLE, "billing_same_as_shipping": True},
+        {"shipping_rate_id": "shipping_methods:express", "payment_method_id": "manual_payments:bank_transfer"}]})
 
     email: Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, max_length=320,
                                             pattern=EMAIL_RE), AfterValidator(_no_nul)] | None = Field(
@@ -57,7 +62,7 @@ class CheckoutUpdate(BaseModel):
 
 
 class PlaceOrder(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"expected_total": 4826}]})
 
     expected_total: int | None = Field(
         default=None, ge=0, le=2**62, examples=[2599],
@@ -96,6 +101,21 @@ class TotalsRead(BaseModel):
 
 
 class CheckoutRead(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "cart": CART_EXAMPLE, "email": "ada@example.com", "shipping_address": ADDRESS_EXAMPLE,
+        "billing_address": ADDRESS_EXAMPLE,
+        "shipping_rates": [{"id": "shipping_methods:standard", "name": "Standard", "amount": 500,
+                            "delivery_estimate": "3-5 business days"}],
+        "shipping_rate_id": "shipping_methods:standard",
+        "payment_methods": [{"id": "manual_payments:bank_transfer", "name": "Bank transfer",
+                             "instructions": "Please transfer the order total to our bank account."}],
+        "payment_method_id": "manual_payments:bank_transfer",
+        "tax_lines": [{"name": "CA sales tax", "rate_bp": 725, "amount": 290, "line_index": 0},
+                      {"name": "CA sales tax", "rate_bp": 725, "amount": 36, "line_index": None}],
+        "totals": {"currency": "USD", "currency_exponent": 2, "subtotal": 3998, "discount_total": 0,
+                   "shipping_total": 500, "tax_total": 326, "total": 4824, "prices_include_tax": False},
+        "ready": True, "problems": []}]})
+
     cart: CartRead
     email: str | None = Field(examples=["ada@example.com"])
     shipping_address: dict[str, Any] | None = None
@@ -139,6 +159,13 @@ class PlacedPayment(BaseModel):
 
 class OrderPlaced(BaseModel):
     """What the shopper sees once the order is placed (and what a replay returns, byte for byte)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": 17, "number": 1001, "status": "pending_payment", "email": "ada@example.com", "currency": "USD",
+        "subtotal": 3998, "discount_total": 0, "shipping_total": 500, "tax_total": 326, "total": 4824,
+        "prices_include_tax": False,
+        "payment": {"id": 9, "method_id": "manual_payments:bank_transfer", "status": "pending", "amount": 4824,
+                    "reference": "manual-1001", "instructions": "Please transfer $48.24 … order number 1001."}}]})
 
     id: int = Field(examples=[17])
     number: int = Field(examples=[1001])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Query, status
+from fastapi import APIRouter, Body, Depends, Header, Path, Query, status
 
 from kernel.accounts.models import StaffRole
 from kernel.catalog.schemas import MAX_INT
@@ -38,9 +38,10 @@ async def _detail(session, order: Order) -> OrderRead:
 
 @router.get("", summary="List orders")
 async def list_orders(session: SessionDep, staff: OrdersReader,
-                      after: Annotated[int | None, Query(ge=0, le=MAX_INT, description="Cursor: the last id of the previous page.")] = None,
-                      limit: Annotated[int, Query(ge=1, le=200)] = 50,
-                      status_: Annotated[OrderStatus | None, Query(alias="status")] = None) -> list[OrderSummary]:
+                      after: Annotated[int | None, Query(ge=0, le=MAX_INT, description="Cursor: the last id of the previous page.",
+                                                      examples=[120])] = None,
+                      limit: Annotated[int, Query(ge=1, le=200, examples=[50])] = 50,
+                      status_: Annotated[OrderStatus | None, Query(alias="status", examples=["paid"])] = None) -> list[OrderSummary]:
     """Newest first; one query per page whatever its size."""
     return [OrderSummary.model_validate(o) for o in await service.list_orders(session, after=after, limit=limit,
                                                                                status=status_)]
@@ -62,7 +63,7 @@ async def transition(order_id: OrderId, data: TransitionCreate, session: Session
 
 @router.post("/{order_id}/mark-paid", summary="Mark the payment as received")
 async def mark_paid(order_id: OrderId, session: SessionDep, staff: OrdersWriter, hooks: StoreHooksDep,
-                    data: MarkPaidCreate | None = None) -> OrderRead:
+                    data: Annotated[MarkPaidCreate | None, Body(examples=[{"reference": "Statement #44"}])] = None) -> OrderRead:
     order = await service.get_order(session, order_id, lock=True)
     await service.mark_paid(session, hooks, order, actor=actor_of(staff), reference=data.reference if data else None)
     return await _detail(session, order)
@@ -84,7 +85,7 @@ async def add_note(order_id: OrderId, data: NoteCreate, session: SessionDep, sta
 
 @router.post("/{order_id}/cancel", summary="Cancel the order and restock its items")
 async def cancel(order_id: OrderId, session: SessionDep, staff: OrdersWriter,
-                 data: CancelCreate | None = None) -> OrderRead:
+                 data: Annotated[CancelCreate | None, Body(examples=[{"reason": "Customer asked."}])] = None) -> OrderRead:
     order = await service.get_order(session, order_id, lock=True)
     await service.cancel(session, order, reason=data.reason if data else "", actor=actor_of(staff))
     return await _detail(session, order)

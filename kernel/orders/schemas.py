@@ -12,6 +12,28 @@ from kernel.checkout.schemas import Text
 from kernel.orders.models import Order, OrderStatus
 
 
+ADDRESS = {"name": "Ada Lovelace", "line1": "1 Market St", "city": "San Francisco", "region": "CA",
+           "postcode": "94105", "country": "US"}
+LINE = {"id": 3, "variant_id": 42, "product_id": 12, "sku": "TSHIRT-M", "name": "T-shirt - M", "quantity": 2,
+        "unit_price": 1999, "unit_cost": 800, "subtotal": 3998, "discount_total": 0, "tax_total": 290,
+        "net_revenue": 3998, "total": 4288, "fulfilled_quantity": 0}
+TIMELINE = {"kind": "placed", "message": "Order placed: 1 line(s), total 4824.", "data": {}, "actor": "guest",
+            "created_at": "2026-11-25T14:03:00Z"}
+FULFILMENT = {"id": 1, "carrier": "DHL", "tracking_number": "JD014600003828", "lines": [{"line_id": 3, "quantity": 2}],
+              "created_at": "2026-11-26T09:00:00Z"}
+PAYMENT = {"id": 9, "plugin_id": "manual_payments", "method_code": "bank_transfer", "amount": 4824,
+           "status": "captured", "reference": "manual-1001", "idempotency_key": "place:b1f0c3e2",
+           "captured_amount": 4824, "refunded_amount": 0}
+REFUND = {"id": 1, "payment_id": 9, "amount": 1999, "reason": "Damaged in transit.", "reference": None,
+          "idempotency_key": "refund-17-1", "created_at": "2026-11-27T10:00:00Z"}
+SUMMARY = {"id": 17, "number": 1001, "status": "paid", "email": "ada@example.com", "currency": "USD",
+           "total": 4824, "placed_at": "2026-11-25T14:03:00Z"}
+
+
+def _examples(*examples):
+    return ConfigDict(from_attributes=True, json_schema_extra={"examples": list(examples)})
+
+
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -26,6 +48,10 @@ class FulfilmentLineIn(_In):
 
 
 class FulfilmentCreate(_In):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"lines": [{"line_id": 3, "quantity": 1}], "carrier": "DHL", "tracking_number": "JD014600003828"},
+        {"carrier": "UPS", "tracking_number": "1Z999AA10123456784"}]})
+
     lines: list[FulfilmentLineIn] | None = Field(default=None, max_length=500,
                                                  description="Omit to ship everything still open.")
     carrier: Text(100) = Field(default="", examples=["DHL"])
@@ -37,10 +63,14 @@ class NoteCreate(_In):
 
 
 class CancelCreate(_In):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"reason": "Customer changed their mind."}]})
+
     reason: Text(500) = Field(default="", examples=["Customer changed their mind."])
 
 
 class MarkPaidCreate(_In):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"reference": "Statement 2026-11-25 #44"}]})
+
     reference: Text(200) | None = Field(default=None, examples=["Bank statement 2026-11-25 #44"])
 
 
@@ -69,7 +99,7 @@ class OrderLineRead(BaseModel):
 
 
 class OrderSummary(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = _examples(SUMMARY)
 
     id: int = Field(examples=[17])
     number: int = Field(examples=[1001])
@@ -81,7 +111,7 @@ class OrderSummary(BaseModel):
 
 
 class TimelineRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = _examples(TIMELINE)
 
     kind: str = Field(examples=["note"])
     message: str = Field(examples=["Customer asked for gift wrapping."])
@@ -91,7 +121,7 @@ class TimelineRead(BaseModel):
 
 
 class FulfilmentRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = _examples(FULFILMENT)
 
     id: int = Field(examples=[1])
     carrier: str = Field(examples=["DHL"])
@@ -115,7 +145,7 @@ class PaymentRead(BaseModel):
 
 
 class RefundRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = _examples(REFUND)
 
     id: int = Field(examples=[1])
     payment_id: int = Field(examples=[1])
@@ -127,6 +157,14 @@ class RefundRead(BaseModel):
 
 
 class OrderRead(OrderSummary):
+    model_config = _examples({
+        **SUMMARY, "customer_id": None, "shipping_address": ADDRESS, "billing_address": ADDRESS,
+        "shipping_name": "Standard", "prices_include_tax": False, "subtotal": 3998, "discount_total": 0,
+        "shipping_total": 500, "shipping_tax": 36, "tax_total": 326, "paid_total": 4824, "refunded_total": 0,
+        "tax_lines": [{"name": "CA sales tax", "rate_bp": 725, "amount": 290, "line_index": 0}],
+        "cost_total": 1600, "gross_profit": 2398, "lines": [LINE], "payments": [PAYMENT], "refunds": [],
+        "fulfilments": [], "timeline": [TIMELINE]})
+
     customer_id: int | None = Field(examples=[None])
     shipping_address: dict[str, Any] | None
     billing_address: dict[str, Any] | None

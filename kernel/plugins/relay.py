@@ -152,7 +152,14 @@ class StoreHooks:
 
 
 # store id -> (plugins version, manager generation, manager id, relay)
-_cache: dict[int, tuple[int, int, int, StoreHooks]] = {}
+# Keyed by (database, store id): store ids are only unique within one database, and a process may
+# talk to several (the test suite runs SQLite and PostgreSQL side by side).
+_cache: dict[tuple[str, int], tuple[int, int, int, StoreHooks]] = {}
+
+
+def _cache_key(session: AsyncSession, store: StoreContext) -> tuple[str, int]:
+    bind = session.bind
+    return (str(bind.url) if bind is not None else "", store.id)
 
 
 async def load_store_hooks(session: AsyncSession, store: StoreContext,
@@ -183,15 +190,16 @@ async def store_hooks(session: AsyncSession, store: StoreContext,
                       pm: PyCommercePluginManager | None = None) -> StoreHooks:
     """The store's hooks, from the process cache when the store's ``plugins_version`` has not moved."""
     pm = pm or get_plugin_manager()
-    cached = _cache.get(store.id)
+    key = _cache_key(session, store)
+    cached = _cache.get(key)
     if cached is not None and cached[:3] == (store.plugins_version, pm.generation, id(pm)):
         hooks = cached[3]
         if hooks.store != store:  # name or locale changed: same plugin set, fresh store info
             hooks = StoreHooks(pm, store, hooks.enabled, hooks.settings)
-            _cache[store.id] = (*cached[:3], hooks)
+            _cache[key] = (*cached[:3], hooks)
         return hooks
     hooks = await load_store_hooks(session, store, pm)
-    _cache[store.id] = (store.plugins_version, pm.generation, id(pm), hooks)
+    _cache[key] = (store.plugins_version, pm.generation, id(pm), hooks)
     return hooks
 
 

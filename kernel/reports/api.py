@@ -41,7 +41,15 @@ class BucketRead(FiguresRead):
     start: date = Field(examples=["2026-11-23"])
 
 
+FIGURES = {"orders": 12, "gross_sales": 58300, "revenue": 48000, "shipping": 6000, "tax": 4300, "refunds": 0,
+           "cogs": 21000, "gross_profit": 27000, "margin_bp": 5625, "average_order_value": 4858}
+
+
 class SummaryRead(BaseModel):
+    model_config = {"json_schema_extra": {"examples": [{
+        "currency": "USD", "timezone": "Europe/Berlin", "start": "2026-11-01", "end": "2026-11-30", "bucket": "week",
+        "totals": FIGURES, "buckets": [{"start": "2026-10-27", **FIGURES}]}]}}
+
     currency: str = Field(examples=["USD"])
     timezone: str = Field(examples=["Europe/Berlin"])
     start: date
@@ -73,7 +81,7 @@ def _check_range(start: date, end: date) -> None:
 async def sales(store: StoreDep, session: SessionDep, staff: ReportsReader,
                 start: Annotated[date, Query(examples=["2026-11-01"], description="First day, store time zone.")],
                 end: Annotated[date, Query(examples=["2026-11-30"], description="Last day (inclusive).")],
-                bucket: Annotated[Literal["day", "week", "month"], Query()] = "day") -> SummaryRead:
+                bucket: Annotated[Literal["day", "week", "month"], Query(examples=["week"])] = "day") -> SummaryRead:
     _check_range(start, end)
     totals, buckets = await service.summary(session, start=start, end=end, tz=store.timezone, bucket=bucket)
     return SummaryRead(currency=store.currency, timezone=store.timezone, start=start, end=end, bucket=bucket,
@@ -85,8 +93,8 @@ async def sales(store: StoreDep, session: SessionDep, staff: ReportsReader,
 async def top_products(store: StoreDep, session: SessionDep, staff: ReportsReader,
                        start: Annotated[date, Query(examples=["2026-11-01"])],
                        end: Annotated[date, Query(examples=["2026-11-30"])],
-                       by: Annotated[Literal["revenue", "profit"], Query()] = "revenue",
-                       limit: Annotated[int, Query(ge=1, le=100)] = 10) -> list[ProductRead]:
+                       by: Annotated[Literal["revenue", "profit"], Query(examples=["profit"])] = "revenue",
+                       limit: Annotated[int, Query(ge=1, le=100, examples=[10])] = 10) -> list[ProductRead]:
     _check_range(start, end)
     rows = await service.top_products(session, start=start, end=end, tz=store.timezone, by=by, limit=limit)
     return [ProductRead(product_id=r.product_id, name=r.name, sku=r.sku, units=r.units, revenue=r.revenue,

@@ -129,8 +129,9 @@ async def prepare_store(owner_url: str, scarce_stock: int) -> tuple[int, list[in
 def start_server(app_url: str) -> subprocess.Popen:
     env = {**os.environ, "PYCOMMERCE_DATABASE_URL": app_url, "PYCOMMERCE_ENV": "production",
            "PYCOMMERCE_SECRET_KEY": "bench-secret-key-not-for-production", "PYCOMMERCE_LOG_LEVEL": "WARNING",
-           "PYCOMMERCE_RUN_WORKER_IN_PROCESS": "false", "PYCOMMERCE_DB_POOL_SIZE": "20",
-           "PYCOMMERCE_DB_MAX_OVERFLOW": "10"}
+           "PYCOMMERCE_RUN_WORKER_IN_PROCESS": "false",
+           # 2 workers x 15 connections: the PostgreSQL server (max_connections 100) is shared.
+           "PYCOMMERCE_DB_POOL_SIZE": "15", "PYCOMMERCE_DB_MAX_OVERFLOW": "0"}
     server = subprocess.Popen([sys.executable, "-m", "uvicorn", "kernel.app:create_app", "--factory", "--host",
                                "127.0.0.1", "--port", str(APP_PORT), "--workers", "2", "--loop", "uvloop", "--http",
                                "httptools", "--no-access-log", "--log-level", "warning"],

@@ -34,9 +34,21 @@ async def storefront_store(request: Request, session: SessionDep) -> StoreContex
     return context
 
 
+async def store_page(request: Request, session: SessionDep, store: StoreContext, name: str, context: dict):
+    """Render with the store's environment: its enabled plugins' template folders first, then the theme.
+
+    A plugin disabled for the store contributes nothing, so its templates vanish there.
+    """
+    from kernel.plugins import store_hooks
+    from kernel.plugins.templates import store_templates
+
+    environment = await store_templates(await store_hooks(session, store), THEMES_DIR / "default" / "templates")
+    return environment.TemplateResponse(request, name, {"store": store, **context})
+
+
 @router.get("/", response_class=HTMLResponse)
 async def home(request: Request, session: SessionDep):
     store = await storefront_store(request, session)
     if isinstance(store, HTMLResponse):
         return store
-    return templates.TemplateResponse(request, "home.html", {"store": store})
+    return await store_page(request, session, store, "home.html", {})

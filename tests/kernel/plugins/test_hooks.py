@@ -218,3 +218,12 @@ async def test_a_rejected_webhook_answers_400_without_echoing_it(factory, probe_
                                        headers={"X-Tamper": "yes"})
     assert response.status_code == 400 and response.json()["title"] == "Bad Request"
     assert "4242424242424242" not in response.text and "4242424242424242" not in caplog.text
+
+
+async def test_storefront_pages_use_the_enabled_plugins_templates(client, factory, probe):
+    on, off = await on_and_off(factory)
+    page_on = await client.get("/", headers={"host": f"{on.slug}.localhost"})
+    page_off = await client.get("/", headers={"host": f"{off.slug}.localhost"})
+    assert page_on.status_code == page_off.status_code == 200
+    assert f"probe home for {on.slug}" in page_on.text
+    assert "probe home" not in page_off.text and off.name in page_off.text

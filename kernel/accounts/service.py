@@ -161,17 +161,24 @@ async def start_password_reset(session: AsyncSession, email: str) -> tuple[User,
     return user, token
 
 
-async def finish_password_reset(session: AsyncSession, token: str, new_password: str) -> User:
-    """Spend a reset token (once, before it expires) and set the new password."""
+async def _spend_reset_token(session: AsyncSession, token: str, owner_column) -> int | None:
+    """Mark a live reset token used and return its owner's id (a user's or a customer's), else ``None``.
+
+    A conditional UPDATE spends the token atomically: two concurrent uses cannot both succeed.
+    """
     now = utcnow()
-    # A conditional UPDATE spends the token atomically: two concurrent uses cannot both succeed.
     result = await session.execute(
         update(PasswordResetToken)
         .where(PasswordResetToken.token_digest == token_digest(token), PasswordResetToken.used_at.is_(None),
-               PasswordResetToken.expires_at > now, PasswordResetToken.user_id.is_not(None))
-        .values(used_at=now).returning(PasswordResetToken.user_id)
+               PasswordResetToken.expires_at > now, owner_column.is_not(None))
+        .values(used_at=now).returning(owner_column)
         .execution_options(synchronize_session=False))
-    user_id = result.scalar_one_or_none()
+    return result.scalar_one_or_none()
+
+
+async def finish_password_reset(session: AsyncSession, token: str, new_password: str) -> User:
+    """Spend a reset token (once, before it expires) and set the new password."""
+    user_id = await _spend_reset_token(session, token, PasswordResetToken.user_id)
     user = await session.get(User, user_id) if user_id is not None else None
     if user is None or not user.is_active:
         raise InvalidInput("This password reset link is invalid, used or expired; ask for a new one.")
@@ -206,14 +213,7 @@ async def start_customer_password_reset(session: AsyncSession, email: str) -> tu
 
 async def finish_customer_password_reset(session: AsyncSession, token: str, new_password: str) -> Customer:
     """Spend a customer's reset token at their store; a token from another store is simply invalid."""
-    now = utcnow()
-    result = await session.execute(
-        update(PasswordResetToken)
-        .where(PasswordResetToken.token_digest == token_digest(token), PasswordResetToken.used_at.is_(None),
-               PasswordResetToken.expires_at > now, PasswordResetToken.customer_id.is_not(None))
-        .values(used_at=now).returning(PasswordResetToken.customer_id)
-        .execution_options(synchronize_session=False))
-    customer_id = result.scalar_one_or_none()
+    customer_id = await _spend_reset_token(session, token, PasswordResetToken.customer_id)
     customer = None
     if customer_id is not None:  # an ORM select: scoped to the session's store by the tenant wall
         customer = (await session.execute(select(Customer).where(Customer.id == customer_id))).scalar_one_or_none()

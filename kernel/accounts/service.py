@@ -97,14 +97,6 @@ async def end_session(session: AsyncSession, token: str) -> None:
         await session.delete(row)
 
 
-async def session_for_token(session: AsyncSession, token: str) -> AuthSession | None:
-    row = (await session.execute(
-        select(AuthSession).where(AuthSession.token_digest == token_digest(token)))).scalar_one_or_none()
-    if row is None or row.expires_at.replace(tzinfo=row.expires_at.tzinfo or utcnow().tzinfo) <= utcnow():
-        return None
-    return row
-
-
 async def user_for_token(session: AsyncSession, token: str) -> tuple[AuthSession, User | None] | None:
     """The live session of a token and its user, in one statement (it runs on every API request)."""
     row = (await session.execute(
@@ -144,6 +136,16 @@ async def set_password(session: AsyncSession, user: User, new_password: str) -> 
 RESET_LIFETIME = timedelta(hours=1)
 
 
+async def _issue_reset_token(session: AsyncSession, **owner: int) -> str:
+    """Store a new single-use reset token (as a digest) for ``user_id=`` or ``customer_id=``; return it."""
+    token = new_token("pcr_")
+    now = utcnow()
+    session.add(PasswordResetToken(token_digest=token_digest(token), created_at=now,
+                                   expires_at=now + RESET_LIFETIME, **owner))
+    await session.flush()
+    return token
+
+
 async def start_password_reset(session: AsyncSession, email: str) -> tuple[User, str] | None:
     """Create a single-use reset token for the account, if there is one (the caller mails it).
 
@@ -153,12 +155,7 @@ async def start_password_reset(session: AsyncSession, email: str) -> tuple[User,
     user = await user_by_email(session, email)
     if user is None or not user.is_active:
         return None
-    token = new_token("pcr_")
-    now = utcnow()
-    session.add(PasswordResetToken(user_id=user.id, token_digest=token_digest(token), created_at=now,
-                                   expires_at=now + RESET_LIFETIME))
-    await session.flush()
-    return user, token
+    return user, await _issue_reset_token(session, user_id=user.id)
 
 
 async def _spend_reset_token(session: AsyncSession, token: str, owner_column) -> int | None:
@@ -203,12 +200,7 @@ async def start_customer_password_reset(session: AsyncSession, email: str) -> tu
     customer = await customer_by_email(session, email)
     if customer is None or not customer.is_active:
         return None
-    token = new_token("pcr_")
-    now = utcnow()
-    session.add(PasswordResetToken(customer_id=customer.id, token_digest=token_digest(token), created_at=now,
-                                   expires_at=now + RESET_LIFETIME))
-    await session.flush()
-    return customer, token
+    return customer, await _issue_reset_token(session, customer_id=customer.id)
 
 
 async def finish_customer_password_reset(session: AsyncSession, token: str, new_password: str) -> Customer:

@@ -18,7 +18,8 @@ only through the ``jobs`` table (see :mod:`kernel.jobs.queue`).
   no new claims; jobs in flight get ``shutdown_grace`` seconds to finish, then
   are cancelled (rolled back) and given back to the queue.
 * **Database outages** (restart, terminated backends) are logged and retried
-  with a capped delay; the pool reconnects (``pool_pre_ping``).
+  with a capped delay; the pool reconnects (idle connections are pinged, see
+  :func:`kernel.db.ping_connections_idle_longer_than`).
 """
 
 from __future__ import annotations
@@ -301,10 +302,12 @@ async def run_worker(settings, *, concurrency: int | None = None, name: str | No
     configure_logging(settings.log_level, settings.log_json)
     kinds = await load_job_handlers(settings.job_modules)
     log.info("job handlers loaded", extra={"kinds": kinds})
-    engine = create_engine_for(settings.database_url, pool_size=max(2, (concurrency or settings.job_concurrency) + 2),
-                               max_overflow=settings.db_max_overflow, pool_timeout=settings.db_pool_timeout)
-    worker = Worker(make_sessionmaker(engine), WorkerOptions.from_settings(settings, concurrency=concurrency),
-                    name=name)
+    options = WorkerOptions.from_settings(settings, concurrency=concurrency)
+    name = name or default_worker_name()
+    engine = create_engine_for(settings.database_url, pool_size=max(2, options.concurrency + 2),
+                               max_overflow=settings.db_max_overflow, pool_timeout=settings.db_pool_timeout,
+                               application_name=f"pycommerce-worker:{name}"[:63])
+    worker = Worker(make_sessionmaker(engine), options, name=name)
     if install_signal_handlers:
         loop = asyncio.get_running_loop()
 

@@ -186,7 +186,7 @@ async def test_worker_reconnects_after_its_connections_are_terminated(factory, j
     with owner.connect() as connection:  # as if PostgreSQL restarted under the worker
         terminated = connection.execute(text(
             "select count(pg_terminate_backend(pid)) from pg_stat_activity "
-            "where datname = current_database() and usename = 'pyc_test_app'")).scalar()
+            "where datname = current_database() and application_name like 'pycommerce-worker:%'")).scalar()
     owner.dispose()
     assert terminated >= 1
     store = await factory.store()

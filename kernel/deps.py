@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kernel.accounts.apikeys import API_KEY_PREFIX, api_key_for_token
 from kernel.accounts.csrf import SESSION_COOKIE, verify_csrf
 from kernel.accounts.models import Customer, StaffMembership, StaffRole, StoreSecuritySettings, TotpCredential, User
-from kernel.accounts.service import user_for_token
+from kernel.accounts.service import staff_sign_in_for_token, user_for_token
 from kernel.aftercommit import discard_after_commit, run_after_commit
 from kernel.db import across_stores
 from kernel.errors import NotAuthenticated, NotFound, PermissionDenied
@@ -77,6 +77,8 @@ class Principal:
     # The sign-in session behind a person's request, and whether it came by cookie (CSRF applies).
     auth_session_id: int | None = None
     via_cookie: bool = False
+    # Store memberships already looked up in this request: store id → (role or None, store requires 2FA).
+    memberships: dict[int, tuple[StaffRole | None, bool]] = field(default_factory=dict)
 
     @property
     def is_platform_admin(self) -> bool:
@@ -90,12 +92,26 @@ def _bearer_or_cookie(request: Request) -> str | None:
     return request.cookies.get(SESSION_COOKIE)
 
 
+def authenticates(dependency):
+    """Mark a dependency that resolves the caller: routes depending on one can answer 401/403
+    (the OpenAPI test requires those answers documented on exactly such routes)."""
+    dependency.authenticates = True
+    return dependency
+
+
+@authenticates
 async def get_principal(request: Request, session: SessionDep) -> Principal:
     """Authenticate the request: a bearer session token, a bearer API key (``pck_…``), or the cookie.
 
     A bad bearer token answers 401; a stale cookie just means "signed out". Cookie-authenticated,
     state-changing requests must carry the CSRF token (:mod:`kernel.accounts.csrf`).
     """
+    return await authenticate(request, session)
+
+
+async def authenticate(request: Request, session: AsyncSession, store: StoreContext | None = None) -> Principal:
+    """:func:`get_principal`'s work, once per request. Given the request's ``store`` (the session bound
+    to it), a person's membership there is read in the same statement as their sign-in."""
     cached = getattr(request.state, "principal", None)
     if cached is not None:
         return cached
@@ -112,7 +128,13 @@ async def get_principal(request: Request, session: SessionDep) -> Principal:
         principal.api_key_id = key.id
         principal.roles = {key.store_id: StaffRole.manager}
     elif bearer or cookie:
-        found = await user_for_token(session, bearer or cookie)  # session and user in one statement
+        if store is None:
+            found = await user_for_token(session, bearer or cookie)  # session and user in one statement
+        else:
+            found = await staff_sign_in_for_token(session, bearer or cookie, store.id)
+            if found is not None:
+                principal.memberships[store.id] = found[2:]
+                found = found[:2]
         if found is None and bearer:
             raise NotAuthenticated("The token is invalid or has expired.", headers={"WWW-Authenticate": "Bearer"})
         if found is not None and cookie:
@@ -161,7 +183,9 @@ def require_staff(min_role: StaffRole, scope: str | None = None):
     authentication for staff, members without it get 403 until they enrol (admins and keys exempt).
     """
 
-    async def dependency(store: StoreDep, principal: CurrentPrincipal, session: SessionDep) -> Principal:
+    @authenticates
+    async def dependency(request: Request, store: StoreDep, session: SessionDep) -> Principal:
+        principal = await authenticate(request, session, store)
         if principal.scopes is not None:
             if store.id not in principal.roles:
                 raise NotFound("No such store.")
@@ -174,15 +198,17 @@ def require_staff(min_role: StaffRole, scope: str | None = None):
             return principal
         role = principal.roles.get(store.id)
         if role is None:
-            row = (await session.execute(
-                select(StaffMembership.role, StoreSecuritySettings.require_staff_2fa)
-                .outerjoin(StoreSecuritySettings, StoreSecuritySettings.store_id == StaffMembership.store_id)
-                .where(StaffMembership.user_id == principal.user.id)
-            )).one_or_none()
-            if row is None:
+            if store.id not in principal.memberships:  # signed in earlier in this request, without the store
+                row = (await session.execute(
+                    select(StaffMembership.role, StoreSecuritySettings.require_staff_2fa)
+                    .outerjoin(StoreSecuritySettings, StoreSecuritySettings.store_id == StaffMembership.store_id)
+                    .where(StaffMembership.user_id == principal.user.id)
+                )).one_or_none()
+                principal.memberships[store.id] = (row[0], bool(row[1])) if row is not None else (None, False)
+            role, require_2fa = principal.memberships[store.id]
+            if role is None:
                 # Same answer as an unknown store: staff of store A learn nothing about store B.
                 raise NotFound("No such store.")
-            role, require_2fa = row
             if require_2fa and not await _has_confirmed_2fa(session, principal.user.id):
                 raise PermissionDenied(
                     "This store requires two-factor authentication for its staff. Enrol first "

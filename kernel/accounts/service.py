@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kernel.accounts.models import AuthSession, Customer, PasswordResetToken, StaffMembership, StaffRole, User
+from kernel.accounts.models import (AuthSession, Customer, PasswordResetToken, StaffMembership, StaffRole,
+                                   StoreSecuritySettings, User)
 from kernel.db import utcnow
 from kernel.errors import Conflict, InvalidInput, PermissionDenied
 from kernel.security import hash_password, new_token, token_digest, verify_password
@@ -104,6 +105,22 @@ async def user_for_token(session: AsyncSession, token: str) -> tuple[AuthSession
         .where(AuthSession.token_digest == token_digest(token), AuthSession.expires_at > utcnow())
     )).first()
     return None if row is None else (row[0], row[1])
+
+
+async def staff_sign_in_for_token(session: AsyncSession, token: str, store_id: int
+                                  ) -> tuple[AuthSession, User | None, StaffRole | None, bool] | None:
+    """:func:`user_for_token` plus the user's role in ``store_id`` (``None``: no membership) and whether
+    that store requires staff 2FA, still in one statement: store-scoped staff routes would otherwise
+    spend a second round trip on the membership. The session must be bound to ``store_id``."""
+    row = (await session.execute(
+        select(AuthSession, User, StaffMembership.role, StoreSecuritySettings.require_staff_2fa)
+        .outerjoin(User, User.id == AuthSession.user_id)
+        .outerjoin(StaffMembership, and_(StaffMembership.user_id == AuthSession.user_id,
+                                         StaffMembership.store_id == store_id))
+        .outerjoin(StoreSecuritySettings, StoreSecuritySettings.store_id == StaffMembership.store_id)
+        .where(AuthSession.token_digest == token_digest(token), AuthSession.expires_at > utcnow())
+    )).first()
+    return None if row is None else (row[0], row[1], row[2], bool(row[3]))
 
 
 async def end_all_sessions_of_user(session: AsyncSession, user_id: int) -> None:

@@ -9,17 +9,16 @@ from __future__ import annotations
 
 from fastapi.routing import APIRoute
 
-from kernel.deps import get_principal
-
 API_PREFIX = "/api/v1/"
 
 
 def _needs_authentication(route: APIRoute) -> bool:
-    """A route whose dependency tree resolves the caller (``get_principal``) can answer 401/403."""
+    """A route whose dependency tree resolves the caller (a dependency marked by
+    ``kernel.deps.authenticates``: ``get_principal``, ``require_staff(…)``) can answer 401/403."""
     stack = list(route.dependant.dependencies)
     while stack:
         dependant = stack.pop()
-        if dependant.call is get_principal:
+        if getattr(dependant.call, "authenticates", False):
             return True
         stack.extend(dependant.dependencies)
     return False

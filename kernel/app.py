@@ -77,6 +77,20 @@ async def _stop_embedded_worker(app: FastAPI) -> None:
         pass
 
 
+def _freeze_startup_objects() -> None:
+    """Move everything allocated at start-up (modules, routes, models, plugins) out of the collector's reach.
+
+    Those objects live as long as the process, yet every full collection walks them all:
+    under load that was a ~100 ms pause on the event loop once every few hundred requests,
+    which is what a p99 sees. ``gc.freeze`` (the approach Instagram described for Django)
+    leaves request garbage collected as before.
+    """
+    import gc
+
+    gc.collect()
+    gc.freeze()
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level, settings.log_json)
@@ -103,6 +117,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             pool_timeout=settings.db_pool_timeout, echo=settings.db_echo)
         app.state.sessionmaker = make_sessionmaker(app.state.engine)
         worker = await _start_embedded_worker(app, settings) if settings.run_worker_in_process else None
+        _freeze_startup_objects()
         try:
             yield
         finally:

@@ -24,7 +24,6 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
 from kernel.carts.models import Cart, CartStatus
 from kernel.carts.service import CartAlreadyOrdered
@@ -83,15 +82,14 @@ async def place_order(session: AsyncSession, hooks, cart: Cart, body: dict[str, 
         if earlier is not None:
             return earlier.status_code or 201, earlier.response, True
 
+    # Closing the cart takes its row lock; RETURNING refreshes the cart as it is now, then its lines
+    # are re-read: a change that committed just before is in the order, none can come after.
     closed = await session.execute(
         update(Cart).where(Cart.id == cart.id, Cart.status == CartStatus.open).values(status=CartStatus.converted)
-        .returning(Cart.id).execution_options(synchronize_session=False))
-    if closed.scalar_one_or_none() is None:
+        .returning(Cart).execution_options(synchronize_session=False, populate_existing=True))
+    if closed.scalars().one_or_none() is None:
         raise CartAlreadyOrdered("This cart has already been ordered; start a new cart.")
-    # Re-read the cart and its lines now that we hold its lock: a change that committed just before
-    # is in the order; none can come after.
-    await session.execute(select(Cart).where(Cart.id == cart.id).options(selectinload(Cart.lines))
-                          .execution_options(populate_existing=True))
+    await session.refresh(cart, ["lines"])
 
     state = await build_checkout(session, hooks, cart)
     stock_problems = [line.problem for line in state.priced.lines if line.problem]

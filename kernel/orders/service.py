@@ -29,14 +29,16 @@ async def next_order_number(session: AsyncSession, store_id: int) -> int:
     """The store's next order number. The counter row is created once (racing creators are fine:
     ON CONFLICT DO NOTHING) and bumped with one ``UPDATE … RETURNING``, whose row lock serialises
     concurrent checkouts of the store until commit: numbers are gap-free and never repeat."""
+    bump = (update(OrderCounter).values(last_number=OrderCounter.last_number + 1)
+            .returning(OrderCounter.last_number).execution_options(synchronize_session=False))
+    number = (await session.execute(bump)).scalar_one_or_none()
+    if number is not None:
+        return number  # every order but the store's first: one statement
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     await session.execute(insert(OrderCounter).values(store_id=store_id, last_number=0)
                           .on_conflict_do_nothing(index_elements=["store_id"]))
-    result = await session.execute(
-        update(OrderCounter).values(last_number=OrderCounter.last_number + 1)
-        .returning(OrderCounter.last_number).execution_options(synchronize_session=False))
-    return result.scalar_one()
+    return (await session.execute(bump)).scalar_one()
 
 
 def order_view(order: Order) -> OrderView:

@@ -34,7 +34,7 @@ async def bare(store: StoreDep, session: SessionDep) -> list[BareRow]:
     return [BareRow(id=r.id, name=r.name, slug=r.slug, price_min=r.price_min) for r in rows]
 
 
-def create_bench_app():
-    app = create_app()
+def create_bench_app(settings=None):
+    app = create_app(settings)
     app.include_router(router)
     return app

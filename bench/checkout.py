@@ -228,6 +228,20 @@ def count_orders(owner_url: str, store_id: int) -> int:
     return n
 
 
+def placed_sample(owner_url: str, tokens: list[str], size: int) -> list[str]:
+    """Up to ``size`` of these cart tokens whose carts did become orders (replays must find an order)."""
+    from kernel.carts.models import Cart
+    from kernel.security import token_digest
+
+    by_digest = {token_digest(t): t for t in tokens}
+    engine = create_engine(sync_url(owner_url))
+    with engine.connect() as c:
+        digests = c.execute(select(Cart.token_digest).join(Order, Order.cart_id == Cart.id)
+                            .where(Cart.token_digest.in_(list(by_digest)))).scalars().all()
+    engine.dispose()
+    return [by_digest[d] for d in digests][:size]
+
+
 def end_check(owner_url: str, store_id: int, start_stock: dict[int, int], since) -> list[str]:
     engine = create_engine(sync_url(owner_url))
     problems, lines = [], []
@@ -298,7 +312,7 @@ def main() -> None:
             placed = count_orders(owner_url, store_id) - before
             rows.append(("place order", c, r, placed / elapsed))
             print(rows[-1], f"{placed} orders in {elapsed:.1f} s", os.getloadavg(), flush=True)
-            placed_tokens += tokens[:50]
+            placed_tokens += placed_sample(owner_url, tokens, 50)
         orders_before = count_orders(owner_url, store_id)
         statuses = asyncio.run(replay(placed_tokens))
         print(f"replays: {len(statuses)} concurrent replays, statuses {sorted(set(statuses))}, "

@@ -82,14 +82,14 @@ async def place_order(session: AsyncSession, hooks, cart: Cart, body: dict[str, 
         if earlier is not None:
             return earlier.status_code or 201, earlier.response, True
 
-    # Closing the cart takes its row lock; RETURNING refreshes the cart as it is now, then its lines
-    # are re-read: a change that committed just before is in the order, none can come after.
+    # Closing the cart takes its row lock; RETURNING refreshes the cart as it is now, and with it its
+    # lines (``Cart.lines`` loads by selectin): a change that committed just before is in the order,
+    # none can come after.
     closed = await session.execute(
         update(Cart).where(Cart.id == cart.id, Cart.status == CartStatus.open).values(status=CartStatus.converted)
         .returning(Cart).execution_options(synchronize_session=False, populate_existing=True))
     if closed.scalars().one_or_none() is None:
         raise CartAlreadyOrdered("This cart has already been ordered; start a new cart.")
-    await session.refresh(cart, ["lines"])
 
     state = await build_checkout(session, hooks, cart)
     stock_problems = [line.problem for line in state.priced.lines if line.problem]

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from kernel.catalog.models import ProductVariant
 from kernel.inventory.models import StockMovement
-from kernel.orders.models import Order
+from kernel.orders.models import Order, OrderLine
 from tests.support import shop
 
 
@@ -84,3 +84,36 @@ async def test_concurrent_replays_make_one_order(client, factory):
     async with factory.session(store) as session:
         assert (await session.execute(select(func.count()).select_from(Order))).scalar_one() == 1
     assert await ledger_invariants(factory, store, v.id) == (9, 1)
+
+
+@pytest.mark.postgres_only
+async def test_a_line_added_while_placing_waits_for_the_cart_is_in_the_order(client, factory):
+    """Placing locks the cart, then works from the cart as it is under that lock: a change that
+    committed while the placement waited is ordered (and charged), not silently dropped."""
+    from sqlalchemy import update
+
+    from kernel.carts.models import Cart, CartLine
+    from kernel.security import token_digest
+
+    store = await factory.store()
+    await shop.standard_plugins(factory, store)
+    first = await shop.variant(factory, store, stock=10, name="Mug")
+    second = await shop.variant(factory, store, stock=10, name="Saucer", price=700)
+    cart_headers = await shop.new_cart(factory, store)
+    await shop.fill_checkout(client, store, cart_headers, variant_id=first.id)
+    async with factory.session(store) as session:  # another writer holds the cart's row lock…
+        cart_id = (await session.execute(select(Cart.id).where(
+            Cart.token_digest == token_digest(cart_headers["X-Cart-Token"])))).scalar_one()
+        await session.execute(update(Cart).where(Cart.id == cart_id).values(email="shopper@example.com"))
+        placing = asyncio.create_task(shop.place(client, store, cart_headers, key="racing"))
+        await asyncio.sleep(0.5)  # …while the placement has read the cart and waits for that lock
+        assert not placing.done()
+        session.add(CartLine(cart_id=cart_id, variant_id=second.id, quantity=1))
+    response = await placing
+    assert response.status_code == 201, response.text
+    async with factory.session(store) as session:
+        order = (await session.execute(select(Order).where(Order.id == response.json()["id"]))).scalar_one()
+        skus = sorted(line.sku for line in (await session.execute(
+            select(OrderLine).where(OrderLine.order_id == order.id))).scalars())
+    assert len(skus) == 2
+    assert response.json()["subtotal"] == 1000 + 700

@@ -137,10 +137,10 @@ async def catalog(scenarios: set[str], requests: int, repeat: int) -> None:
 
 
 async def checkout(scenarios: set[str], requests: int, repeat: int) -> None:
+    from bench.app import create_bench_app
     from bench.checkout import ADDRESS
-    from kernel.app import create_app
 
-    app = create_app(_settings(ORDERS_URL))
+    app = create_bench_app(_settings(ORDERS_URL))
     base = "/api/v1/stores/bench1"
     async with LifespanManager(app):
         call = Caller(app)
@@ -164,6 +164,9 @@ async def checkout(scenarios: set[str], requests: int, repeat: int) -> None:
                 assert status == 200, body[:300]
             return token
 
+        async def bare():
+            await call("GET", "/bench/stores/bench1/bare")
+        calls = {"bare": bare}
         if "add" in scenarios:
             carts = [await new_cart(False) for _ in range(50)]
             pick = iter(carts * 100000)
@@ -172,9 +175,9 @@ async def checkout(scenarios: set[str], requests: int, repeat: int) -> None:
                 status, _ = await call("POST", f"{base}/carts/current/lines", {"X-Cart-Token": next(pick)},
                                        {"variant_id": variants[2], "quantity": 1})
                 assert status in (200, 201), status
-            await measure({"add to cart": add}, requests, repeat)
+            calls["add to cart"] = add
         if "place" in scenarios:
-            n = min(100, requests) + requests * repeat
+            n = min(100, requests) + requests * repeat  # every placement needs a fresh cart
             tokens = iter([await new_cart(True) for _ in range(n)])
 
             async def place():
@@ -182,7 +185,8 @@ async def checkout(scenarios: set[str], requests: int, repeat: int) -> None:
                 status, body = await call("POST", f"{base}/carts/current/checkout/place",
                                           {"X-Cart-Token": token, "Idempotency-Key": f"inproc-{token}"}, {})
                 assert status == 201, (status, body[:300])
-            await measure({"place order": place}, requests, repeat)
+            calls["place order"] = place
+        await measure(calls, requests, repeat)
 
 
 def main() -> None:

@@ -52,8 +52,7 @@ SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 async def get_store(request: Request, session: SessionDep,
                     store_slug: Annotated[str, Path(description="The store's slug.", examples=["acme"],
                                                     max_length=63)]) -> StoreContext:
-    store = await resolve_store(session, slug=store_slug)
-    context = StoreContext.of(store)
+    context = await resolve_store(session, slug=store_slug)
     request.state.store = context
     request.state.store_slug = context.slug
     store_slug_var.set(context.slug)

@@ -12,13 +12,14 @@ every process at once.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
-from sqlalchemy import String, cast, func, select, text
+from sqlalchemy import String, bindparam, cast, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.errors import NotFound
-from kernel.stores.models import Store, StoreDomain
+from kernel.stores.models import Store, StoreDomain, StoreStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,9 +53,29 @@ async def bind_store(session: AsyncSession, store_id: int) -> None:
         await session.execute(text("select set_config('app.store_id', :sid, true)"), {"sid": str(store_id)})
 
 
-async def store_by_slug(session: AsyncSession, slug: str) -> Store | None:
-    return (await session.execute(
-        select(Store).where(Store.slug == slug))).scalar_one_or_none()
+# The columns of a StoreContext; stores are read as Core rows (no ORM entity) on every request.
+_CONTEXT_COLUMNS = (Store.id, Store.slug, Store.name, Store.currency, Store.locale, Store.timezone,
+                    Store.plugins_version, Store.status)
+
+
+def _context(row) -> StoreContext:
+    return StoreContext(row.id, row.slug, row.name, row.currency, row.locale, row.timezone, row.plugins_version,
+                        row.status == StoreStatus.active)
+
+
+@functools.cache
+def _by_slug(binding: bool):
+    """Built once: the store by ``slug``; with ``binding``, PostgreSQL also sets the transaction's
+    store in the same round trip (``set_config`` evaluated on the found row)."""
+    stmt = select(*_CONTEXT_COLUMNS).where(Store.slug == bindparam("slug", type_=String))
+    if binding:
+        stmt = stmt.add_columns(func.set_config("app.store_id", cast(Store.id, String), True))
+    return stmt
+
+
+async def store_by_slug(session: AsyncSession, slug: str) -> StoreContext | None:
+    row = (await session.execute(_by_slug(False), {"slug": slug})).first()
+    return None if row is None else _context(row)
 
 
 def slug_from_host(host: str, platform_domain: str) -> str | None:
@@ -67,30 +88,27 @@ def slug_from_host(host: str, platform_domain: str) -> str | None:
     return None
 
 
-async def store_by_host(session: AsyncSession, host: str, platform_domain: str) -> Store | None:
+async def store_by_host(session: AsyncSession, host: str, platform_domain: str) -> StoreContext | None:
     hostname = host.split(":", 1)[0].lower().rstrip(".")
-    store = (await session.execute(
-        select(Store).join(StoreDomain).where(StoreDomain.hostname == hostname)
-    )).scalar_one_or_none()
-    if store is not None:
-        return store
+    row = (await session.execute(
+        select(*_CONTEXT_COLUMNS).join(StoreDomain).where(StoreDomain.hostname == hostname))).first()
+    if row is not None:
+        return _context(row)
     slug = slug_from_host(hostname, platform_domain)
     return await store_by_slug(session, slug) if slug else None
 
 
-async def _store_by_slug_binding(session: AsyncSession, slug: str) -> Store | None:
+async def _store_by_slug_binding(session: AsyncSession, slug: str) -> StoreContext | None:
     """On PostgreSQL, find the store and set the transaction's store in the same round trip."""
-    row = (await session.execute(
-        select(Store, func.set_config("app.store_id", cast(Store.id, String), True)).where(Store.slug == slug)
-    )).first()
+    row = (await session.execute(_by_slug(True), {"slug": slug})).first()
     if row is None:
         return None
-    session.info["store_id"] = row[0].id
-    return row[0]
+    session.info["store_id"] = row.id
+    return _context(row)
 
 
 async def resolve_store(session: AsyncSession, *, slug: str | None = None, host: str | None = None,
-                        platform_domain: str = "localhost", allow_suspended: bool = False) -> Store:
+                        platform_domain: str = "localhost", allow_suspended: bool = False) -> StoreContext:
     """Find the request's store and bind the session to it; 404 for unknown or suspended stores."""
     postgres = session.bind is not None and session.bind.dialect.name == "postgresql"
     if slug is not None and postgres and session.in_transaction():

@@ -200,7 +200,9 @@ def _page_statement(dialect: str, sort: Sort, with_cursor: bool):
                                                         bindparam("after_id", type_=Integer))
         stmt = stmt.where(key < after if descending else key > after)
     order = (column.desc(), Product.id.desc()) if descending else (column.asc(), Product.id.asc())
-    return stmt.order_by(*order).limit(bindparam("page_limit", type_=Integer))
+    # The limit is rendered into the SQL: with LIMIT $n PostgreSQL cannot cost a generic plan and
+    # re-plans a prepared statement on every execution (about a millisecond of its CPU here).
+    return stmt.order_by(*order).limit(bindparam("page_limit", type_=Integer, literal_execute=True))
 
 
 @functools.cache

@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from kernel.deps import SessionDep, StoreDep
 from kernel.plugins.manager import platform_plugins
 from kernel.plugins.relay import PluginNotEnabled, StoreHooks, store_hooks
-from kernel.tenancy import StoreContext, resolve_store
+from kernel.tenancy import resolve_store
 
 
 async def get_store_hooks(store: StoreDep, session: SessionDep) -> StoreHooks:
@@ -32,7 +32,7 @@ def require_plugin_enabled(plugin_id: str):
             return
         store = getattr(request.state, "store", None)
         if store is None or store.slug != slug:
-            store = StoreContext.of(await resolve_store(session, slug=slug))
+            store = await resolve_store(session, slug=slug)
         hooks = await store_hooks(session, store)
         if plugin_id not in hooks.enabled:
             raise PluginNotEnabled("Not found.")

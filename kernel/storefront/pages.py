@@ -22,13 +22,12 @@ router = APIRouter(include_in_schema=False)
 async def storefront_store(request: Request, session: SessionDep) -> StoreContext | HTMLResponse:
     settings = request.app.state.settings
     try:
-        store = await resolve_store(session, host=request.headers.get("host", ""),
-                                    platform_domain=settings.platform_domain)
+        context = await resolve_store(session, host=request.headers.get("host", ""),
+                                      platform_domain=settings.platform_domain)
     except StoreSuspended:
         return templates.TemplateResponse(request, "suspended.html", {}, status_code=503)
     except NotFound:
         return templates.TemplateResponse(request, "unknown_store.html", {}, status_code=404)
-    context = StoreContext.of(store)
     request.state.store_slug = context.slug
     store_slug_var.set(context.slug)
     return context

@@ -6,6 +6,8 @@ same few popular variants at once.
 Uses its own database (``pyc_bench_orders``) and port, so it runs beside :mod:`bench.run`. In store ``bench1`` it enables manual
 payments, shipping methods and regional tax, picks 8 popular variants, then:
 
+* **bare** — the in-run limit: ``bench/app.py``'s bare endpoint on the same server, so that
+  figures from runs on a busier or quieter machine can be compared by their ratio to it;
 * **add to cart** — wrk POSTs ``/carts/current/lines`` (1 unit of a popular variant) round-robin
   over pre-created carts;
 * **place order** — carts are prepared over HTTP (line + email, address, shipping and payment in
@@ -132,7 +134,7 @@ def start_server(app_url: str) -> subprocess.Popen:
            "PYCOMMERCE_RUN_WORKER_IN_PROCESS": "false",
            # 2 workers x 15 connections: the PostgreSQL server (max_connections 100) is shared.
            "PYCOMMERCE_DB_POOL_SIZE": "15", "PYCOMMERCE_DB_MAX_OVERFLOW": "0"}
-    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "kernel.app:create_app", "--factory", "--host",
+    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "bench.app:create_bench_app", "--factory", "--host",
                                "127.0.0.1", "--port", str(APP_PORT), "--workers", "2", "--loop", "uvloop", "--http",
                                "httptools", "--no-access-log", "--log-level", "warning"],
                               cwd=ROOT, env=env, start_new_session=True)
@@ -220,6 +222,25 @@ def wrk(mode: str, path: str, tokens: list[str], variants: list[int], connection
     return parse_wrk(out)
 
 
+def wrk_bare(connections: int, duration: int) -> dict:
+    """The in-run limit (bench/app.py's bare endpoint, 20 rows from one indexed query) on this server."""
+    url = f"http://127.0.0.1:{APP_PORT}/bench/stores/bench1/bare"
+    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", url],
+                         capture_output=True, text=True, timeout=duration + 60).stdout
+    return parse_wrk(out)
+
+
+def settled_order_count(owner_url: str, store_id: int) -> int:
+    """The order count once requests still in flight when wrk stopped have finished (it stops moving)."""
+    last = count_orders(owner_url, store_id)
+    while True:
+        time.sleep(1)
+        now = count_orders(owner_url, store_id)
+        if now == last:
+            return now
+        last = now
+
+
 def count_orders(owner_url: str, store_id: int) -> int:
     engine = create_engine(sync_url(owner_url))
     with engine.connect() as c:
@@ -296,6 +317,10 @@ def main() -> None:
     rows = []
     try:
         conns = [int(c) for c in args.connections.split(",")]
+        for c in conns:
+            wrk_bare(c, 3)  # warm-up
+            rows.append(("bare (the limit)", c, wrk_bare(c, args.duration), None))
+            print(rows[-1], os.getloadavg(), flush=True)
         cart_tokens = asyncio.run(make_carts(1000, popular, prepared=False))
         for c in conns:
             wrk("add", "/api/v1/stores/bench1/carts/current/lines", cart_tokens, popular, c, 3)  # warm-up
@@ -305,7 +330,7 @@ def main() -> None:
         placed_tokens = []
         for c in conns:
             tokens = asyncio.run(make_carts(args.carts, popular, prepared=True))
-            before = count_orders(owner_url, store_id)
+            before = settled_order_count(owner_url, store_id)
             t0 = time.monotonic()
             r = wrk("place", "/api/v1/stores/bench1/carts/current/checkout/place", tokens, popular, c, args.duration)
             elapsed = time.monotonic() - t0
@@ -313,7 +338,7 @@ def main() -> None:
             rows.append(("place order", c, r, placed / elapsed))
             print(rows[-1], f"{placed} orders in {elapsed:.1f} s", os.getloadavg(), flush=True)
             placed_tokens += placed_sample(owner_url, tokens, 50)
-        orders_before = count_orders(owner_url, store_id)
+        orders_before = settled_order_count(owner_url, store_id)
         statuses = asyncio.run(replay(placed_tokens))
         print(f"replays: {len(statuses)} concurrent replays, statuses {sorted(set(statuses))}, "
               f"new orders {count_orders(owner_url, store_id) - orders_before}")

@@ -82,8 +82,7 @@ async def read_cart(cart: CurrentCart, session: SessionDep) -> CartRead:
 
 @router.post("/current/lines", summary="Add an item to the cart", openapi_extra=PUBLIC)
 async def add_line(data: CartLineCreate, cart: CurrentCart, session: SessionDep) -> CartRead:
-    await service.add_line(session, cart, data.variant_id, data.quantity)
-    return CartRead.of(await service.price_cart(session, cart))
+    return CartRead.of(await service.add_line_and_price(session, cart, data.variant_id, data.quantity))
 
 
 @router.patch("/current/lines/{line_id}", summary="Change a line's quantity", openapi_extra=PUBLIC)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
 
 from kernel.accounts.models import Customer
 from kernel.carts.models import Cart, CartLine, CartStatus
@@ -67,8 +68,10 @@ async def create_cart(session: AsyncSession, currency: str, customer_id: int | N
 
 
 async def cart_by_token(session: AsyncSession, token: str) -> Cart | None:
-    """Scoped to the session's store: another store's token finds nothing (404)."""
-    return (await session.execute(select(Cart).where(Cart.token_digest == token_digest(token)))).scalar_one_or_none()
+    """Scoped to the session's store: another store's token finds nothing (404). The cart and its
+    lines come in one statement (a joined load): every cart request starts here."""
+    return (await session.execute(select(Cart).where(Cart.token_digest == token_digest(token))
+                                  .options(joinedload(Cart.lines)))).unique().scalar_one_or_none()
 
 
 async def open_customer_cart(session: AsyncSession, customer_id: int) -> Cart | None:
@@ -103,6 +106,7 @@ async def merge_carts(session: AsyncSession, guest: Cart, customer: Customer) ->
         guest.email = guest.email or customer.email
         await session.flush()
         return guest
+    await lock_open_cart(session, target)  # like every change: a placement racing the merge sees it or refuses it
     existing = {line.variant_id: line for line in target.lines}
     for line in list(guest.lines):
         if line.variant_id in existing:
@@ -159,8 +163,8 @@ def _check_quantity(quantity: int) -> None:
         raise InvalidInput(f"Quantity must be between 1 and {MAX_QUANTITY}.")
 
 
-async def _check_sellable(session: AsyncSession, variant_id: int, quantity: int) -> None:
-    row = (await _variant_rows(session, [variant_id])).get(variant_id)
+async def _check_sellable(session: AsyncSession, variant_id: int, quantity: int, rows: dict | None = None) -> None:
+    row = (rows if rows is not None else await _variant_rows(session, [variant_id])).get(variant_id)
     if row is None:
         raise NotFound(f"No variant with id {variant_id} in this store.")
     priced = _price_line(CartLine(id=0, variant_id=variant_id, quantity=quantity), row)
@@ -168,14 +172,16 @@ async def _check_sellable(session: AsyncSession, variant_id: int, quantity: int)
         raise Conflict(priced.problem)
 
 
-async def add_line(session: AsyncSession, cart: Cart, variant_id: int, quantity: int) -> CartLine:
-    """Add units of a variant (or more of one already in the cart)."""
+async def add_line(session: AsyncSession, cart: Cart, variant_id: int, quantity: int, *,
+                   rows: dict | None = None) -> CartLine:
+    """Add units of a variant (or more of one already in the cart). ``rows``: the catalog rows
+    already read for it (see :func:`add_line_and_price`)."""
     _check_quantity(quantity)
     await lock_open_cart(session, cart)
     line = next((l for l in cart.lines if l.variant_id == variant_id), None)
     total = quantity + (line.quantity if line else 0)
     _check_quantity(total)
-    await _check_sellable(session, variant_id, total)
+    await _check_sellable(session, variant_id, total, rows)
     if line is None:
         if len(cart.lines) >= MAX_LINES:
             raise Conflict(f"A cart holds at most {MAX_LINES} different items.")
@@ -185,6 +191,14 @@ async def add_line(session: AsyncSession, cart: Cart, variant_id: int, quantity:
         line.quantity = total
     await session.flush()
     return line
+
+
+async def add_line_and_price(session: AsyncSession, cart: Cart, variant_id: int, quantity: int) -> PricedCart:
+    """:func:`add_line`, then the cart as :func:`price_cart` prices it, with one catalog read for
+    both (the new variant's and the other lines'): the storefront's busiest write."""
+    rows = await _variant_rows(session, sorted({line.variant_id for line in cart.lines} | {variant_id}))
+    await add_line(session, cart, variant_id, quantity, rows=rows)
+    return PricedCart(cart, [_price_line(line, rows.get(line.variant_id)) for line in cart.lines])
 
 
 def _line(cart: Cart, line_id: int) -> CartLine:

@@ -24,6 +24,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from kernel.carts.models import Cart, CartStatus
 from kernel.carts.service import CartAlreadyOrdered
@@ -71,6 +72,30 @@ async def claim_key(session: AsyncSession, store_id: int, key: str, print_: str)
     return None, earlier
 
 
+async def close_cart(session: AsyncSession, cart: Cart) -> None:
+    """Turn the open cart into a converted one, holding its row lock until commit, and make sure
+    ``cart`` (with its lines) is the cart as it is under that lock.
+
+    Every change to a cart bumps its ``updated_at`` under the same lock
+    (:func:`kernel.carts.service.lock_open_cart`), so when the row still carries the
+    ``updated_at`` read at the start of this request, nothing changed since and the cart in
+    hand is current: one plain UPDATE. Otherwise (a change committed meanwhile, or the cart
+    is no longer open) the UPDATE's RETURNING reloads the cart, and its lines by selectin: a
+    change that committed just before is in the order, none can come after.
+    """
+    unchanged = await session.execute(
+        update(Cart).where(Cart.id == cart.id, Cart.status == CartStatus.open, Cart.updated_at == cart.updated_at)
+        .values(status=CartStatus.converted).returning(Cart.id).execution_options(synchronize_session=False))
+    if unchanged.scalar_one_or_none() is not None:
+        set_committed_value(cart, "status", CartStatus.converted)
+        return
+    closed = await session.execute(
+        update(Cart).where(Cart.id == cart.id, Cart.status == CartStatus.open).values(status=CartStatus.converted)
+        .returning(Cart).execution_options(synchronize_session=False, populate_existing=True))
+    if closed.scalars().one_or_none() is None:
+        raise CartAlreadyOrdered("This cart has already been ordered; start a new cart.")
+
+
 async def place_order(session: AsyncSession, hooks, cart: Cart, body: dict[str, Any], *,
                       idempotency_key: str | None, render) -> tuple[int, dict[str, Any], bool]:
     """Place ``cart``; returns (status code, response body, replayed?). ``render(order, payment)``
@@ -82,14 +107,7 @@ async def place_order(session: AsyncSession, hooks, cart: Cart, body: dict[str, 
         if earlier is not None:
             return earlier.status_code or 201, earlier.response, True
 
-    # Closing the cart takes its row lock; RETURNING refreshes the cart as it is now, and with it its
-    # lines (``Cart.lines`` loads by selectin): a change that committed just before is in the order,
-    # none can come after.
-    closed = await session.execute(
-        update(Cart).where(Cart.id == cart.id, Cart.status == CartStatus.open).values(status=CartStatus.converted)
-        .returning(Cart).execution_options(synchronize_session=False, populate_existing=True))
-    if closed.scalars().one_or_none() is None:
-        raise CartAlreadyOrdered("This cart has already been ordered; start a new cart.")
+    await close_cart(session, cart)
 
     state = await build_checkout(session, hooks, cart)
     stock_problems = [line.problem for line in state.priced.lines if line.problem]

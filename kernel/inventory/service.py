@@ -13,9 +13,10 @@ checked by what it returned.
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, func, insert, literal, or_, select, update
+from sqlalchemy import Integer, and_, bindparam, delete, func, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.catalog.models import ProductVariant
@@ -32,6 +33,26 @@ class OutOfStock(Conflict):
     code = "out-of-stock"
 
 
+@functools.cache
+def _stock_change(*, decrease: bool):
+    """The conditional UPDATE behind :func:`adjust_stock`, built once per direction (it runs for every
+    line of every order). A decrease must leave stock ≥ 0 unless the variant allows backorders; an
+    increase must keep the column inside PostgreSQL's integer (an overflow would be a 500)."""
+    delta = bindparam("delta", type_=Integer)
+    condition = ProductVariant.id == bindparam("variant_id", type_=Integer)
+    if decrease:
+        condition = and_(condition, or_(ProductVariant.stock_on_hand + delta >= 0,
+                                        ProductVariant.allow_backorder.is_(True)))
+    else:
+        condition = and_(condition, ProductVariant.stock_on_hand <= MAX_STOCK - delta)
+    return (update(ProductVariant)
+            .where(condition, ProductVariant.track_inventory.is_(True))
+            .values(stock_on_hand=ProductVariant.stock_on_hand + delta)
+            .returning(ProductVariant.stock_on_hand, ProductVariant.low_stock_threshold, ProductVariant.sku,
+                       ProductVariant.product_id)
+            .execution_options(synchronize_session=False))
+
+
 async def adjust_stock(session: AsyncSession, variant_id: int, delta: int, *, reason: str, note: str = "",
                        order_id: int | None = None, actor: str | None = None) -> int | None:
     """Change a variant's stock by ``delta`` and record it in the ledger; returns the new stock.
@@ -41,22 +62,9 @@ async def adjust_stock(session: AsyncSession, variant_id: int, delta: int, *, re
     are left alone (returns ``None``). Safe under any concurrency: the check and
     the change are one statement.
     """
-    condition = ProductVariant.id == variant_id
-    if delta < 0:
-        condition = and_(condition, or_(ProductVariant.stock_on_hand + delta >= 0,
-                                        ProductVariant.allow_backorder.is_(True)))
     if abs(delta) > MAX_STOCK:
         raise InvalidInput(f"A stock change is at most {MAX_STOCK} units.")
-    if delta > 0:  # keep the column inside PostgreSQL's integer (an overflow would be a 500)
-        condition = and_(condition, ProductVariant.stock_on_hand <= MAX_STOCK - delta)
-    result = await session.execute(
-        update(ProductVariant)
-        .where(condition, ProductVariant.track_inventory.is_(True))
-        .values(stock_on_hand=ProductVariant.stock_on_hand + delta)
-        .returning(ProductVariant.stock_on_hand, ProductVariant.low_stock_threshold, ProductVariant.sku,
-                   ProductVariant.product_id)
-        .execution_options(synchronize_session=False)
-    )
+    result = await session.execute(_stock_change(decrease=delta < 0), {"delta": delta, "variant_id": variant_id})
     row = result.one_or_none()
     if row is None:
         tracked = (await session.execute(

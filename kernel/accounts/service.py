@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import DateTime, Integer, String, and_, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.accounts.models import (AuthSession, Customer, PasswordResetToken, StaffMembership, StaffRole,
@@ -112,15 +113,21 @@ async def staff_sign_in_for_token(session: AsyncSession, token: str, store_id: i
     """:func:`user_for_token` plus the user's role in ``store_id`` (``None``: no membership) and whether
     that store requires staff 2FA, still in one statement: store-scoped staff routes would otherwise
     spend a second round trip on the membership. The session must be bound to ``store_id``."""
-    row = (await session.execute(
-        select(AuthSession, User, StaffMembership.role, StoreSecuritySettings.require_staff_2fa)
-        .outerjoin(User, User.id == AuthSession.user_id)
-        .outerjoin(StaffMembership, and_(StaffMembership.user_id == AuthSession.user_id,
-                                         StaffMembership.store_id == store_id))
-        .outerjoin(StoreSecuritySettings, StoreSecuritySettings.store_id == StaffMembership.store_id)
-        .where(AuthSession.token_digest == token_digest(token), AuthSession.expires_at > utcnow())
-    )).first()
+    row = (await session.execute(_staff_sign_in(), {"digest": token_digest(token), "now": utcnow(),
+                                                    "store_id": store_id})).first()
     return None if row is None else (row[0], row[1], row[2], bool(row[3]))
+
+
+@functools.cache
+def _staff_sign_in():
+    """Built once (it runs on every staff request); executions pass ``digest``, ``now``, ``store_id``."""
+    return (select(AuthSession, User, StaffMembership.role, StoreSecuritySettings.require_staff_2fa)
+            .outerjoin(User, User.id == AuthSession.user_id)
+            .outerjoin(StaffMembership, and_(StaffMembership.user_id == AuthSession.user_id,
+                                             StaffMembership.store_id == bindparam("store_id", type_=Integer)))
+            .outerjoin(StoreSecuritySettings, StoreSecuritySettings.store_id == StaffMembership.store_id)
+            .where(AuthSession.token_digest == bindparam("digest", type_=String),
+                   AuthSession.expires_at > bindparam("now", type_=DateTime(timezone=True))))
 
 
 async def end_all_sessions_of_user(session: AsyncSession, user_id: int) -> None:

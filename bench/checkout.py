@@ -164,8 +164,8 @@ def parse_wrk(out: str) -> dict:
 
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out)[1]),
-            "p50": ms(getattr(re.search(r"50%\s+(\S+)", out), "group", lambda _: None)(1)),
-            "p99": ms(getattr(re.search(r"99%\s+(\S+)", out), "group", lambda _: None)(1)),
+            "p50": ms(getattr(re.search(r"^\s+50%\s+(\S+)", out, re.M), "group", lambda _: None)(1)),
+            "p99": ms(getattr(re.search(r"^\s+99%\s+(\S+)", out, re.M), "group", lambda _: None)(1)),
             "non2xx": int(errors[1]) if errors else 0}
 
 

@@ -66,8 +66,8 @@ def wrk(script: Path, connections: int, duration: str) -> dict:
     out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{duration}", "--latency", "-s", str(script),
                           f"http://{HOST}:{PORT}"], capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    p50 = ms(getattr(re.search(r"50%\s+(\S+)", out), "group", lambda _: None)(1))
-    p99 = ms(getattr(re.search(r"99%\s+(\S+)", out), "group", lambda _: None)(1))
+    p50 = ms(getattr(re.search(r"^\s+50%\s+(\S+)", out, re.M), "group", lambda _: None)(1))
+    p99 = ms(getattr(re.search(r"^\s+99%\s+(\S+)", out, re.M), "group", lambda _: None)(1))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     socket = re.search(r"Socket errors: (.*)", out)
     return {"rps": rps, "p50": p50, "p99": p99, "non2xx": int(errors.group(1)) if errors else 0,

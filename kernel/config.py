@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     run_worker_in_process: bool = True
+    # Order placements one process runs at once; more wait their turn (FIFO). Placing holds hot row
+    # locks (the order counter, popular variants) until commit: with fewer placements competing
+    # for the event loop, each holder reaches its commit sooner (see docs/orders.md). 0: no limit.
+    placement_concurrency: int = Field(default=4, ge=0)
     # The job queue and its workers (see docs/jobs.md).
     job_concurrency: int = Field(default=4, ge=1)  # jobs one worker process runs at once
     job_poll_interval: float = Field(default=1.0, gt=0)  # seconds between claims when the queue is empty

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Header, Response, status
+from fastapi import APIRouter, Body, Header, Request, Response, status
 
 from kernel.carts.api import PUBLIC, CurrentCart
 from kernel.checkout import service
@@ -44,16 +46,26 @@ async def update_checkout(data: CheckoutUpdate, cart: CurrentCart, session: Sess
     return CheckoutRead.of(await service.build_checkout(session, hooks, cart))
 
 
+def placement_slots(request: Request) -> asyncio.Semaphore | contextlib.nullcontext:
+    """The process's placement slots (``placement_concurrency``), created on first use."""
+    slots = getattr(request.app.state, "placement_slots", None)
+    if slots is None:
+        limit = request.app.state.settings.placement_concurrency
+        slots = request.app.state.placement_slots = asyncio.Semaphore(limit) if limit else contextlib.nullcontext()
+    return slots
+
+
 @router.post("/place", status_code=status.HTTP_201_CREATED, summary="Place the order", openapi_extra=PUBLIC)
-async def place(cart: CurrentCart, session: SessionDep, hooks: StoreHooksDep, response: Response,
+async def place(request: Request, cart: CurrentCart, session: SessionDep, hooks: StoreHooksDep, response: Response,
                 data: Annotated[PlaceOrder | None, Body(examples=[{"expected_total": 4824}])] = None,
                 idempotency_key: Annotated[str | None, Header(
                     max_length=200, description="Replays with the same key return the same order.",
                     examples=["b1f0c3e2-6a4d-4a57-9c1e-2f7d9a0c5b11"])] = None) -> OrderPlaced:
     """Turns the cart into an order in one transaction: stock taken, order numbered, payment started."""
     body = (data or PlaceOrder()).model_dump(mode="json")
-    code, payload, replayed = await place_order(session, hooks, cart, body, idempotency_key=idempotency_key,
-                                                render=render_placed)
+    async with placement_slots(request):
+        code, payload, replayed = await place_order(session, hooks, cart, body, idempotency_key=idempotency_key,
+                                                    render=render_placed)
     response.status_code = code
     if replayed:
         response.headers["Idempotent-Replayed"] = "true"

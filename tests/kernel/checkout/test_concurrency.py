@@ -117,3 +117,26 @@ async def test_a_line_added_while_placing_waits_for_the_cart_is_in_the_order(cli
             select(OrderLine).where(OrderLine.order_id == order.id))).scalars())
     assert len(skus) == 2
     assert response.json()["subtotal"] == 1000 + 700
+
+
+async def test_placements_beyond_the_process_slots_wait_their_turn_and_all_succeed(app, client, factory):
+    """``placement_concurrency`` queues placements instead of refusing them: with one slot, ten
+    shoppers checking out at once all get their order, numbered without gaps."""
+    store = await factory.store()
+    await shop.standard_plugins(factory, store)
+    v = await shop.variant(factory, store, stock=50, name="Queued mug")
+    carts = []
+    for _ in range(10):
+        cart = await shop.new_cart(factory, store)
+        await shop.fill_checkout(client, store, cart, variant_id=v.id)
+        carts.append(cart)
+    previous = app.state.settings.placement_concurrency, getattr(app.state, "placement_slots", None)
+    app.state.settings.placement_concurrency, app.state.placement_slots = 1, None
+    try:
+        responses = await asyncio.gather(*(shop.place(client, store, c, key=f"q{i}") for i, c in enumerate(carts)))
+    finally:
+        app.state.settings.placement_concurrency, app.state.placement_slots = previous
+    assert [r.status_code for r in responses] == [201] * 10
+    assert sorted(r.json()["number"] for r in responses) == list(range(1, 11))
+    stock, sold = await ledger_invariants(factory, store, v.id)
+    assert (stock, sold) == (40, 10)

@@ -134,13 +134,20 @@ def _filter_clauses(session: AsyncSession, f: ProductFilters) -> list:
 async def list_products(session: AsyncSession, filters: ProductFilters, *, sort: Sort = Sort.newest,
                         after: str | None = None, limit: int = 20, media_url=lambda key: key) -> ProductPage:
     column, _ = _SORTS[sort]
-    stmt = _page_statement(_dialect(session), sort, after is not None)
+    dialect = _dialect(session)
     params: dict[str, Any] = {RESERVATIONS_NOW: utcnow(), "page_limit": limit + 1}
     if after is not None:
         params["after_value"], params["after_id"] = decode_cursor(after, sort)
-    clauses = _filter_clauses(session, filters)
-    if clauses:
-        stmt = stmt.where(*clauses)
+    if filters == ProductFilters(q=filters.q) and filters.q:  # plain search: a statement built once too
+        params["fts"], params["fts_sid"] = search.query_expression(dialect, filters.q), session.info["store_id"]
+        if params["fts"] is None:
+            return ProductPage(items=[], next_cursor=None)  # no words, no match
+        stmt = _page_statement(dialect, sort, after is not None, searching=True)
+    else:
+        stmt = _page_statement(dialect, sort, after is not None)
+        clauses = _filter_clauses(session, filters)
+        if clauses:
+            stmt = stmt.where(*clauses)
     rows = (await session.execute(stmt, params)).all()
     more = len(rows) > limit
     rows = rows[:limit]
@@ -186,15 +193,18 @@ RESERVATIONS_NOW = "reservations_now"  # the bind parameter the children's avail
 
 
 @functools.cache
-def _page_statement(dialect: str, sort: Sort, with_cursor: bool):
+def _page_statement(dialect: str, sort: Sort, with_cursor: bool, searching: bool = False):
     """A page of products in ``sort`` order with their children, built once per shape.
 
-    Executions pass ``page_limit``, :data:`RESERVATIONS_NOW` and, with a cursor,
-    ``after_value``/``after_id``; filters are added per request (see :func:`_filter_clauses`).
+    Executions pass ``page_limit``, :data:`RESERVATIONS_NOW`, with a cursor ``after_value``/
+    ``after_id``, and when ``searching`` ``fts``/``fts_sid`` (:func:`search.matching`); other
+    filters are added per request (see :func:`_filter_clauses`).
     """
     column, descending = _SORTS[sort]
     stmt = select(Product.id, Product.name, Product.slug, Product.status, Product.price_min, Product.price_max,
                   Product.created_at, *_children_json(dialect))
+    if searching:
+        stmt = stmt.where(search.matching(dialect))
     if with_cursor:
         key, after = tuple_(column, Product.id), tuple_(bindparam("after_value", type_=column.type),
                                                         bindparam("after_id", type_=Integer))

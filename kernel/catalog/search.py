@@ -17,6 +17,7 @@ be a syntax error.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 
@@ -81,19 +82,42 @@ async def forget_products(session: AsyncSession, product_ids: Iterable[int]) -> 
                               {"ids": ids, "sid": session.info["store_id"]})
 
 
-def match(session: AsyncSession, q: str) -> ColumnElement[bool]:
-    """A WHERE clause on ``products`` selecting the products that match ``q``."""
+def query_expression(dialect: str, q: str) -> str | None:
+    """``q`` as the dialect's full-text query (a tsquery, or an FTS5 expression); None without words."""
     words = terms(q)
     if not words:
+        return None
+    if dialect == "postgresql":
+        return " & ".join([*words[:-1], f"{words[-1]}:*"])
+    return " AND ".join([*(f'"{w}"' for w in words[:-1]), f'"{words[-1]}"*'])
+
+
+_MATCHING_IDS = {
+    "postgresql": ("SELECT product_id FROM product_search WHERE store_id = :fts_sid "
+                   "AND document @@ to_tsquery('simple', :fts)", "product_id"),
+    "sqlite": ("SELECT rowid FROM product_search WHERE product_search MATCH :fts AND store_id = :fts_sid", "rowid"),
+}
+
+
+def _matching(dialect: str, **values) -> ColumnElement[bool]:
+    sql, id_column = _MATCHING_IDS["postgresql" if dialect == "postgresql" else "sqlite"]
+    ids = text(sql)
+    if values:
+        ids = ids.bindparams(**values)
+    return Product.id.in_(ids.columns(column(id_column, Integer)))
+
+
+@functools.cache
+def matching(dialect: str) -> ColumnElement[bool]:
+    """A WHERE clause on ``products``: the products matching bind parameters ``fts`` (a
+    :func:`query_expression`) and ``fts_sid`` (the store), built once per dialect."""
+    return _matching(dialect)
+
+
+def match(session: AsyncSession, q: str) -> ColumnElement[bool]:
+    """A WHERE clause on ``products`` selecting the products that match ``q``."""
+    dialect = _dialect(session)
+    expression = query_expression(dialect, q)
+    if expression is None:
         return false()
-    store_id = session.info["store_id"]
-    if _dialect(session) == "postgresql":
-        query = " & ".join([*words[:-1], f"{words[-1]}:*"])
-        matching = text("SELECT product_id FROM product_search WHERE store_id = :fts_sid "
-                        "AND document @@ to_tsquery('simple', :fts)") \
-            .bindparams(fts=query, fts_sid=store_id).columns(column("product_id", Integer))
-        return Product.id.in_(matching)
-    expression = " AND ".join([*(f'"{w}"' for w in words[:-1]), f'"{words[-1]}"*'])
-    matching = text("SELECT rowid FROM product_search WHERE product_search MATCH :fts AND store_id = :fts_sid") \
-        .bindparams(fts=expression, fts_sid=store_id).columns(column("rowid", Integer))
-    return Product.id.in_(matching)
+    return _matching(dialect, fts=expression, fts_sid=session.info["store_id"])

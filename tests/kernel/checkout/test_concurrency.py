@@ -26,16 +26,23 @@ async def ledger_invariants(factory, store, variant_id: int) -> tuple[int, int]:
     return stock, -sold
 
 
-@pytest.mark.postgres_only
-async def test_forty_shoppers_ten_units(client, factory):
+async def shoppers_ready_to_place(client, factory, *, shoppers: int, stock: int, name: str):
+    """A store with the standard plugins, one variant with ``stock``, and ``shoppers`` carts holding
+    one unit each with a complete checkout; returns (store, variant, cart headers)."""
     store = await factory.store()
     await shop.standard_plugins(factory, store)
-    v = await shop.variant(factory, store, stock=10, name="Popular mug")
+    v = await shop.variant(factory, store, stock=stock, name=name)
     carts = []
-    for _ in range(40):
+    for _ in range(shoppers):
         cart = await shop.new_cart(factory, store)
         await shop.fill_checkout(client, store, cart, variant_id=v.id)
         carts.append(cart)
+    return store, v, carts
+
+
+@pytest.mark.postgres_only
+async def test_forty_shoppers_ten_units(client, factory):
+    store, v, carts = await shoppers_ready_to_place(client, factory, shoppers=40, stock=10, name="Popular mug")
     responses = await asyncio.gather(*(shop.place(client, store, cart, key=f"k{i}") for i, cart in enumerate(carts)))
     codes = sorted(r.status_code for r in responses)
     assert codes == [201] * 10 + [409] * 30, codes
@@ -122,14 +129,7 @@ async def test_a_line_added_while_placing_waits_for_the_cart_is_in_the_order(cli
 async def test_placements_beyond_the_process_slots_wait_their_turn_and_all_succeed(app, client, factory):
     """``placement_concurrency`` queues placements instead of refusing them: with one slot, ten
     shoppers checking out at once all get their order, numbered without gaps."""
-    store = await factory.store()
-    await shop.standard_plugins(factory, store)
-    v = await shop.variant(factory, store, stock=50, name="Queued mug")
-    carts = []
-    for _ in range(10):
-        cart = await shop.new_cart(factory, store)
-        await shop.fill_checkout(client, store, cart, variant_id=v.id)
-        carts.append(cart)
+    store, v, carts = await shoppers_ready_to_place(client, factory, shoppers=10, stock=50, name="Queued mug")
     previous = app.state.settings.placement_concurrency, getattr(app.state, "placement_slots", None)
     app.state.settings.placement_concurrency, app.state.placement_slots = 1, None
     try:

@@ -6,7 +6,7 @@ quantities) and images come along as JSON arrays built by the database in correl
 subqueries (``json_agg``/``json_build_object`` on PostgreSQL, ``json_group_array``/
 ``json_object`` on SQLite). Each statement is a round trip through SQLAlchemy and the
 driver, and on this stack a round trip costs more than the rows (bench/README.md);
-the JSON is parsed in C and validated once, in Rust, by pydantic. Core selects of ORM
+the JSON is parsed and validated once, in Rust, by pydantic-core. Core selects of ORM
 columns keep the tenant scoping (kernel.db), and the children are also joined on the
 product's ``store_id``, so no wall depends on how criteria reach a subquery.
 """
@@ -231,6 +231,8 @@ def _children_json(dialect: str) -> tuple:
 
 
 def _by_position(items: list[dict] | None) -> list[dict]:
+    """The aggregates promise no order (and SQLite's cannot take one): a product's few children are
+    sorted here, as the API lists them."""
     return sorted(items or (), key=lambda item: (item["position"], item["id"]))
 
 

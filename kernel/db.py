@@ -173,6 +173,19 @@ def disable_tenant_rls(*tables: str) -> None:
 
 # --- Engines and sessions -----------------------------------------------------------------------
 
+def dialect_of(session: AsyncSession) -> str:
+    """``"postgresql"`` or ``"sqlite"``: the database behind ``session`` (SQLite when it has no bind)."""
+    return session.bind.dialect.name if session.bind is not None else "sqlite"
+
+
+def upsert_insert(session: AsyncSession, table):
+    """``insert(table)`` with the dialect's ``on_conflict_do_*`` methods (PostgreSQL or SQLite)."""
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return (pg_insert if dialect_of(session) == "postgresql" else sqlite_insert)(table)
+
+
 def async_url(url: str) -> str:
     """Accept plain URLs (``postgresql://``, ``sqlite:///``) and pick the async drivers."""
     parsed = make_url(url)
@@ -291,7 +304,7 @@ async def across_stores(session: AsyncSession) -> AsyncIterator[AsyncSession]:
     """
     previous = session.info.get("all_stores", False)
     session.info["all_stores"] = True
-    postgres = session.bind is not None and session.bind.dialect.name == "postgresql"
+    postgres = dialect_of(session) == "postgresql"
     if postgres:
         await session.execute(text("select set_config('app.all_stores', 'on', true)"))
     try:

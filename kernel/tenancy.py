@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy import String, bindparam, cast, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kernel.db import dialect_of
 from kernel.errors import NotFound
 from kernel.stores.models import Store, StoreDomain, StoreStatus
 
@@ -49,7 +50,7 @@ class StoreSuspended(NotFound):
 async def bind_store(session: AsyncSession, store_id: int) -> None:
     """Bind an open session (and, on PostgreSQL, its current transaction) to one store."""
     session.info["store_id"] = store_id
-    if session.in_transaction() and session.bind is not None and session.bind.dialect.name == "postgresql":
+    if session.in_transaction() and dialect_of(session) == "postgresql":
         await session.execute(text("select set_config('app.store_id', :sid, true)"), {"sid": str(store_id)})
 
 
@@ -110,7 +111,7 @@ async def _store_by_slug_binding(session: AsyncSession, slug: str) -> StoreConte
 async def resolve_store(session: AsyncSession, *, slug: str | None = None, host: str | None = None,
                         platform_domain: str = "localhost", allow_suspended: bool = False) -> StoreContext:
     """Find the request's store and bind the session to it; 404 for unknown or suspended stores."""
-    postgres = session.bind is not None and session.bind.dialect.name == "postgresql"
+    postgres = dialect_of(session) == "postgresql"
     if slug is not None and postgres and session.in_transaction():
         store = await _store_by_slug_binding(session, slug)
     elif slug is not None:

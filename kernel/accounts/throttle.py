@@ -23,7 +23,7 @@ from sqlalchemy import case, delete, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kernel.accounts.models import LoginThrottle
-from kernel.db import store_session
+from kernel.db import store_session, upsert_insert
 from kernel.errors import TooManyRequests
 
 WINDOW_SECONDS = 15 * 60
@@ -60,13 +60,9 @@ class DatabaseThrottle:
         now = int(time.time())
         waits = []
         async with store_session(self.sessionmaker, None) as session:
-            if session.bind.dialect.name == "postgresql":
-                from sqlalchemy.dialects.postgresql import insert
-            else:
-                from sqlalchemy.dialects.sqlite import insert
             expired = LoginThrottle.window_start <= now - WINDOW_SECONDS
             for k in keys:
-                statement = insert(LoginThrottle).values(key=k.key, failures=1, window_start=now)
+                statement = upsert_insert(session, LoginThrottle).values(key=k.key, failures=1, window_start=now)
                 statement = statement.on_conflict_do_update(index_elements=[LoginThrottle.key], set_={
                     "failures": case((expired, 1), else_=LoginThrottle.failures + 1),
                     "window_start": case((expired, now), else_=LoginThrottle.window_start),

@@ -30,7 +30,7 @@ from kernel.catalog import search
 from kernel.catalog.models import (Category, Product, ProductAttribute, ProductCategory, ProductImage, ProductStatus,
                                    ProductVariant)
 from kernel.catalog.schemas import ImageRead, ProductPage, ProductRead, VariantRead
-from kernel.db import utcnow
+from kernel.db import dialect_of, utcnow
 from kernel.errors import InvalidInput, NotFound
 from kernel.inventory.models import StockReservation
 
@@ -134,7 +134,7 @@ def _filter_clauses(session: AsyncSession, f: ProductFilters) -> list:
 async def list_products(session: AsyncSession, filters: ProductFilters, *, sort: Sort = Sort.newest,
                         after: str | None = None, limit: int = 20, media_url=lambda key: key) -> ProductPage:
     column, _ = _SORTS[sort]
-    dialect = _dialect(session)
+    dialect = dialect_of(session)
     params: dict[str, Any] = {RESERVATIONS_NOW: utcnow(), "page_limit": limit + 1}
     if after is not None:
         params["after_value"], params["after_id"] = decode_cursor(after, sort)
@@ -168,10 +168,6 @@ _VARIANT_JSON_FIELDS = ("id", "product_id", "sku", "title", "position", "price",
                         "low_stock_threshold", "option1", "option2", "option3")
 _IMAGE_JSON_FIELDS = ("id", "product_id", "position", "alt", "storage_key", "thumbnail_key", "content_type", "width",
                       "height", "size_bytes")
-
-
-def _dialect(session: AsyncSession) -> str:
-    return session.bind.dialect.name if session.bind is not None else "sqlite"
 
 
 def _json_array_of(dialect: str, model, names: tuple[str, ...], extra: dict | None = None):
@@ -278,7 +274,7 @@ async def product_detail(session: AsyncSession, product_id: int, *, media_url=la
                          only_status: ProductStatus | None = None) -> ProductRead:
     """One product with everything about it, in two statements (Core selects, no ORM objects):
     the product with its variants and images as JSON, then its attributes and categories."""
-    stmt = _detail_statement(_dialect(session))
+    stmt = _detail_statement(dialect_of(session))
     if only_status is not None:
         stmt = stmt.where(Product.status == only_status)
     product = (await session.execute(stmt, {"product_id": product_id, RESERVATIONS_NOW: utcnow()})).one_or_none()

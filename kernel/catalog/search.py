@@ -26,13 +26,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from kernel.catalog.models import Product, ProductVariant
+from kernel.db import dialect_of
 
 MAX_TERMS = 10
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
-
-
-def _dialect(session: AsyncSession) -> str:
-    return session.bind.dialect.name if session.bind is not None else "sqlite"
 
 
 def terms(q: str) -> list[str]:
@@ -52,7 +49,7 @@ async def refresh_products(session: AsyncSession, product_ids: Iterable[int]) ->
             price_min=func.coalesce(prices.with_only_columns(func.min(ProductVariant.price)).scalar_subquery(), 0),
             price_max=func.coalesce(prices.with_only_columns(func.max(ProductVariant.price)).scalar_subquery(), 0),
         ).execution_options(synchronize_session=False))
-    dialect = _dialect(session)
+    dialect = dialect_of(session)
     if dialect == "postgresql":
         await session.execute(text(
             "INSERT INTO product_search (product_id, store_id, document) "
@@ -76,7 +73,7 @@ async def refresh_products(session: AsyncSession, product_ids: Iterable[int]) ->
 async def forget_products(session: AsyncSession, product_ids: Iterable[int]) -> None:
     """Drop deleted products from the SQLite index (PostgreSQL's rows go by ON DELETE CASCADE)."""
     ids = sorted(set(product_ids))
-    if ids and _dialect(session) == "sqlite":
+    if ids and dialect_of(session) == "sqlite":
         await session.execute(text("DELETE FROM product_search WHERE rowid IN :ids AND store_id = :sid")
                               .bindparams(bindparam("ids", expanding=True)),
                               {"ids": ids, "sid": session.info["store_id"]})
@@ -116,7 +113,7 @@ def matching(dialect: str) -> ColumnElement[bool]:
 
 def match(session: AsyncSession, q: str) -> ColumnElement[bool]:
     """A WHERE clause on ``products`` selecting the products that match ``q``."""
-    dialect = _dialect(session)
+    dialect = dialect_of(session)
     expression = query_expression(dialect, q)
     if expression is None:
         return false()

@@ -21,8 +21,6 @@ import uuid
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -30,6 +28,7 @@ from kernel.carts.models import Cart, CartStatus
 from kernel.carts.service import CartAlreadyOrdered
 from kernel.checkout.models import IdempotencyKey
 from kernel.checkout.service import build_checkout
+from kernel.db import upsert_insert
 from kernel.errors import Conflict, InvalidInput
 from kernel.events import emit_event
 from kernel.inventory.service import OutOfStock, adjust_stock
@@ -56,10 +55,8 @@ def fingerprint(cart_id: int, body: dict[str, Any]) -> str:
 async def claim_key(session: AsyncSession, store_id: int, key: str, print_: str) -> tuple[int | None, IdempotencyKey | None]:
     """Insert the key row: returns (new row id, None), or (None, earlier row with its answer) when the
     key was used before."""
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     inserted = (await session.execute(
-        insert(IdempotencyKey).values(store_id=store_id, key=key, scope="place_order", fingerprint=print_)
+        upsert_insert(session, IdempotencyKey).values(store_id=store_id, key=key, scope="place_order", fingerprint=print_)
         .on_conflict_do_nothing(index_elements=["store_id", "key"]).returning(IdempotencyKey.id))).scalar_one_or_none()
     if inserted is not None:
         return inserted, None

@@ -89,15 +89,20 @@ class TaxLineRead(BaseModel):
     line_index: int | None = Field(examples=[0], description="Cart line index; null for shipping.")
 
 
-class TotalsRead(BaseModel):
+class AmountsRead(BaseModel):
+    """The money of a checkout or an order, in minor units of ``currency``."""
+
     currency: str = Field(examples=["USD"])
-    currency_exponent: int = Field(examples=[2])
     subtotal: int = Field(examples=[3998])
     discount_total: int = Field(examples=[0])
     shipping_total: int = Field(examples=[500])
     tax_total: int = Field(examples=[360])
     total: int = Field(examples=[4858])
     prices_include_tax: bool = Field(examples=[False])
+
+
+class TotalsRead(AmountsRead):
+    currency_exponent: int = Field(examples=[2])
 
 
 class CheckoutRead(BaseModel):
@@ -157,7 +162,7 @@ class PlacedPayment(BaseModel):
     instructions: str = Field(examples=["Please transfer $48.58 to our bank account, quoting order 1."])
 
 
-class OrderPlaced(BaseModel):
+class OrderPlaced(AmountsRead):
     """What the shopper sees once the order is placed (and what a replay returns, byte for byte)."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [{
@@ -171,11 +176,4 @@ class OrderPlaced(BaseModel):
     number: int = Field(examples=[1001])
     status: str = Field(examples=["pending_payment"])
     email: str = Field(examples=["ada@example.com"])
-    currency: str = Field(examples=["USD"])
-    subtotal: int = Field(examples=[3998])
-    discount_total: int = Field(examples=[0])
-    shipping_total: int = Field(examples=[500])
-    tax_total: int = Field(examples=[360])
-    total: int = Field(examples=[4858])
-    prices_include_tax: bool = Field(examples=[False])
     payment: PlacedPayment

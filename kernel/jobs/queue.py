@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import and_, case, delete, func, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kernel.db import utcnow
+from kernel.db import dialect_of, utcnow
 from kernel.jobs.models import Job, JobStatus
 
 DEFAULT_MAX_ATTEMPTS = 12
@@ -51,7 +51,7 @@ def _insert_ignoring_duplicates(session: AsyncSession):
     A plain INSERT hitting the unique key would abort the caller's whole
     PostgreSQL transaction; this keeps enqueue safe inside any unit of work.
     """
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
+    if dialect_of(session) == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as dialect_insert
     else:
         from sqlalchemy.dialects.sqlite import insert as dialect_insert

@@ -9,15 +9,13 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kernel.db import utcnow
+from kernel.db import upsert_insert, utcnow
 from kernel.errors import Conflict, InvalidInput, NotFound
 from kernel.events import emit_event
 from kernel.inventory.service import adjust_stock
-from kernel.orders.models import (Fulfilment, Order, OrderCounter, OrderLine, OrderStatus, OrderTimelineEntry,
+from kernel.orders.models import (Fulfilment, Order, OrderCounter, OrderStatus, OrderTimelineEntry,
                                   Payment, PaymentStatus, Refund)
 from kernel.orders.states import IllegalTransition, check_transition
 from plugin_sdk.types import OrderView
@@ -34,9 +32,7 @@ async def next_order_number(session: AsyncSession, store_id: int) -> int:
     number = (await session.execute(bump)).scalar_one_or_none()
     if number is not None:
         return number  # every order but the store's first: one statement
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    await session.execute(insert(OrderCounter).values(store_id=store_id, last_number=0)
+    await session.execute(upsert_insert(session, OrderCounter).values(store_id=store_id, last_number=0)
                           .on_conflict_do_nothing(index_elements=["store_id"]))
     return (await session.execute(bump)).scalar_one()
 

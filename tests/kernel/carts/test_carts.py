@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import delete, select
 
 from kernel.accounts.models import Customer
@@ -188,3 +189,42 @@ async def test_create_cart_through_the_api(client, factory):
     assert r.status_code == 200 and r.json()["item_count"] == 2
     async with factory.session(store) as session:
         assert (await session.execute(select(Cart.id).where(Cart.status == CartStatus.open))).scalars().all() != []
+
+
+@pytest.mark.postgres_only
+async def test_a_merge_racing_the_placement_of_the_target_cart_is_refused(factory):
+    """Merging takes the customer's cart lock like every change: when that cart became an order while
+    the merge waited, the merge is refused instead of adding lines to an ordered cart."""
+    import asyncio
+
+    from sqlalchemy import update
+
+    from kernel.carts.service import CartAlreadyOrdered
+
+    store = await factory.store()
+    v = await shop.variant(factory, store, stock=50)
+    async with factory.session(store) as session:
+        customer = Customer(email="race@example.com")
+        session.add(customer)
+        await session.flush()
+        own, _ = await create_cart(session, store.currency, customer.id)
+        await add_line(session, own, v.id, 1)
+        guest, _ = await create_cart(session, store.currency)
+        await add_line(session, guest, v.id, 2)
+    async with factory.session(store) as placing:  # a placement holds the customer's cart…
+        await placing.execute(update(Cart).where(Cart.id == own.id).values(status=CartStatus.converted))
+
+        async def merge():
+            async with factory.session(store) as session:
+                g = await session.get(Cart, guest.id)
+                c = await session.get(Customer, customer.id)
+                await merge_carts(session, g, c)
+        merging = asyncio.create_task(merge())
+        await asyncio.sleep(0.5)  # …while the merge has found it open and waits for its lock
+        assert not merging.done()
+    with pytest.raises(CartAlreadyOrdered):
+        await merging
+    async with factory.session(store) as session:
+        lines = (await session.get(Cart, own.id)).lines
+        assert [(l.variant_id, l.quantity) for l in lines] == [(v.id, 1)]
+        assert (await session.get(Cart, guest.id)).status == CartStatus.open

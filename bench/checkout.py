@@ -87,7 +87,8 @@ def prepare_database(name: str) -> tuple[str, str]:
             c.execute(text(f'CREATE DATABASE "{name}"'))
     engine.dispose()
     owner_url = admin.set(database=name).render_as_string(hide_password=False)
-    app_url = admin.set(database=name, username=APP_ROLE, password=None).render_as_string(hide_password=False)
+    # A plain postgresql:// URL: the app picks its own driver, as in production.
+    app_url = admin.set(drivername="postgresql", database=name, username=APP_ROLE, password=None).render_as_string(hide_password=False)
     migrate.upgrade(owner_url)
     migrate.grant_app_role(owner_url, APP_ROLE)
     return owner_url, app_url

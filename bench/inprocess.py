@@ -24,8 +24,8 @@ from sqlalchemy import text
 from kernel.config import Settings
 
 RESULTS = Path(__file__).resolve().parent / "results"
-CATALOG_URL = "postgresql+psycopg://pyc_bench_app@127.0.0.1:5432/pyc_bench"
-ORDERS_URL = "postgresql+psycopg://pyc_bench_app@127.0.0.1:5432/pyc_bench_orders"
+CATALOG_URL = "postgresql://pyc_bench_app@127.0.0.1:5432/pyc_bench"  # the app picks its driver: asyncpg
+ORDERS_URL = "postgresql://pyc_bench_app@127.0.0.1:5432/pyc_bench_orders"
 
 
 class Caller:

@@ -40,7 +40,8 @@ def urls() -> tuple[str, str]:
 
     admin = make_url(sync_url(ADMIN_URL))
     owner = admin.set(database=DB).render_as_string(hide_password=False)
-    app = admin.set(database=DB, username=APP_ROLE, password=None).render_as_string(hide_password=False)
+    # A plain postgresql:// URL: the app picks its own driver, as in production.
+    app = admin.set(drivername="postgresql", database=DB, username=APP_ROLE, password=None).render_as_string(hide_password=False)
     return owner, app
 
 

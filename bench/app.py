@@ -8,13 +8,13 @@ catalog's joins: what the machine can do for a 20-row list, measured in the same
 
 from __future__ import annotations
 
-from fastapi import APIRouter
 from pydantic import BaseModel
 from sqlalchemy import select
 
 from kernel.app import create_app
 from kernel.catalog.models import Product
 from kernel.deps import SessionDep, StoreDep
+from kernel.routing import KernelRouter
 
 
 class BareRow(BaseModel):
@@ -24,7 +24,7 @@ class BareRow(BaseModel):
     price_min: int
 
 
-router = APIRouter()
+router = KernelRouter()
 
 
 @router.get("/bench/stores/{store_slug}/bare")

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from kernel import migrate
+from kernel.routing import KernelRouter
 
-router = APIRouter(tags=["operations"])
+router = KernelRouter(tags=["operations"])
 
 
 @router.get("/healthz", summary="The process is alive")

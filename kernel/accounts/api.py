@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import Query, Request, Response, status
 from sqlalchemy import select, update
 
 from kernel.accounts import service, twofactor
@@ -24,8 +24,9 @@ from kernel.deps import CurrentPrincipal, CurrentUser, SessionDep, _bearer_or_co
 from kernel.errors import ERROR_RESPONSES, NotAuthenticated
 from kernel.mail import queue_mail, send_pending_mail
 from kernel.stores.models import Store
+from kernel.routing import KernelRouter
 
-router = APIRouter(prefix="/api/v1/auth", tags=["auth"], responses=ERROR_RESPONSES)
+router = KernelRouter(prefix="/api/v1/auth", tags=["auth"], responses=ERROR_RESPONSES)
 THROTTLED = {429: {"description": "Too many failed attempts; retry after `Retry-After` seconds."}}
 
 

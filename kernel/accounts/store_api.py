@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from fastapi import Depends, Path, Query, Request, Response, status
 
 from kernel.accounts import apikeys, service, staff, twofactor
 from kernel.accounts.api import THROTTLED, client_ip, set_session_cookie
@@ -24,12 +24,13 @@ from kernel.audit import audit
 from kernel.deps import CurrentCustomer, Principal, SessionDep, StoreDep, StoreOwner, require_staff
 from kernel.errors import ERROR_RESPONSES, NotAuthenticated
 from kernel.mail import queue_mail, send_pending_mail
+from kernel.routing import KernelRouter
 
 PREFIX = "/api/v1/stores/{store_slug}"
-customers_router = APIRouter(prefix=PREFIX + "/customers", tags=["customers"], responses=ERROR_RESPONSES)
-staff_router = APIRouter(prefix=PREFIX + "/staff", tags=["staff"], responses=ERROR_RESPONSES)
-api_keys_router = APIRouter(prefix=PREFIX + "/api-keys", tags=["api keys"], responses=ERROR_RESPONSES)
-security_router = APIRouter(prefix=PREFIX + "/security-settings", tags=["store"], responses=ERROR_RESPONSES)
+customers_router = KernelRouter(prefix=PREFIX + "/customers", tags=["customers"], responses=ERROR_RESPONSES)
+staff_router = KernelRouter(prefix=PREFIX + "/staff", tags=["staff"], responses=ERROR_RESPONSES)
+api_keys_router = KernelRouter(prefix=PREFIX + "/api-keys", tags=["api keys"], responses=ERROR_RESPONSES)
+security_router = KernelRouter(prefix=PREFIX + "/security-settings", tags=["store"], responses=ERROR_RESPONSES)
 
 # Public endpoints (anyone may register or sign in at a store): the isolation walker reads this flag.
 PUBLIC = {"x-pyc-public": True}

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 
 from kernel.accounts.models import StaffRole
 from kernel.audit import service
 from kernel.audit.schemas import AuditEntryRead, AuditPage
 from kernel.deps import Principal, SessionDep, StoreDep, require_staff
 from kernel.errors import ERROR_RESPONSES
+from kernel.routing import KernelRouter
 
-router = APIRouter(prefix="/api/v1/stores/{store_slug}/audit-log", tags=["audit"], responses=ERROR_RESPONSES)
+router = KernelRouter(prefix="/api/v1/stores/{store_slug}/audit-log", tags=["audit"], responses=ERROR_RESPONSES)
 
 AuditReader = Annotated[Principal, Depends(require_staff(StaffRole.manager, "audit:read"))]
 

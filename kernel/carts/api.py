@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request, Response, status
+from fastapi import Depends, Path, Request, Response, status
 
 from kernel.carts import service
 from kernel.carts.models import Cart, CartStatus
@@ -14,6 +14,7 @@ from kernel.carts.schemas import CartCreate, CartCreated, CartLineCreate, CartLi
 from kernel.catalog.schemas import MAX_INT
 from kernel.deps import CurrentPrincipal, Principal, SessionDep, StoreDep
 from kernel.errors import ERROR_RESPONSES, NotFound
+from kernel.routing import KernelRouter
 from kernel.tenancy import StoreContext
 
 CART_HEADER = "X-Cart-Token"
@@ -22,7 +23,7 @@ CART_COOKIE = "pyc_cart"
 # with cross-store objects: anyone may use a store's public API, but never another store's cart.
 PUBLIC = {"x-pyc-public": True}
 
-router = APIRouter(prefix="/api/v1/stores/{store_slug}/carts", tags=["storefront: cart"], responses=ERROR_RESPONSES)
+router = KernelRouter(prefix="/api/v1/stores/{store_slug}/carts", tags=["storefront: cart"], responses=ERROR_RESPONSES)
 
 
 def cart_token(request: Request) -> str | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import Query, Response, status
 from pydantic import AfterValidator
 
 from kernel.catalog import queries, service
@@ -15,8 +15,9 @@ from kernel.catalog.schemas import (MAX_INT, ProductCreate, ProductPage, Product
                                     VariantRead, VariantUpdate, no_nul)
 from kernel.deps import SessionDep
 from kernel.errors import InvalidInput
+from kernel.routing import KernelRouter
 
-router = APIRouter(prefix="/api/v1/stores/{store_slug}", tags=["catalog"], responses=API_ERRORS)
+router = KernelRouter(prefix="/api/v1/stores/{store_slug}", tags=["catalog"], responses=API_ERRORS)
 
 Q = Annotated[str, Query(min_length=1, max_length=200, description="Words to find (see docs/catalog.md).",
                          examples=["organic tee"]), AfterValidator(no_nul)]

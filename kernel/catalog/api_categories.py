@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Request, Response, UploadFile, status
+from fastapi import File, Form, Request, Response, UploadFile, status
 from sqlalchemy import func, select
 from starlette.concurrency import run_in_threadpool
 
@@ -15,9 +15,10 @@ from kernel.catalog.models import ProductImage
 from kernel.catalog.schemas import CategoryCreate, CategoryRead, CategoryUpdate, ImageRead, ImageUpdate
 from kernel.deps import SessionDep, StoreDep
 from kernel.errors import InvalidInput, NotFound
+from kernel.routing import KernelRouter
 
-router = APIRouter(prefix="/api/v1/stores/{store_slug}", tags=["catalog: categories"], responses=API_ERRORS)
-images_router = APIRouter(prefix="/api/v1/stores/{store_slug}", tags=["catalog: images"],
+router = KernelRouter(prefix="/api/v1/stores/{store_slug}", tags=["catalog: categories"], responses=API_ERRORS)
+images_router = KernelRouter(prefix="/api/v1/stores/{store_slug}", tags=["catalog: images"],
                           responses=API_ERRORS)
 
 

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Query, Response, UploadFile
+from fastapi import File, Query, Response, UploadFile
 from pydantic import BaseModel, ConfigDict
 
 from kernel.catalog import csv_io
 from kernel.catalog.deps import API_ERRORS, CatalogReader, CatalogWriter, actor_of
 from kernel.deps import SessionDep, StoreDep
 from kernel.catalog.media import PayloadTooLarge
+from kernel.routing import KernelRouter
 
-router = APIRouter(prefix="/api/v1/stores/{store_slug}/csv", tags=["catalog: CSV"], responses=API_ERRORS)
+router = KernelRouter(prefix="/api/v1/stores/{store_slug}/csv", tags=["catalog: CSV"], responses=API_ERRORS)
 MAX_CSV_BYTES = 20 * 1024 * 1024
 
 

@@ -45,7 +45,9 @@ def actor_of(principal: Principal) -> str | None:
     return None
 
 
-def get_media(request: Request) -> MediaStore:
+async def get_media(request: Request) -> MediaStore:
+    """``async`` although it awaits nothing: FastAPI runs a plain ``def`` dependency in a worker
+    thread, a hand-off that cost more than the whole lookup on every catalog request."""
     return media_store(request.app.state.settings)
 
 

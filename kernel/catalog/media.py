@@ -21,12 +21,13 @@ from pathlib import Path
 from typing import Protocol
 
 import httpx
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import FileResponse
 from PIL import Image, UnidentifiedImageError
 
 from kernel.config import Settings
 from kernel.errors import DomainError, InvalidInput, NotFound
+from kernel.routing import KernelRouter
 
 
 class PayloadTooLarge(DomainError):
@@ -181,7 +182,7 @@ def new_keys(store_id: int, product_id: int, extension: str) -> tuple[str, str]:
     return f"{base}.{extension}", f"{base}.thumb.webp"
 
 
-media_router = APIRouter(include_in_schema=False)
+media_router = KernelRouter(include_in_schema=False)
 
 
 @media_router.get("/media/{key:path}")

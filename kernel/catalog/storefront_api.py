@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import Path, Query
 from pydantic import AfterValidator, BaseModel, ConfigDict
 from sqlalchemy import select
 
@@ -21,8 +21,9 @@ from kernel.catalog.queries import Sort
 from kernel.catalog.schemas import MAX_INT, SLUG_RE, CategoryRead, ImageRead, VariantRead, no_nul
 from kernel.deps import SessionDep, StoreDep
 from kernel.errors import NotFound
+from kernel.routing import KernelRouter
 
-router = APIRouter(prefix="/api/v1/storefront/{store_slug}", tags=["storefront catalog (public)"],
+router = KernelRouter(prefix="/api/v1/storefront/{store_slug}", tags=["storefront catalog (public)"],
                    responses={k: v for k, v in API_ERRORS.items() if k in (400, 404, 422)})
 
 

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Header, Request, Response, status
+from fastapi import Body, Header, Request, Response, status
 
 from kernel.carts.api import PUBLIC, CurrentCart
 from kernel.checkout import service
@@ -16,8 +16,9 @@ from kernel.checkout.service import choice_id
 from kernel.deps import SessionDep
 from kernel.errors import ERROR_RESPONSES
 from kernel.plugins import StoreHooksDep
+from kernel.routing import KernelRouter
 
-router = APIRouter(prefix="/api/v1/stores/{store_slug}/carts/current/checkout", tags=["storefront: checkout"],
+router = KernelRouter(prefix="/api/v1/stores/{store_slug}/carts/current/checkout", tags=["storefront: checkout"],
                    responses=ERROR_RESPONSES)
 
 

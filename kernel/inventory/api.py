@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from kernel.catalog.deps import API_ERRORS, CatalogReader, InventoryWriter, VariantId, actor_of
 from kernel.catalog.schemas import MAX_INT
@@ -12,8 +12,9 @@ from kernel.deps import SessionDep
 from kernel.errors import InvalidInput
 from kernel.inventory import service
 from kernel.inventory.schemas import MovementPage, MovementRead, StockAdjustment, StockLevel
+from kernel.routing import KernelRouter
 
-router = APIRouter(prefix="/api/v1/stores/{store_slug}/inventory", tags=["inventory"], responses=API_ERRORS)
+router = KernelRouter(prefix="/api/v1/stores/{store_slug}/inventory", tags=["inventory"], responses=API_ERRORS)
 
 
 @router.get("/{variant_id}", summary="Get a variant's stock level")

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import Path, Query
 
 from kernel.deps import PlatformAdmin, SessionDep
 from kernel.errors import ERROR_RESPONSES, Conflict, NotFound
 from kernel.jobs import queue
 from kernel.jobs.models import Job
 from kernel.jobs.schemas import JobCounts, JobRead
+from kernel.routing import KernelRouter
 
-platform_router = APIRouter(prefix="/api/v1/platform/jobs", tags=["platform: jobs"], responses=ERROR_RESPONSES)
+platform_router = KernelRouter(prefix="/api/v1/platform/jobs", tags=["platform: jobs"], responses=ERROR_RESPONSES)
 
 JobId = Annotated[int, Path(description="The job's id.", examples=[42], ge=1, le=2**62)]
 

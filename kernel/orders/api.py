@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Header, Path, Query, status
+from fastapi import Body, Depends, Header, Path, Query, status
 
 from kernel.accounts.models import StaffRole
 from kernel.catalog.schemas import MAX_INT
@@ -15,8 +15,9 @@ from kernel.orders.models import Order, OrderStatus
 from kernel.orders.schemas import (CancelCreate, FulfilmentCreate, FulfilmentRead, MarkPaidCreate, NoteCreate,
                                    OrderRead, OrderSummary, RefundCreate, RefundRead, TimelineRead, TransitionCreate)
 from kernel.plugins import StoreHooksDep
+from kernel.routing import KernelRouter
 
-router = APIRouter(prefix="/api/v1/stores/{store_slug}/orders", tags=["orders"], responses=ERROR_RESPONSES)
+router = KernelRouter(prefix="/api/v1/stores/{store_slug}/orders", tags=["orders"], responses=ERROR_RESPONSES)
 
 OrdersReader = Annotated[Principal, Depends(require_staff(StaffRole.staff, "orders:read"))]
 OrdersWriter = Annotated[Principal, Depends(require_staff(StaffRole.staff, "orders:write"))]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path, Request
+from fastapi import Body, Path, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
@@ -19,13 +19,14 @@ from kernel.plugins.deps import StoreHooksDep
 from kernel.plugins.models import StorePlugin
 from kernel.plugins.relay import PluginNotEnabled
 from kernel.plugins.schemas import PluginInfoRead, SettingsSchemaRead, StorePluginEnable, StorePluginRead
+from kernel.routing import KernelRouter
 from kernel.stores.models import Store
 
 log = logging.getLogger("pycommerce.plugins")
 
-platform_router = APIRouter(prefix="/api/v1/platform/plugins", tags=["platform: plugins"],
+platform_router = KernelRouter(prefix="/api/v1/platform/plugins", tags=["platform: plugins"],
                             responses=ERROR_RESPONSES)
-store_router = APIRouter(prefix="/api/v1/stores/{store_slug}/plugins", tags=["plugins"], responses=ERROR_RESPONSES)
+store_router = KernelRouter(prefix="/api/v1/stores/{store_slug}/plugins", tags=["plugins"], responses=ERROR_RESPONSES)
 
 PluginId = Annotated[str, Path(description="The plugin id (its entry-point name).", examples=["flat_rate_shipping"],
                                max_length=100, pattern=r"^[A-Za-z0-9_.-]+$")]
@@ -109,7 +110,7 @@ async def store_plugin_settings_schema(plugin_id: PluginId, store: StoreDep, own
     return SettingsSchemaRead(id=plugin_id, settings_schema=plugin_settings.settings_schema(model))
 
 
-webhook_router = APIRouter(prefix="/api/v1/stores/{store_slug}/webhooks", tags=["plugins"],
+webhook_router = KernelRouter(prefix="/api/v1/stores/{store_slug}/webhooks", tags=["plugins"],
                            responses=ERROR_RESPONSES)
 
 

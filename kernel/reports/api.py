@@ -5,15 +5,16 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 from pydantic import BaseModel, Field
 
 from kernel.accounts.models import StaffRole
 from kernel.deps import Principal, SessionDep, StoreDep, require_staff
 from kernel.errors import ERROR_RESPONSES, InvalidInput
 from kernel.reports import service
+from kernel.routing import KernelRouter
 
-router = APIRouter(prefix="/api/v1/stores/{store_slug}/reports", tags=["reports"], responses=ERROR_RESPONSES)
+router = KernelRouter(prefix="/api/v1/stores/{store_slug}/reports", tags=["reports"], responses=ERROR_RESPONSES)
 ReportsReader = Annotated[Principal, Depends(require_staff(StaffRole.staff, "orders:read"))]
 MAX_DAYS = 3660
 

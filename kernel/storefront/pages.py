@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from kernel.deps import SessionDep
-from kernel.observability import store_slug_var
-from kernel.tenancy import StoreContext, StoreSuspended, resolve_store
 from kernel.errors import NotFound
+from kernel.observability import store_slug_var
+from kernel.routing import KernelRouter
+from kernel.tenancy import StoreContext, StoreSuspended, resolve_store
 
 THEMES_DIR = Path(__file__).resolve().parents[2] / "themes"
 templates = Jinja2Templates(directory=str(THEMES_DIR / "default" / "templates"))
 
-router = APIRouter(include_in_schema=False)
+router = KernelRouter(include_in_schema=False)
 
 
 async def storefront_store(request: Request, session: SessionDep) -> StoreContext | HTMLResponse:

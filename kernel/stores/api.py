@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, status
+from fastapi import Path, Query, status
 
 from kernel.deps import PlatformAdmin, SessionDep, StoreDep, StoreOwner, StoreStaff
 from kernel.errors import ERROR_RESPONSES
+from kernel.routing import KernelRouter
 from kernel.stores import service
 from kernel.stores.models import StoreStatus
 from kernel.stores.schemas import StoreCreate, StoreRead, StoreUpdate
 
-platform_router = APIRouter(prefix="/api/v1/platform/stores", tags=["platform: stores"], responses=ERROR_RESPONSES)
-store_router = APIRouter(prefix="/api/v1/stores/{store_slug}", tags=["store"], responses=ERROR_RESPONSES)
+platform_router = KernelRouter(prefix="/api/v1/platform/stores", tags=["platform: stores"], responses=ERROR_RESPONSES)
+store_router = KernelRouter(prefix="/api/v1/stores/{store_slug}", tags=["store"], responses=ERROR_RESPONSES)
 
 Slug = Annotated[str, Path(description="The store's slug.", examples=["acme"])]
 

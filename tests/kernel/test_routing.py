@@ -1,0 +1,112 @@
+"""KernelRouter rules out foreign paths with one pattern; it must never rule out one of its own."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+
+from kernel.app import _include_kernel_routers
+from kernel.routing import KernelRouter
+
+_PARAM = re.compile(r"{([^}:]+)(?::([^}]+))?}")
+
+
+def _sample_path(template: str) -> str:
+    """A concrete path for a route template: ``{store_slug}`` → ``s1``, ``{path:path}`` → ``a/b.png``."""
+    return _PARAM.sub(lambda m: {"path": "a/b.png", "int": "7"}.get(m.group(2) or "", "s1"), template)
+
+
+class CountingRoute(APIRoute):
+    """Counts how often FastAPI asks the route whether a request is its own."""
+
+    asked = 0
+
+    def matches(self, scope):
+        CountingRoute.asked += 1
+        return super().matches(scope)
+
+
+def _app_with_two_routers():
+    things = KernelRouter(prefix="/api/v1/stores/{store_slug}/things", route_class=CountingRoute)
+
+    @things.get("/{thing_id}")
+    async def get_thing(thing_id: int) -> dict:
+        return {"id": thing_id}
+
+    widgets = KernelRouter(prefix="/api/v1/stores/{store_slug}/widgets")
+
+    @widgets.get("")
+    async def list_widgets() -> list:
+        return []
+
+    app = FastAPI()
+    app.include_router(things)
+    app.include_router(widgets)
+    return app, things
+
+
+def test_every_kernel_route_passes_its_routers_gate():
+    app = FastAPI()
+    _include_kernel_routers(app)
+    routers = [route.original_router for route in app.router.routes if hasattr(route, "original_router")]
+    assert routers and all(isinstance(r, KernelRouter) for r in routers), "every kernel router is gated"
+    paths = [(router, route.path) for router in routers for route in router.routes]
+    assert len(paths) > 80
+    for router, path in paths:
+        assert router.may_hold(_sample_path(path)), f"{path} ruled out by its own router"
+    assert not any(router.may_hold("/no/such/place") for router in routers)
+
+
+def test_a_foreign_path_never_reaches_the_routers_routes():
+    app, things = _app_with_two_routers()
+    client = TestClient(app)
+    assert not things.may_hold("/api/v1/stores/s1/widgets")
+    CountingRoute.asked = 0
+    assert client.get("/api/v1/stores/s1/widgets").json() == []
+    assert CountingRoute.asked == 0
+    assert client.get("/api/v1/stores/s1/things/5").json() == {"id": 5}
+    assert CountingRoute.asked > 0
+
+
+def test_methods_missing_paths_and_slash_redirects_answer_as_before():
+    app, _ = _app_with_two_routers()
+    client = TestClient(app)
+    assert client.post("/api/v1/stores/s1/things/5").status_code == 405  # the path is ours, the method is not
+    assert client.get("/api/v1/stores/s1/things/5/extra").status_code == 404
+    redirect = client.get("/api/v1/stores/s1/widgets/", follow_redirects=False)
+    assert redirect.status_code == 307 and redirect.headers["location"].endswith("/api/v1/stores/s1/widgets")
+
+
+def test_routes_added_after_the_first_request_are_reachable():
+    router = KernelRouter()
+    app = FastAPI()
+    app.include_router(router)
+    client = TestClient(app)
+    assert client.get("/late").status_code == 404
+
+    @router.get("/late")
+    async def late() -> dict:
+        return {"ok": True}
+
+    assert client.get("/late").json() == {"ok": True}
+
+
+def test_included_under_a_prefix_or_holding_a_router_it_still_answers():
+    inner = KernelRouter()
+
+    @inner.get("/inner")
+    async def inner_route() -> dict:
+        return {"inner": True}
+
+    outer = KernelRouter()
+    outer.include_router(inner, prefix="/outer")
+    app = FastAPI()
+    app.include_router(outer)
+    app.include_router(inner, prefix="/elsewhere")
+    client = TestClient(app)
+    assert outer.may_hold("/anything")  # an included router has no pattern: nothing is ruled out
+    assert client.get("/outer/inner").json() == {"inner": True}
+    assert client.get("/elsewhere/inner").json() == {"inner": True}

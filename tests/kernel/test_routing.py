@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
+import httpx
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
-from fastapi.testclient import TestClient
 
 from kernel.app import _include_kernel_routers
 from kernel.routing import KernelRouter
@@ -27,6 +27,10 @@ class CountingRoute(APIRoute):
     def matches(self, scope):
         CountingRoute.asked += 1
         return super().matches(scope)
+
+
+def _client(app: FastAPI) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
 
 
 def _app_with_two_routers():
@@ -60,41 +64,41 @@ def test_every_kernel_route_passes_its_routers_gate():
     assert not any(router.may_hold("/no/such/place") for router in routers)
 
 
-def test_a_foreign_path_never_reaches_the_routers_routes():
+async def test_a_foreign_path_never_reaches_the_routers_routes():
     app, things = _app_with_two_routers()
-    client = TestClient(app)
+    client = _client(app)
     assert not things.may_hold("/api/v1/stores/s1/widgets")
     CountingRoute.asked = 0
-    assert client.get("/api/v1/stores/s1/widgets").json() == []
+    assert (await client.get("/api/v1/stores/s1/widgets")).json() == []
     assert CountingRoute.asked == 0
-    assert client.get("/api/v1/stores/s1/things/5").json() == {"id": 5}
+    assert (await client.get("/api/v1/stores/s1/things/5")).json() == {"id": 5}
     assert CountingRoute.asked > 0
 
 
-def test_methods_missing_paths_and_slash_redirects_answer_as_before():
+async def test_methods_missing_paths_and_slash_redirects_answer_as_before():
     app, _ = _app_with_two_routers()
-    client = TestClient(app)
-    assert client.post("/api/v1/stores/s1/things/5").status_code == 405  # the path is ours, the method is not
-    assert client.get("/api/v1/stores/s1/things/5/extra").status_code == 404
-    redirect = client.get("/api/v1/stores/s1/widgets/", follow_redirects=False)
+    client = _client(app)
+    assert (await client.post("/api/v1/stores/s1/things/5")).status_code == 405  # the path is ours, the method is not
+    assert (await client.get("/api/v1/stores/s1/things/5/extra")).status_code == 404
+    redirect = await client.get("/api/v1/stores/s1/widgets/", follow_redirects=False)
     assert redirect.status_code == 307 and redirect.headers["location"].endswith("/api/v1/stores/s1/widgets")
 
 
-def test_routes_added_after_the_first_request_are_reachable():
+async def test_routes_added_after_the_first_request_are_reachable():
     router = KernelRouter()
     app = FastAPI()
     app.include_router(router)
-    client = TestClient(app)
-    assert client.get("/late").status_code == 404
+    client = _client(app)
+    assert (await client.get("/late")).status_code == 404
 
     @router.get("/late")
     async def late() -> dict:
         return {"ok": True}
 
-    assert client.get("/late").json() == {"ok": True}
+    assert (await client.get("/late")).json() == {"ok": True}
 
 
-def test_included_under_a_prefix_or_holding_a_router_it_still_answers():
+async def test_included_under_a_prefix_or_holding_a_router_it_still_answers():
     inner = KernelRouter()
 
     @inner.get("/inner")
@@ -106,7 +110,7 @@ def test_included_under_a_prefix_or_holding_a_router_it_still_answers():
     app = FastAPI()
     app.include_router(outer)
     app.include_router(inner, prefix="/elsewhere")
-    client = TestClient(app)
+    client = _client(app)
     assert outer.may_hold("/anything")  # an included router has no pattern: nothing is ruled out
-    assert client.get("/outer/inner").json() == {"inner": True}
-    assert client.get("/elsewhere/inner").json() == {"inner": True}
+    assert (await client.get("/outer/inner")).json() == {"inner": True}
+    assert (await client.get("/elsewhere/inner")).json() == {"inner": True}

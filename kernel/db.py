@@ -180,10 +180,15 @@ def dialect_of(session: AsyncSession) -> str:
 
 def upsert_insert(session: AsyncSession, table):
     """``insert(table)`` with the dialect's ``on_conflict_do_*`` methods (PostgreSQL or SQLite)."""
+    return upsert_insert_for(dialect_of(session), table)
+
+
+def upsert_insert_for(dialect: str, table):
+    """:func:`upsert_insert` by dialect name, for statements built once per dialect."""
     from sqlalchemy.dialects.postgresql import insert as pg_insert
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-    return (pg_insert if dialect_of(session) == "postgresql" else sqlite_insert)(table)
+    return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
 
 
 def async_url(url: str) -> str:

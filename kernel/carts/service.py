@@ -3,9 +3,10 @@ shown or changed: a cart never remembers a price, so it can never sell at a stal
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
-from sqlalchemy import select, update
+from sqlalchemy import Integer, Row, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
@@ -86,11 +87,17 @@ async def lock_open_cart(session: AsyncSession, cart: Cart) -> None:
     Every change goes through here, and so does placing the order: a change racing a placement
     either lands before it (and is in the order) or is refused.
     """
-    result = await session.execute(
-        update(Cart).where(Cart.id == cart.id, Cart.status == CartStatus.open).values(updated_at=utcnow())
-        .returning(Cart.id).execution_options(synchronize_session=False))
+    result = await session.execute(_touch_open_cart(), {"cart_id": cart.id, "now": utcnow()})
     if result.scalar_one_or_none() is None:
         raise CartAlreadyOrdered("This cart has already been ordered; start a new cart.")
+
+
+@functools.cache
+def _touch_open_cart():
+    """Built once: bump an open cart's ``updated_at`` (binds ``cart_id``, ``now``), taking its row lock."""
+    return (update(Cart).where(Cart.id == bindparam("cart_id", type_=Integer), Cart.status == CartStatus.open)
+            .values(updated_at=bindparam("now", type_=Cart.__table__.c.updated_at.type))
+            .returning(Cart.id).execution_options(synchronize_session=False))
 
 
 async def merge_carts(session: AsyncSession, guest: Cart, customer: Customer) -> Cart:
@@ -118,32 +125,42 @@ async def merge_carts(session: AsyncSession, guest: Cart, customer: Customer) ->
     return target
 
 
-async def _variant_rows(session: AsyncSession, variant_ids: list[int]) -> dict[int, tuple[ProductVariant, Product]]:
+@functools.cache
+def _sellable_rows():
+    """Built once (every cart change and every checkout step reads it): exactly the catalog
+    columns a cart line needs, for the variant ids bound as ``ids``. ORM columns, so the
+    store wall scopes it like any other query."""
+    return (select(ProductVariant.id, ProductVariant.sku, ProductVariant.title, ProductVariant.price,
+                   ProductVariant.cost, ProductVariant.weight_grams, ProductVariant.track_inventory,
+                   ProductVariant.allow_backorder, ProductVariant.stock_on_hand, ProductVariant.product_id,
+                   Product.name.label("product_name"), Product.status.label("product_status"), Product.tax_class)
+            .join(Product, Product.id == ProductVariant.product_id)
+            .where(ProductVariant.id.in_(bindparam("ids", expanding=True))))
+
+
+async def _variant_rows(session: AsyncSession, variant_ids: list[int]) -> dict[int, Row]:
     if not variant_ids:
         return {}
-    rows = await session.execute(
-        select(ProductVariant, Product).join(Product, Product.id == ProductVariant.product_id)
-        .where(ProductVariant.id.in_(variant_ids)))
-    return {variant.id: (variant, product) for variant, product in rows}
+    return {row.id: row for row in await session.execute(_sellable_rows(), {"ids": variant_ids})}
 
 
-def display_name(product: Product, variant: ProductVariant) -> str:
-    return f"{product.name} - {variant.title}" if variant.title else product.name
+def display_name(product_name: str, variant_title: str | None) -> str:
+    return f"{product_name} - {variant_title}" if variant_title else product_name
 
 
-def _price_line(line: CartLine, row: tuple[ProductVariant, Product] | None) -> PricedLine:
+def _price_line(line: CartLine, row: Row | None) -> PricedLine:
+    """A cart line priced from its catalog row (:func:`_sellable_rows`; ``None``: the variant is gone)."""
     priced = PricedLine(line_id=line.id, variant_id=line.variant_id, quantity=line.quantity)
     if row is None:
         priced.problem = "This item is no longer available and was removed from sale."
         priced.available = 0
         return priced
-    variant, product = row
-    priced.product_id, priced.sku, priced.name = product.id, variant.sku, display_name(product, variant)
-    priced.unit_price, priced.unit_cost = variant.price, variant.cost or 0
-    priced.weight_grams, priced.tax_class = variant.weight_grams, product.tax_class
-    if variant.track_inventory and not variant.allow_backorder:
-        priced.available = max(variant.stock_on_hand, 0)
-    if product.status != ProductStatus.active:
+    priced.product_id, priced.sku, priced.name = row.product_id, row.sku, display_name(row.product_name, row.title)
+    priced.unit_price, priced.unit_cost = row.price, row.cost or 0
+    priced.weight_grams, priced.tax_class = row.weight_grams, row.tax_class
+    if row.track_inventory and not row.allow_backorder:
+        priced.available = max(row.stock_on_hand, 0)
+    if row.product_status != ProductStatus.active:
         priced.problem = f"'{priced.name}' is no longer on sale."
         priced.available = 0
     elif priced.available is not None and priced.available < line.quantity:

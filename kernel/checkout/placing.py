@@ -15,12 +15,13 @@ Order of work, chosen for correctness under concurrency:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import uuid
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Integer, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -28,7 +29,7 @@ from kernel.carts.models import Cart, CartStatus
 from kernel.carts.service import CartAlreadyOrdered
 from kernel.checkout.models import IdempotencyKey
 from kernel.checkout.service import build_checkout
-from kernel.db import upsert_insert
+from kernel.db import dialect_of, upsert_insert_for
 from kernel.errors import Conflict, InvalidInput
 from kernel.events import emit_event
 from kernel.inventory.service import OutOfStock, adjust_stock
@@ -52,12 +53,30 @@ def fingerprint(cart_id: int, body: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps({"cart": cart_id, "body": body}, sort_keys=True).encode()).hexdigest()
 
 
+@functools.cache
+def _claim(dialect: str):
+    """Built once per dialect: insert the key row unless the store has it (binds ``store_id``,
+    ``key``, ``fingerprint``); RETURNING gives the new row's id, or nothing when it existed."""
+    table = IdempotencyKey.__table__
+    return (upsert_insert_for(dialect, table).values(store_id=bindparam("store_id"), key=bindparam("key"), scope="place_order",
+                                 fingerprint=bindparam("fingerprint"))
+            .on_conflict_do_nothing(index_elements=["store_id", "key"]).returning(table.c.id))
+
+
+@functools.cache
+def _record_answer():
+    """Built once: store the placement's answer under its key (binds ``key_id``, ``response``, ``order_id``)."""
+    return (update(IdempotencyKey).where(IdempotencyKey.id == bindparam("key_id", type_=Integer))
+            .values(status_code=201, response=bindparam("response", type_=IdempotencyKey.__table__.c.response.type),
+                    order_id=bindparam("order_id", type_=Integer))
+            .execution_options(synchronize_session=False))
+
+
 async def claim_key(session: AsyncSession, store_id: int, key: str, print_: str) -> tuple[int | None, IdempotencyKey | None]:
     """Insert the key row: returns (new row id, None), or (None, earlier row with its answer) when the
     key was used before."""
-    inserted = (await session.execute(
-        upsert_insert(session, IdempotencyKey).values(store_id=store_id, key=key, scope="place_order", fingerprint=print_)
-        .on_conflict_do_nothing(index_elements=["store_id", "key"]).returning(IdempotencyKey.id))).scalar_one_or_none()
+    inserted = (await session.execute(_claim(dialect_of(session)),
+                                      {"store_id": store_id, "key": key, "fingerprint": print_})).scalar_one_or_none()
     if inserted is not None:
         return inserted, None
     earlier = (await session.execute(select(IdempotencyKey).where(IdempotencyKey.key == key)
@@ -67,6 +86,20 @@ async def claim_key(session: AsyncSession, store_id: int, key: str, print_: str)
     if earlier.response is None:
         raise Conflict("A request with this Idempotency-Key is still being processed; retry shortly.")
     return None, earlier
+
+
+@functools.cache
+def _close_statements():
+    """Built once: close the cart if it is unchanged since it was read (binds ``cart_id``, ``seen``),
+    and close it whatever changed, reloading it (binds ``cart_id``)."""
+    cart_id = Cart.id == bindparam("cart_id", type_=Integer)
+    unchanged = (update(Cart).where(cart_id, Cart.status == CartStatus.open,
+                                    Cart.updated_at == bindparam("seen", type_=Cart.__table__.c.updated_at.type))
+                 .values(status=CartStatus.converted).returning(Cart.id)
+                 .execution_options(synchronize_session=False))
+    reloading = (update(Cart).where(cart_id, Cart.status == CartStatus.open).values(status=CartStatus.converted)
+                 .returning(Cart).execution_options(synchronize_session=False, populate_existing=True))
+    return unchanged, reloading
 
 
 async def close_cart(session: AsyncSession, cart: Cart) -> None:
@@ -80,15 +113,11 @@ async def close_cart(session: AsyncSession, cart: Cart) -> None:
     is no longer open) the UPDATE's RETURNING reloads the cart, and its lines by selectin: a
     change that committed just before is in the order, none can come after.
     """
-    unchanged = await session.execute(
-        update(Cart).where(Cart.id == cart.id, Cart.status == CartStatus.open, Cart.updated_at == cart.updated_at)
-        .values(status=CartStatus.converted).returning(Cart.id).execution_options(synchronize_session=False))
-    if unchanged.scalar_one_or_none() is not None:
+    unchanged, reloading = _close_statements()
+    if (await session.execute(unchanged, {"cart_id": cart.id, "seen": cart.updated_at})).scalar_one_or_none():
         set_committed_value(cart, "status", CartStatus.converted)
         return
-    closed = await session.execute(
-        update(Cart).where(Cart.id == cart.id, Cart.status == CartStatus.open).values(status=CartStatus.converted)
-        .returning(Cart).execution_options(synchronize_session=False, populate_existing=True))
+    closed = await session.execute(reloading, {"cart_id": cart.id})
     if closed.scalars().one_or_none() is None:
         raise CartAlreadyOrdered("This cart has already been ordered; start a new cart.")
 
@@ -174,7 +203,5 @@ async def place_order(session: AsyncSession, hooks, cart: Cart, body: dict[str, 
     response = render(order, payment)
     await session.flush()
     if key_id is not None:
-        await session.execute(update(IdempotencyKey).where(IdempotencyKey.id == key_id)
-                              .values(status_code=201, response=response, order_id=order.id)
-                              .execution_options(synchronize_session=False))
+        await session.execute(_record_answer(), {"key_id": key_id, "response": response, "order_id": order.id})
     return 201, response, False

@@ -6,6 +6,7 @@ through the outbox in the same transaction.
 
 from __future__ import annotations
 
+import functools
 import uuid
 
 from sqlalchemy import select, update
@@ -23,12 +24,18 @@ from plugin_sdk.types import OrderView
 S = OrderStatus
 
 
+@functools.cache
+def _bump_order_counter():
+    """Built once (it runs for every order); the store wall adds the store's row to it."""
+    return (update(OrderCounter).values(last_number=OrderCounter.last_number + 1)
+            .returning(OrderCounter.last_number).execution_options(synchronize_session=False))
+
+
 async def next_order_number(session: AsyncSession, store_id: int) -> int:
     """The store's next order number. The counter row is created once (racing creators are fine:
     ON CONFLICT DO NOTHING) and bumped with one ``UPDATE … RETURNING``, whose row lock serialises
     concurrent checkouts of the store until commit: numbers are gap-free and never repeat."""
-    bump = (update(OrderCounter).values(last_number=OrderCounter.last_number + 1)
-            .returning(OrderCounter.last_number).execution_options(synchronize_session=False))
+    bump = _bump_order_counter()
     number = (await session.execute(bump)).scalar_one_or_none()
     if number is not None:
         return number  # every order but the store's first: one statement

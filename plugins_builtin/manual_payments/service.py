@@ -4,20 +4,14 @@ shopper, and becomes 'captured' when staff mark the money as received."""
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 
-from babel.numbers import format_currency, get_currency_precision
-
+from plugin_sdk.money import format_money
 from plugin_sdk.types import CartView, OrderView, PaymentMethod, PaymentResult
 from plugins_builtin.manual_payments.settings import ManualPaymentsSettings
 
 PLUGIN_ID = "manual_payments"
 BANK_TRANSFER = "bank_transfer"
 CASH_ON_DELIVERY = "cash_on_delivery"
-
-
-def format_amount(amount: int, currency: str, locale: str = "en_US") -> str:
-    return format_currency(Decimal(amount).scaleb(-get_currency_precision(currency)), currency, locale=locale)
 
 
 def _instructions(settings: ManualPaymentsSettings, method: str) -> str:
@@ -48,7 +42,7 @@ def create_payment(order: OrderView, method: str, amount: int, settings: ManualP
     if method not in (BANK_TRANSFER, CASH_ON_DELIVERY):
         return None
     text = _instructions(settings, method).replace("{order_number}", order.number).replace(
-        "{amount}", format_amount(amount, order.currency, locale))
+        "{amount}", format_money(amount, order.currency, locale))
     return PaymentResult(status="pending", reference=f"manual-{order.number}", amount=amount, instructions=text)
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from plugin_sdk.types import Address, CartView, OrderView
-from plugins_builtin.manual_payments.service import create_payment, format_amount, payment_methods
+from plugin_sdk.money import format_money
+from plugins_builtin.manual_payments.service import create_payment, payment_methods
 from plugins_builtin.manual_payments.settings import ManualPaymentsSettings
 
 
@@ -30,6 +31,7 @@ def test_instructions_carry_order_number_and_amount():
 
 
 def test_amount_formatting_by_exponent():
-    assert format_amount(1234, "JPY") == "¥1,234"
-    assert format_amount(1234, "USD") == "$12.34"
-    assert format_amount(1234, "BHD") == "BHD1.234"
+    assert format_money(1234, "JPY") == "¥1,234"
+    assert format_money(1234, "USD") == "$12.34"
+    assert format_money(1234, "BHD") == "BHD1.234"
+    assert format_money(1234, "EUR", "de_DE") == "12,34\xa0€"

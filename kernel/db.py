@@ -20,6 +20,7 @@ a request, is in :mod:`kernel.tenancy`):
 from __future__ import annotations
 
 import time
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timezone
@@ -283,6 +284,34 @@ def ping_connections_idle_longer_than(engine: AsyncEngine, seconds: float) -> No
             alive = False
         if not alive:
             raise exc.DisconnectionError("pooled connection failed its idle ping")  # the pool reconnects
+
+
+def side_engine(engine: AsyncEngine) -> AsyncEngine:
+    """A small autocommit pool beside ``engine``'s, to the same database, for the rare statement
+    that must commit on its own while a request's transaction is still open (taking an order
+    number: :func:`kernel.orders.service.take_order_number`).
+
+    Its own pool, because a request already holding one of ``engine``'s connections must never
+    wait for a second one: with every connection held by such requests, none would come back.
+    Here a caller waits only for other side statements, each a single round trip. Created on
+    first use, disposed with ``engine``.
+    """
+    side = _SIDE_ENGINES.get(engine.sync_engine)
+    if side is None:
+        side = create_async_engine(engine.url, pool_size=2, max_overflow=2, pool_timeout=30,
+                                   isolation_level="AUTOCOMMIT", json_deserializer=from_json,
+                                   connect_args=({"server_settings": {"application_name": "pycommerce-side"}}
+                                                 if engine.dialect.driver == "asyncpg" else {}))
+        _SIDE_ENGINES[engine.sync_engine] = side
+
+        @event.listens_for(engine.sync_engine, "engine_disposed")
+        def _dispose_side(_engine) -> None:  # runs inside AsyncEngine.dispose's greenlet
+            _SIDE_ENGINES.pop(_engine, None)
+            side.sync_engine.dispose()
+    return side
+
+
+_SIDE_ENGINES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

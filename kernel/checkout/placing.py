@@ -6,9 +6,11 @@ Order of work, chosen for correctness under concurrency:
    committed answer). Same key, different cart or body: refused, nothing changes.
 2. Close the cart (conditional UPDATE): the same cart can become an order only once.
 3. Recompute the checkout from the catalog and plugins; refuse if anything is missing.
-4. Take the store's next order number (counter row, UPDATE … RETURNING), insert the order.
-5. Decrement stock variant by variant in id order (no deadlocks between carts sharing items);
+4. Decrement stock variant by variant in id order (no deadlocks between carts sharing items);
    any shortfall raises and rolls the whole order back.
+5. Take the store's next order number (:func:`kernel.orders.service.take_order_number`: on
+   PostgreSQL committed on its own, so placements do not queue on the store's counter), insert
+   the order and its lines, then the stock ledger rows naming it.
 6. Ask the chosen gateway to start the payment, record it, emit ``order.placed``, store the answer
    under the idempotency key.
 """
@@ -32,9 +34,9 @@ from kernel.checkout.service import build_checkout
 from kernel.db import dialect_of, upsert_insert_for
 from kernel.errors import Conflict, InvalidInput
 from kernel.events import emit_event
-from kernel.inventory.service import OutOfStock, adjust_stock
+from kernel.inventory.service import OutOfStock, change_stock, record_change
 from kernel.orders.models import Order, OrderLine, OrderStatus, Payment, PaymentStatus
-from kernel.orders.service import add_timeline, event_payload, next_order_number, order_view, set_status
+from kernel.orders.service import add_timeline, event_payload, order_view, set_status, take_order_number
 
 
 class IdempotencyKeyReused(InvalidInput):
@@ -146,7 +148,21 @@ async def place_order(session: AsyncSession, hooks, cart: Cart, body: dict[str, 
     if expected is not None and expected != totals.total:
         raise TotalChanged(f"The total is now {totals.total}, not {expected}; review the cart and confirm again.")
 
-    number = await next_order_number(session, store_id)
+    sellable = [line for line in state.priced.lines if line.problem is None]
+    quantities: dict[int, int] = {}
+    for line in sellable:
+        quantities[line.variant_id] = quantities.get(line.variant_id, 0) + line.quantity
+    taken = []
+    for variant_id in sorted(quantities):
+        try:
+            change = await change_stock(session, variant_id, -quantities[variant_id])
+        except OutOfStock:
+            name = next(l.name for l in sellable if l.variant_id == variant_id)
+            raise OutOfStock(f"Sorry, '{name}' sold out while you were checking out; nothing was charged.") from None
+        if change is not None:
+            taken.append(change)
+
+    number = await take_order_number(session, store_id)
     shipping = state.rate
     order = Order(
         number=number, status=OrderStatus.pending_payment, currency=cart.currency, email=cart.email,
@@ -156,7 +172,6 @@ async def place_order(session: AsyncSession, hooks, cart: Cart, body: dict[str, 
         prices_include_tax=totals.prices_include_tax, subtotal=totals.subtotal, discount_total=totals.discount_total,
         shipping_total=totals.shipping_total, shipping_tax=totals.shipping_tax, tax_total=totals.tax_total,
         total=totals.total, tax_lines=[t.model_dump() for t in state.tax_lines])
-    sellable = [line for line in state.priced.lines if line.problem is None]
     for priced, amounts in zip(sellable, totals.lines):
         order.lines.append(OrderLine(
             variant_id=priced.variant_id, product_id=priced.product_id, sku=priced.sku, name=priced.name,
@@ -165,17 +180,8 @@ async def place_order(session: AsyncSession, hooks, cart: Cart, body: dict[str, 
             net_revenue=amounts.net_revenue, total=amounts.total, tax_class=priced.tax_class))
     session.add(order)
     await session.flush()
-
-    quantities: dict[int, int] = {}
-    for line in sellable:
-        quantities[line.variant_id] = quantities.get(line.variant_id, 0) + line.quantity
-    for variant_id in sorted(quantities):
-        try:
-            await adjust_stock(session, variant_id, -quantities[variant_id], reason="sold", order_id=order.id,
-                               actor=f"order:{order.id}")
-        except OutOfStock:
-            name = next(l.name for l in sellable if l.variant_id == variant_id)
-            raise OutOfStock(f"Sorry, '{name}' sold out while you were checking out; nothing was charged.") from None
+    for change in taken:
+        await record_change(session, change, reason="sold", order_id=order.id, actor=f"order:{order.id}")
 
     method = state.method
     result = await hooks.call_plugin(method.plugin_id, "pyc_create_payment", order=order_view(order),

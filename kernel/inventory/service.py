@@ -2,11 +2,13 @@
 checked by what it returned.
 
 * ``stock_on_hand`` changes only through :func:`adjust_stock`, which writes a ledger row
-  (:class:`StockMovement`) for every change, so the ledger always sums to the stock.
+  (:class:`StockMovement`) for every change, so the ledger always sums to the stock. (Placing
+  an order runs its two halves, :func:`change_stock` and :func:`record_change`, apart, in one
+  transaction: the ledger row names the order, which is inserted in between.)
 * Reservations hold stock for carts in checkout: ``available = on hand − unexpired
   reservations``. Expired rows are ignored by every read (no sweeper needed for
-  correctness; :func:`purge_expired` only tidies). Placing an order is
-  ``adjust_stock(-qty, reason="sold", order_id=…)`` followed by ``release(cart_ref)``.
+  correctness; :func:`purge_expired` only tidies). Placing an order takes stock with
+  ``reason="sold"`` and the order's id.
 * Crossing a variant's ``low_stock_threshold`` downwards emits ``stock.low`` through
   the outbox, in the same transaction as the change.
 """
@@ -14,6 +16,7 @@ checked by what it returned.
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Integer, and_, bindparam, delete, func, insert, literal, or_, select, update
@@ -62,6 +65,29 @@ async def adjust_stock(session: AsyncSession, variant_id: int, delta: int, *, re
     are left alone (returns ``None``). Safe under any concurrency: the check and
     the change are one statement.
     """
+    change = await change_stock(session, variant_id, delta)
+    if change is None:
+        return None
+    await record_change(session, change, reason=reason, note=note, order_id=order_id, actor=actor)
+    return change.stock_on_hand
+
+
+@dataclass(frozen=True, slots=True)
+class StockChange:
+    """A change :func:`change_stock` made, waiting for its ledger row (:func:`record_change`)."""
+
+    variant_id: int
+    delta: int
+    stock_on_hand: int
+    low_stock_threshold: int | None
+    sku: str
+    product_id: int
+
+
+async def change_stock(session: AsyncSession, variant_id: int, delta: int) -> StockChange | None:
+    """The first half of :func:`adjust_stock`: the conditional UPDATE alone (``None``: the variant
+    does not track inventory). The caller must :func:`record_change` it in the same transaction;
+    placing an order does so once the order, which the ledger row names, exists."""
     if abs(delta) > MAX_STOCK:
         raise InvalidInput(f"A stock change is at most {MAX_STOCK} units.")
     result = await session.execute(_stock_change(decrease=delta < 0), {"delta": delta, "variant_id": variant_id})
@@ -76,14 +102,20 @@ async def adjust_stock(session: AsyncSession, variant_id: int, delta: int, *, re
         if delta > 0:
             raise InvalidInput(f"Stock of variant {variant_id} would exceed {MAX_STOCK}.")
         raise OutOfStock(f"Not enough stock for variant {variant_id}.")
-    new_stock, threshold = row.stock_on_hand, row.low_stock_threshold
-    session.add(StockMovement(variant_id=variant_id, quantity=delta, reason=reason, note=note,
+    return StockChange(variant_id, delta, row.stock_on_hand, row.low_stock_threshold, row.sku, row.product_id)
+
+
+async def record_change(session: AsyncSession, change: StockChange, *, reason: str, note: str = "",
+                        order_id: int | None = None, actor: str | None = None) -> None:
+    """The second half of :func:`adjust_stock`: the ledger row, and ``stock.low`` when the change
+    crossed the variant's threshold downwards."""
+    session.add(StockMovement(variant_id=change.variant_id, quantity=change.delta, reason=reason, note=note,
                               order_id=order_id, actor=actor))
-    if threshold is not None and new_stock <= threshold < new_stock - delta:
-        await emit_event(session, "stock.low", {"variant_id": variant_id, "product_id": row.product_id,
-                                                "sku": row.sku, "stock_on_hand": new_stock,
+    new_stock, threshold = change.stock_on_hand, change.low_stock_threshold
+    if threshold is not None and new_stock <= threshold < new_stock - change.delta:
+        await emit_event(session, "stock.low", {"variant_id": change.variant_id, "product_id": change.product_id,
+                                                "sku": change.sku, "stock_on_hand": new_stock,
                                                 "threshold": threshold})
-    return new_stock
 
 
 def _active_reserved(variant_id, now: datetime, *, exclude_cart: str | None = None):

@@ -31,7 +31,8 @@ def _enum(cls):
 
 class OrderCounter(TenantMixin, Base):
     """One row per store holding the last order number; bumped with ``UPDATE … RETURNING`` so numbers
-    are sequential per store and never repeat, even under concurrent checkouts."""
+    increase per store and never repeat, even under concurrent checkouts (see
+    :func:`kernel.orders.service.take_order_number`)."""
 
     __tablename__ = "order_counters"
     __table_args__ = (UniqueConstraint("store_id"),)

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
-from sqlalchemy import Integer, Row, bindparam, select, update
+from sqlalchemy import Integer, Row, String, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from kernel.accounts.models import Customer
 from kernel.carts.models import Cart, CartLine, CartStatus
@@ -71,8 +73,13 @@ async def create_cart(session: AsyncSession, currency: str, customer_id: int | N
 async def cart_by_token(session: AsyncSession, token: str) -> Cart | None:
     """Scoped to the session's store: another store's token finds nothing (404). The cart and its
     lines come in one statement (a joined load): every cart request starts here."""
-    return (await session.execute(select(Cart).where(Cart.token_digest == token_digest(token))
-                                  .options(joinedload(Cart.lines)))).unique().scalar_one_or_none()
+    return (await session.execute(_cart_by_digest(), {"digest": token_digest(token)})).unique().scalar_one_or_none()
+
+
+@functools.cache
+def _cart_by_digest():
+    """Built once: the cart whose token digest is bound as ``digest``, with its lines."""
+    return select(Cart).where(Cart.token_digest == bindparam("digest", type_=String)).options(joinedload(Cart.lines))
 
 
 async def open_customer_cart(session: AsyncSession, customer_id: int) -> Cart | None:
@@ -82,22 +89,38 @@ async def open_customer_cart(session: AsyncSession, customer_id: int) -> Cart | 
 
 
 async def lock_open_cart(session: AsyncSession, cart: Cart) -> None:
-    """Take the cart's row lock and refuse changes once it became an order.
+    """Take the cart's row lock, refuse changes once it became an order, and make sure ``cart``
+    (with its lines) is the cart as it is under that lock.
 
     Every change goes through here, and so does placing the order: a change racing a placement
-    either lands before it (and is in the order) or is refused.
+    either lands before it (and is in the order) or is refused. Every change also bumps
+    ``updated_at`` here, so when the row still carries the ``updated_at`` this request read,
+    the cart in hand is current (one UPDATE). Otherwise another request changed it meanwhile
+    (two "add" clicks at once): the cart and its lines are re-read under the lock, so this
+    change adds to that one instead of overwriting it.
     """
-    result = await session.execute(_touch_open_cart(), {"cart_id": cart.id, "now": utcnow()})
-    if result.scalar_one_or_none() is None:
+    now = utcnow()
+    unchanged, reloading = _touch_statements()
+    if (await session.execute(unchanged, {"cart_id": cart.id, "seen": cart.updated_at, "now": now})).first():
+        set_committed_value(cart, "updated_at", now)
+        return
+    if (await session.execute(reloading, {"cart_id": cart.id, "now": now})).scalars().one_or_none() is None:
         raise CartAlreadyOrdered("This cart has already been ordered; start a new cart.")
 
 
 @functools.cache
-def _touch_open_cart():
-    """Built once: bump an open cart's ``updated_at`` (binds ``cart_id``, ``now``), taking its row lock."""
-    return (update(Cart).where(Cart.id == bindparam("cart_id", type_=Integer), Cart.status == CartStatus.open)
-            .values(updated_at=bindparam("now", type_=Cart.__table__.c.updated_at.type))
-            .returning(Cart.id).execution_options(synchronize_session=False))
+def _touch_statements():
+    """Built once: bump an open cart's ``updated_at`` to ``now`` if it still is ``seen`` (binds
+    ``cart_id``, ``seen``, ``now``), and bump it whatever it was, reloading the cart (and, by
+    selectin, its lines; binds ``cart_id``, ``now``). Both take the cart's row lock."""
+    stamp = Cart.__table__.c.updated_at.type
+    open_cart = (Cart.id == bindparam("cart_id", type_=Integer), Cart.status == CartStatus.open)
+    unchanged = (update(Cart).where(*open_cart, Cart.updated_at == bindparam("seen", type_=stamp))
+                 .values(updated_at=bindparam("now", type_=stamp)).returning(Cart.id)
+                 .execution_options(synchronize_session=False))
+    reloading = (update(Cart).where(*open_cart).values(updated_at=bindparam("now", type_=stamp))
+                 .returning(Cart).execution_options(synchronize_session=False, populate_existing=True))
+    return unchanged, reloading
 
 
 async def merge_carts(session: AsyncSession, guest: Cart, customer: Customer) -> Cart:
@@ -148,7 +171,15 @@ def display_name(product_name: str, variant_title: str | None) -> str:
     return f"{product_name} - {variant_title}" if variant_title else product_name
 
 
-def _price_line(line: CartLine, row: Row | None) -> PricedLine:
+class _Wanted(NamedTuple):
+    """Units of a variant someone wants, priced like a cart line before there is one."""
+
+    variant_id: int
+    quantity: int
+    id: int = 0
+
+
+def _price_line(line: CartLine | _Wanted, row: Row | None) -> PricedLine:
     """A cart line priced from its catalog row (:func:`_sellable_rows`; ``None``: the variant is gone)."""
     priced = PricedLine(line_id=line.id, variant_id=line.variant_id, quantity=line.quantity)
     if row is None:
@@ -184,7 +215,7 @@ async def _check_sellable(session: AsyncSession, variant_id: int, quantity: int,
     row = (rows if rows is not None else await _variant_rows(session, [variant_id])).get(variant_id)
     if row is None:
         raise NotFound(f"No variant with id {variant_id} in this store.")
-    priced = _price_line(CartLine(id=0, variant_id=variant_id, quantity=quantity), row)
+    priced = _price_line(_Wanted(variant_id, quantity), row)
     if priced.problem:
         raise Conflict(priced.problem)
 
@@ -215,6 +246,9 @@ async def add_line_and_price(session: AsyncSession, cart: Cart, variant_id: int,
     both (the new variant's and the other lines'): the storefront's busiest write."""
     rows = await _variant_rows(session, sorted({line.variant_id for line in cart.lines} | {variant_id}))
     await add_line(session, cart, variant_id, quantity, rows=rows)
+    missing = [line.variant_id for line in cart.lines if line.variant_id not in rows]
+    if missing:  # lines another request added while this one waited for the cart's lock
+        rows.update(await _variant_rows(session, missing))
     return PricedCart(cart, [_price_line(line, rows.get(line.variant_id)) for line in cart.lines])
 
 
@@ -227,8 +261,8 @@ def _line(cart: Cart, line_id: int) -> CartLine:
 
 async def set_quantity(session: AsyncSession, cart: Cart, line_id: int, quantity: int) -> None:
     """Change a line's quantity; 0 removes it."""
+    await lock_open_cart(session, cart)  # first: it may re-read the lines another request changed
     line = _line(cart, line_id)
-    await lock_open_cart(session, cart)
     if quantity == 0:
         cart.lines.remove(line)
     else:

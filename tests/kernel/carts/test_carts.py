@@ -228,3 +228,27 @@ async def test_a_merge_racing_the_placement_of_the_target_cart_is_refused(factor
         lines = (await session.get(Cart, own.id)).lines
         assert [(l.variant_id, l.quantity) for l in lines] == [(v.id, 1)]
         assert (await session.get(Cart, guest.id)).status == CartStatus.open
+
+
+@pytest.mark.postgres_only
+async def test_two_adds_at_once_add_up(factory):
+    """Two "add" clicks at once: the second read the cart before the first committed; it must add
+    to the first one's quantity (3), not overwrite it (2), and price the line the first one added."""
+    from kernel.carts.service import add_line_and_price, cart_by_token
+
+    store = await factory.store()
+    mug, cap = await shop.variant(factory, store, stock=50), await shop.variant(factory, store, stock=50)
+    async with factory.session(store) as session:
+        cart, token = await create_cart(session, store.currency)
+        await add_line(session, cart, mug.id, 1)
+    async with factory.session(store) as late:
+        stale = await cart_by_token(late, token)  # read before the other click commits
+        async with factory.session(store) as first:
+            await add_line_and_price(first, await cart_by_token(first, token), mug.id, 1)
+            await add_line(first, await cart_by_token(first, token), cap.id, 1)
+        priced = await add_line_and_price(late, stale, mug.id, 1)
+        assert sorted((l.variant_id, l.quantity, l.problem) for l in priced.lines) == \
+            [(mug.id, 3, None), (cap.id, 1, None)]
+    async with factory.session(store) as session:
+        lines = (await cart_by_token(session, token)).lines
+        assert sorted((l.variant_id, l.quantity) for l in lines) == [(mug.id, 3), (cap.id, 1)]

@@ -31,6 +31,11 @@ Attr = Annotated[list[Annotated[str, AfterValidator(no_nul)]], Query(
     max_length=10, description="`key:value`; repeat for several (all must match).", examples=[["material:cotton"]])]
 
 
+def _json(body: bytes) -> Response:
+    """A body already serialized in the route's documented ``response_model``."""
+    return Response(content=body, media_type="application/json")
+
+
 def _filters(q: str | None, status_: ProductStatus | None, category_id: int | None, min_price: int | None,
              max_price: int | None, attr: list[str], in_stock: bool | None) -> ProductFilters:
     pairs = []
@@ -44,7 +49,7 @@ def _filters(q: str | None, status_: ProductStatus | None, category_id: int | No
                           attributes=pairs, in_stock=in_stock)
 
 
-@router.get("/products", summary="List products (filtered, sorted, keyset-paginated)")
+@router.get("/products", summary="List products (filtered, sorted, keyset-paginated)", response_model=ProductPage)
 async def list_products(
         session: SessionDep, staff: CatalogReader, media: Media,
         q: Annotated[str | None, Query(max_length=200, description="Full-text words (optional).",
@@ -55,28 +60,28 @@ async def list_products(
         min_price: Price = None, max_price: Price = None, attr: Attr = [],  # noqa: B006 - FastAPI copies it
         in_stock: Annotated[bool | None, Query(description="Only products with (or without) a sellable variant.",
                                                examples=[True])] = None,
-        sort: SortQ = Sort.newest, after: After = None, limit: Limit = 20) -> ProductPage:
+        sort: SortQ = Sort.newest, after: After = None, limit: Limit = 20) -> Response:
     """A page of products with their variants (price, stock, availability) and image URLs.
 
     Pass the returned `next_cursor` as `after` (with the same filters and sort) for the next page.
     """
-    return await queries.list_products(session, _filters(q, status_, category_id, min_price, max_price, attr,
-                                                         in_stock),
-                                       sort=sort, after=after, limit=limit, media_url=media.url)
+    return _json(await queries.list_products_json(
+        session, _filters(q, status_, category_id, min_price, max_price, attr, in_stock),
+        sort=sort, after=after, limit=limit, media_url=media.url))
 
 
-@router.get("/search", summary="Search products by words")
+@router.get("/search", summary="Search products by words", response_model=ProductPage)
 async def search_products(
         session: SessionDep, staff: CatalogReader, media: Media, q: Q,
         status_: Annotated[ProductStatus | None, Query(alias="status", examples=["active"])] = None,
         category_id: Annotated[int | None, Query(ge=1, le=MAX_INT, examples=[1])] = None,
         min_price: Price = None, max_price: Price = None, attr: Attr = [],  # noqa: B006
         in_stock: Annotated[bool | None, Query(examples=[True])] = None,
-        sort: SortQ = Sort.newest, after: After = None, limit: Limit = 20) -> ProductPage:
+        sort: SortQ = Sort.newest, after: After = None, limit: Limit = 20) -> Response:
     """Products whose name, description or SKUs contain every word of `q` (as prefixes)."""
-    return await queries.list_products(session, _filters(q, status_, category_id, min_price, max_price, attr,
-                                                         in_stock),
-                                       sort=sort, after=after, limit=limit, media_url=media.url)
+    return _json(await queries.list_products_json(
+        session, _filters(q, status_, category_id, min_price, max_price, attr, in_stock),
+        sort=sort, after=after, limit=limit, media_url=media.url))
 
 
 @router.post("/products", status_code=status.HTTP_201_CREATED, summary="Create a product with its variants")

@@ -18,12 +18,13 @@ import binascii
 import functools
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from enum import Enum
 from typing import Any
 
 from sqlalchemy import (JSON, DateTime, Integer, String, bindparam, case, cast, exists, func, literal, literal_column,
                         null, or_, select, tuple_, type_coerce, union_all)
+from pydantic_core import to_json
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.catalog import search
@@ -133,6 +134,28 @@ def _filter_clauses(session: AsyncSession, f: ProductFilters) -> list:
 
 async def list_products(session: AsyncSession, filters: ProductFilters, *, sort: Sort = Sort.newest,
                         after: str | None = None, limit: int = 20, media_url=lambda key: key) -> ProductPage:
+    """A page of products, validated (:func:`product_page_data` says what it holds)."""
+    return ProductPage.model_validate(await product_page_data(session, filters, sort=sort, after=after, limit=limit,
+                                                              media_url=media_url))
+
+
+async def list_products_json(session: AsyncSession, filters: ProductFilters, *, sort: Sort = Sort.newest,
+                             after: str | None = None, limit: int = 20, media_url=lambda key: key) -> bytes:
+    """The same page as :func:`list_products`, serialized straight from the rows as
+    :class:`ProductPage` JSON, for the staff listing and search.
+
+    Validating a page of twenty products (a thousand fields) into models and serializing them
+    again was a fifth of a listing's CPU. Every value here already has its schema type, built
+    from typed columns (``product_page_data``), and the tests check that the bytes are exactly
+    what ``ProductPage`` would write.
+    """
+    return to_json(await product_page_data(session, filters, sort=sort, after=after, limit=limit, media_url=media_url))
+
+
+async def product_page_data(session: AsyncSession, filters: ProductFilters, *, sort: Sort = Sort.newest,
+                            after: str | None = None, limit: int = 20, media_url=lambda key: key) -> dict:
+    """A page as plain data in :class:`ProductPage`'s shape: ``items`` (products with their
+    variants and images) and ``next_cursor``; one statement."""
     column, _ = _SORTS[sort]
     dialect = dialect_of(session)
     params: dict[str, Any] = {RESERVATIONS_NOW: utcnow(), "page_limit": limit + 1}
@@ -141,7 +164,7 @@ async def list_products(session: AsyncSession, filters: ProductFilters, *, sort:
     if filters == ProductFilters(q=filters.q) and filters.q:  # plain search: a statement built once too
         params["fts"], params["fts_sid"] = search.query_expression(dialect, filters.q), session.info["store_id"]
         if params["fts"] is None:
-            return ProductPage(items=[], next_cursor=None)  # no words, no match
+            return {"items": [], "next_cursor": None}  # no words, no match
         stmt = _page_statement(dialect, sort, after is not None, searching=True)
     else:
         stmt = _page_statement(dialect, sort, after is not None)
@@ -151,14 +174,19 @@ async def list_products(session: AsyncSession, filters: ProductFilters, *, sort:
     rows = (await session.execute(stmt, params)).all()
     more = len(rows) > limit
     rows = rows[:limit]
-    items = [{"id": r.id, "name": r.name, "slug": r.slug, "status": r.status, "price_min": r.price_min,
-              "price_max": r.price_max, "created_at": r.created_at, "variants": _variant_dicts(r.variants_json),
+    items = [{"id": r.id, "name": r.name, "slug": r.slug, "status": r.status.value, "price_min": r.price_min,
+              "price_max": r.price_max, "created_at": _utc(r.created_at), "variants": _variant_dicts(r.variants_json),
               "images": _image_dicts(r.images_json, media_url)} for r in rows]
     next_cursor = None
     if more and rows:
         last = rows[-1]
         next_cursor = encode_cursor(sort, getattr(last, column.key), last.id)
-    return ProductPage.model_validate({"items": items, "next_cursor": next_cursor})
+    return {"items": items, "next_cursor": next_cursor}
+
+
+def _utc(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes for timezone-aware columns: they are UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 # --- children as JSON arrays, one correlated subquery each ----------------------------------------
@@ -236,6 +264,8 @@ def _variant_dicts(items: list[dict] | None) -> list[dict]:
     variants = _by_position(items)
     for v in variants:
         v["options"] = [o for o in (v.pop("option1"), v.pop("option2"), v.pop("option3")) if o is not None]
+        # SQLite's JSON has no booleans: its 0/1 become the schema's false/true.
+        v["track_inventory"], v["allow_backorder"] = bool(v["track_inventory"]), bool(v["allow_backorder"])
     return variants
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import event
 
 from tests.support.factory import unique
@@ -165,3 +167,40 @@ async def test_list_and_detail_use_a_constant_number_of_statements(app, client, 
     assert counts[("list", 5)] == counts[("list", 50)]
     assert counts[("search", 5)] == counts[("search", 50)]
     assert counts[("list", 50)] <= 10 and detail <= 12, (counts, detail)
+
+
+async def test_listing_and_search_answer_exactly_what_their_model_writes(client, factory):
+    """The staff listing and search are serialized straight from the rows (no model in between):
+    every field of every kind must come out exactly as ``ProductPage`` would write it."""
+    from kernel.catalog.schemas import ProductPage
+    from tests.support.makers_catalog import png_bytes
+
+    store = await factory.store()
+    owner = await factory.staff(store, "owner")
+    created = await client.post(f"{base(store)}/products", headers=owner.headers, json={
+        "name": "Organic Tee", "status": "active", "options": [{"name": "Size", "values": ["S", "M", "L"]}],
+        "variants": [
+            {"sku": unique("TEE-S-"), "price": 1999, "compare_at_price": 2499, "cost": 800, "barcode": "4006381333931",
+             "options": ["S"], "initial_stock": 4, "low_stock_threshold": 2, "weight_grams": 250},
+            {"sku": unique("TEE-M-"), "price": 2099, "options": ["M"], "track_inventory": False},
+            {"sku": unique("TEE-L-"), "price": 2199, "options": ["L"], "allow_backorder": True, "title": "Large"}]})
+    assert created.status_code == 201, created.text
+    await client.post(f"{base(store)}/products", headers=owner.headers, json={"name": "Draft mug", "variants": []})
+    image = await client.post(f"{base(store)}/products/{created.json()['id']}/images", headers=owner.headers,
+                              data={"alt": "Front"}, files={"file": ("p.png", png_bytes((40, 30)), "image/png")})
+    assert image.status_code == 201, image.text
+
+    for url, params in ((f"{base(store)}/products", {"limit": 1}), (f"{base(store)}/search", {"q": "organic"})):
+        response = await client.get(url, headers=owner.headers, params=params)
+        assert response.status_code == 200 and response.headers["content-type"] == "application/json"
+        body = response.json()
+        canonical = ProductPage.model_validate(body).model_dump(mode="json")
+        # As JSON text: in Python 1 == True, and a 0/1 where the schema says boolean must fail here.
+        assert json.dumps(body, sort_keys=True) == json.dumps(canonical, sort_keys=True)
+        assert body["items"], url
+    listed = (await client.get(f"{base(store)}/products", headers=owner.headers, params={"sort": "name"})).json()
+    tee = next(p for p in listed["items"] if p["name"] == "Organic Tee")
+    assert [(v["track_inventory"], v["allow_backorder"], v["available"]) for v in tee["variants"]] == \
+        [(True, False, 4), (False, False, None), (True, True, 0)]
+    assert tee["created_at"].endswith("Z") and tee["status"] == "active" and tee["images"][0]["alt"] == "Front"
+    assert [v["options"] for v in tee["variants"]] == [["S"], ["M"], ["L"]] and tee["variants"][2]["title"] == "Large"

@@ -5,8 +5,10 @@ SELECT of exactly the product columns shown, whose variants (with their reserved
 quantities) and images come along as JSON arrays built by the database in correlated
 subqueries (``json_agg``/``json_build_object`` on PostgreSQL, ``json_group_array``/
 ``json_object`` on SQLite). Each statement is a round trip through SQLAlchemy and the
-driver, and on this stack a round trip costs more than the rows (bench/README.md);
-the JSON is parsed and validated once, in Rust, by pydantic-core. Core selects of ORM
+driver, and on this stack a round trip costs more than the rows (bench/README.md).
+The staff listing and search write that JSON out as it came from PostgreSQL (no parsing,
+no models: :func:`list_products_json`); other readers parse it in Rust (pydantic-core).
+Core selects of ORM
 columns keep the tenant scoping (kernel.db), and the children are also joined on the
 product's ``store_id``, so no wall depends on how criteria reach a subquery.
 """
@@ -22,9 +24,9 @@ from datetime import datetime, timezone
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import (JSON, DateTime, Integer, String, bindparam, case, cast, exists, func, literal, literal_column,
+from pydantic_core import from_json, to_json
+from sqlalchemy import (DateTime, Integer, String, bindparam, case, cast, exists, func, literal, literal_column,
                         null, or_, select, tuple_, type_coerce, union_all)
-from pydantic_core import to_json
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.catalog import search
@@ -145,17 +147,39 @@ async def list_products_json(session: AsyncSession, filters: ProductFilters, *, 
     :class:`ProductPage` JSON, for the staff listing and search.
 
     Validating a page of twenty products (a thousand fields) into models and serializing them
-    again was a fifth of a listing's CPU. Every value here already has its schema type, built
-    from typed columns (``product_page_data``), and the tests check that the bytes are exactly
-    what ``ProductPage`` would write.
+    again was a fifth of a listing's CPU, and parsing the variants' JSON only to write it out
+    again most of the rest. Every value here already has its schema type, built from typed
+    columns, and the tests check that the bytes are exactly what ``ProductPage`` would write.
     """
-    return to_json(await product_page_data(session, filters, sort=sort, after=after, limit=limit, media_url=media_url))
+    dialect = dialect_of(session)
+    rows, next_cursor = await _page_rows(session, filters, sort=sort, after=after, limit=limit)
+    items = []
+    for r in rows:
+        head = to_json(_product_head(r, media_url))  # b'{…}': the variants go in before its closing brace
+        items.append(head[:-1] + b',"variants":' + variants_text(dialect, r.variants_json) + b"}")
+    return b'{"items":[' + b",".join(items) + b'],"next_cursor":' + to_json(next_cursor) + b"}"
 
 
 async def product_page_data(session: AsyncSession, filters: ProductFilters, *, sort: Sort = Sort.newest,
                             after: str | None = None, limit: int = 20, media_url=lambda key: key) -> dict:
     """A page as plain data in :class:`ProductPage`'s shape: ``items`` (products with their
     variants and images) and ``next_cursor``; one statement."""
+    dialect = dialect_of(session)
+    rows, next_cursor = await _page_rows(session, filters, sort=sort, after=after, limit=limit)
+    return {"items": [{**_product_head(r, media_url), "variants": variants_data(dialect, r.variants_json)}
+                      for r in rows], "next_cursor": next_cursor}
+
+
+def _product_head(r, media_url) -> dict:
+    """A listed product's fields but its variants, in their schema types."""
+    return {"id": r.id, "name": r.name, "slug": r.slug, "status": r.status.value, "price_min": r.price_min,
+            "price_max": r.price_max, "created_at": _utc(r.created_at),
+            "images": _image_dicts(r.images_json, media_url)}
+
+
+async def _page_rows(session: AsyncSession, filters: ProductFilters, *, sort: Sort, after: str | None,
+                     limit: int) -> tuple[list, str | None]:
+    """The page's rows (one statement) and the cursor of the page after it (``None``: the last)."""
     column, _ = _SORTS[sort]
     dialect = dialect_of(session)
     params: dict[str, Any] = {RESERVATIONS_NOW: utcnow(), "page_limit": limit + 1}
@@ -164,7 +188,7 @@ async def product_page_data(session: AsyncSession, filters: ProductFilters, *, s
     if filters == ProductFilters(q=filters.q) and filters.q:  # plain search: a statement built once too
         params["fts"], params["fts_sid"] = search.query_expression(dialect, filters.q), session.info["store_id"]
         if params["fts"] is None:
-            return {"items": [], "next_cursor": None}  # no words, no match
+            return [], None  # no words, no match
         stmt = _page_statement(dialect, sort, after is not None, searching=True)
     else:
         stmt = _page_statement(dialect, sort, after is not None)
@@ -172,16 +196,10 @@ async def product_page_data(session: AsyncSession, filters: ProductFilters, *, s
         if clauses:
             stmt = stmt.where(*clauses)
     rows = (await session.execute(stmt, params)).all()
-    more = len(rows) > limit
-    rows = rows[:limit]
-    items = [{"id": r.id, "name": r.name, "slug": r.slug, "status": r.status.value, "price_min": r.price_min,
-              "price_max": r.price_max, "created_at": _utc(r.created_at), "variants": _variant_dicts(r.variants_json),
-              "images": _image_dicts(r.images_json, media_url)} for r in rows]
-    next_cursor = None
-    if more and rows:
-        last = rows[-1]
-        next_cursor = encode_cursor(sort, getattr(last, column.key), last.id)
-    return {"items": items, "next_cursor": next_cursor}
+    if len(rows) <= limit:
+        return rows, None
+    last = rows[limit - 1]
+    return rows[:limit], encode_cursor(sort, getattr(last, column.key), last.id)
 
 
 def _utc(moment: datetime) -> datetime:
@@ -241,17 +259,50 @@ def _page_statement(dialect: str, sort: Sort, with_cursor: bool, searching: bool
 
 @functools.cache
 def _children_json(dialect: str) -> tuple:
-    """The ``variants_json`` and ``images_json`` columns, built once per dialect.
+    """The ``variants_json`` and ``images_json`` columns (JSON text), built once per dialect.
 
     Building these expressions (about seventy elements) and computing their cache key
     cost more than the round trip they save; built once, SQLAlchemy memoizes their key.
-    Executions pass :data:`RESERVATIONS_NOW`.
+    Executions pass :data:`RESERVATIONS_NOW`. On PostgreSQL the variants come exactly as
+    the API shows them (in position order, ``options`` as an array), so a page can pass them
+    through without parsing them (:func:`variants_text`); SQLite's aggregates cannot be ordered
+    (before 3.44), so there :func:`_variant_dicts` finishes them.
     """
     now = bindparam(RESERVATIONS_NOW, type_=DateTime(timezone=True))
     available = case((ProductVariant.track_inventory.is_(True), _available_expression(now)), else_=null())
-    variants = _json_array_of(dialect, ProductVariant, _VARIANT_JSON_FIELDS, {"available": available})
+    if dialect == "postgresql":
+        variants = _variants_as_shown_pg(available)
+    else:
+        variants = _json_array_of(dialect, ProductVariant, _VARIANT_JSON_FIELDS, {"available": available})
     images = _json_array_of(dialect, ProductImage, _IMAGE_JSON_FIELDS)
-    return type_coerce(variants, JSON).label("variants_json"), type_coerce(images, JSON).label("images_json")
+    # As text: asyncpg would parse PostgreSQL's json into Python objects on the way in.
+    as_text = (lambda e: cast(e, String)) if dialect == "postgresql" else (lambda e: type_coerce(e, String))
+    return as_text(variants).label("variants_json"), as_text(images).label("images_json")
+
+
+def _variants_as_shown_pg(available):
+    """PostgreSQL: a product's variants as the API lists them, ordered, options without the empty ones."""
+    from sqlalchemy.dialects.postgresql import aggregate_order_by, array
+
+    v = ProductVariant
+    pairs = []
+    for name in _VARIANT_JSON_FIELDS[:-3]:  # all but option1..3
+        pairs += [literal_column(f"'{name}'"), getattr(v, name)]
+    options = func.array_to_json(func.array_remove(array([v.option1, v.option2, v.option3]), null()))
+    pairs += [literal_column("'options'"), options, literal_column("'available'"), available]
+    aggregate = func.json_agg(aggregate_order_by(func.json_build_object(*pairs), v.position, v.id))
+    return (select(func.coalesce(aggregate, literal_column("'[]'::json")))
+            .where(v.product_id == Product.id, v.store_id == Product.store_id).correlate(Product).scalar_subquery())
+
+
+def variants_text(dialect: str, raw: str) -> bytes:
+    """A product's ``variants_json`` as the API's JSON: PostgreSQL's as it came, SQLite's finished."""
+    return raw.encode() if dialect == "postgresql" else to_json(_variant_dicts(from_json(raw)))
+
+
+def variants_data(dialect: str, raw: str) -> list[dict]:
+    """A product's ``variants_json`` as data in the API's shape."""
+    return from_json(raw) if dialect == "postgresql" else _variant_dicts(from_json(raw))
 
 
 def _by_position(items: list[dict] | None) -> list[dict]:
@@ -269,8 +320,9 @@ def _variant_dicts(items: list[dict] | None) -> list[dict]:
     return variants
 
 
-def _image_dicts(items: list[dict] | None, media_url) -> list[dict]:
-    images = _by_position(items)
+def _image_dicts(raw: str | None, media_url) -> list[dict]:
+    """A product's ``images_json`` (``None`` on PostgreSQL when it has none) in the API's shape."""
+    images = _by_position(from_json(raw) if raw else None)
     for i in images:
         i["url"], i["thumbnail_url"] = media_url(i.pop("storage_key")), media_url(i.pop("thumbnail_key"))
     return images
@@ -304,7 +356,8 @@ async def product_detail(session: AsyncSession, product_id: int, *, media_url=la
                          only_status: ProductStatus | None = None) -> ProductRead:
     """One product with everything about it, in two statements (Core selects, no ORM objects):
     the product with its variants and images as JSON, then its attributes and categories."""
-    stmt = _detail_statement(dialect_of(session))
+    dialect = dialect_of(session)
+    stmt = _detail_statement(dialect)
     if only_status is not None:
         stmt = stmt.where(Product.status == only_status)
     product = (await session.execute(stmt, {"product_id": product_id, RESERVATIONS_NOW: utcnow()})).one_or_none()
@@ -325,7 +378,8 @@ async def product_detail(session: AsyncSession, product_id: int, *, media_url=la
         "meta_title": product.meta_title, "meta_description": product.meta_description,
         "options": product.options or [], "attributes": [{"key": f.key, "value": f.value} for f in facts if f.kind == "a"],
         "category_ids": [f.category_id for f in facts if f.kind == "c"],
-        "variants": _variant_dicts(product.variants_json), "images": _image_dicts(product.images_json, media_url)})
+        "variants": variants_data(dialect, product.variants_json),
+        "images": _image_dicts(product.images_json, media_url)})
 
 
 @functools.cache

@@ -227,11 +227,14 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 def create_engine_for(url: str, *, pool_size: int = 10, max_overflow: int = 10, pool_timeout: float = 30.0,
-                      echo: bool = False, application_name: str = "pycommerce") -> AsyncEngine:
+                      echo: bool = False, application_name: str = "pycommerce", autocommit: bool = False
+                      ) -> AsyncEngine:
     """An engine for the app, the CLI or a worker.
 
     On PostgreSQL, ``application_name`` shows in ``pg_stat_activity`` which process holds
-    which connection (``pycommerce`` for the app, ``pycommerce-worker:<name>`` for workers).
+    which connection (``pycommerce`` for the app, ``pycommerce-worker:<name>`` for workers,
+    ``pycommerce-side`` for :func:`side_engine`); ``autocommit`` makes every statement its own
+    transaction.
     """
     url = async_url(url)
     if url.startswith("sqlite"):
@@ -240,9 +243,10 @@ def create_engine_for(url: str, *, pool_size: int = 10, max_overflow: int = 10, 
         return engine
     connect_args = ({"server_settings": {"application_name": application_name}} if "+asyncpg" in url
                     else {"application_name": application_name})
+    options = {"isolation_level": "AUTOCOMMIT"} if autocommit else {}
     engine = create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=max_overflow,
                                  pool_timeout=pool_timeout, connect_args=connect_args,
-                                 json_deserializer=from_json)
+                                 json_deserializer=from_json, **options)
     ping_connections_idle_longer_than(engine, PING_AFTER_IDLE_SECONDS)
     return engine
 
@@ -298,10 +302,8 @@ def side_engine(engine: AsyncEngine) -> AsyncEngine:
     """
     side = _SIDE_ENGINES.get(engine.sync_engine)
     if side is None:
-        side = create_async_engine(engine.url, pool_size=2, max_overflow=2, pool_timeout=30,
-                                   isolation_level="AUTOCOMMIT", json_deserializer=from_json,
-                                   connect_args=({"server_settings": {"application_name": "pycommerce-side"}}
-                                                 if engine.dialect.driver == "asyncpg" else {}))
+        side = create_engine_for(engine.url.render_as_string(hide_password=False), pool_size=2, max_overflow=2,
+                                 application_name="pycommerce-side", autocommit=True)
         _SIDE_ENGINES[engine.sync_engine] = side
 
         @event.listens_for(engine.sync_engine, "engine_disposed")

@@ -60,8 +60,9 @@ def _claim(dialect: str):
     """Built once per dialect: insert the key row unless the store has it (binds ``store_id``,
     ``key``, ``fingerprint``); RETURNING gives the new row's id, or nothing when it existed."""
     table = IdempotencyKey.__table__
-    return (upsert_insert_for(dialect, table).values(store_id=bindparam("store_id"), key=bindparam("key"), scope="place_order",
-                                 fingerprint=bindparam("fingerprint"))
+    values = {"store_id": bindparam("store_id"), "key": bindparam("key"), "scope": "place_order",
+              "fingerprint": bindparam("fingerprint")}
+    return (upsert_insert_for(dialect, table).values(**values)
             .on_conflict_do_nothing(index_elements=["store_id", "key"]).returning(table.c.id))
 
 

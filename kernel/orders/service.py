@@ -31,6 +31,10 @@ def _bump_order_counter():
             .returning(OrderCounter.last_number).execution_options(synchronize_session=False))
 
 
+# The migration orders_0002 defines the function: the whole numbering transaction, one round trip.
+_TAKE_ORDER_NUMBER = text("select pyc_take_order_number(:store_id)").bindparams(bindparam("store_id", type_=Integer))
+
+
 async def take_order_number(session: AsyncSession, store_id: int) -> int:
     """The number for an order being placed: the store's numbers increase and never repeat.
 
@@ -48,8 +52,6 @@ async def take_order_number(session: AsyncSession, store_id: int) -> int:
     async with side_engine(session.bind).connect() as connection:
         return (await connection.execute(_TAKE_ORDER_NUMBER, {"store_id": store_id})).scalar_one()
 
-
-_TAKE_ORDER_NUMBER = text("select pyc_take_order_number(:store_id)").bindparams(bindparam("store_id", type_=Integer))
 
 
 async def next_order_number(session: AsyncSession, store_id: int) -> int:

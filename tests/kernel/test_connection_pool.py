@@ -66,3 +66,30 @@ async def test_a_recently_used_connection_is_not_pinged(database, monkeypatch):
         assert len(statements) == 5
     finally:
         await engine.dispose()
+
+
+async def test_the_side_pool_commits_on_its_own_and_closes_with_its_engine(database):
+    """``side_engine`` (order numbers) commits each statement at once, even while the main pool's
+    transaction is open, and disposing the main engine closes its connections too (no leak)."""
+    engine = kernel_db.create_engine_for(database.url, pool_size=1, max_overflow=0)
+    side = kernel_db.side_engine(engine)
+    assert kernel_db.side_engine(engine) is side  # one side pool per engine
+    async with engine.connect() as main:
+        await main.execute(text("select 1"))  # the main pool's only connection is busy in a transaction
+        async with side.connect() as connection:
+            side_pid = (await connection.execute(text("select pg_backend_pid()"))).scalar()
+            in_transaction = (await connection.execute(text("select now() <> statement_timestamp()"))).scalar()
+    assert in_transaction is False  # autocommit: each statement is its own transaction
+    await engine.dispose()
+    owner = create_engine(kernel_db.sync_url(database.owner_url))
+    try:
+        for _ in range(40):  # a closed connection's backend exits a moment after the client hangs up
+            with owner.connect() as connection:
+                alive = connection.execute(text("select count(*) from pg_stat_activity where pid = :pid"),
+                                           {"pid": side_pid}).scalar()
+            if not alive:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        owner.dispose()
+    assert alive == 0

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from kernel.accounts.models import ApiKey
-from kernel.db import across_stores, utcnow
+from kernel.db import across_stores, as_utc, utcnow
 from kernel.errors import NotFound
 from kernel.security import new_token, token_digest
 
@@ -27,10 +27,6 @@ API_SCOPES: tuple[str, ...] = (
 
 # ``last_used_at`` is refreshed at most this often, so a busy key does not write on every request.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
-
-
-def _aware(dt):
-    return dt if dt is None or dt.tzinfo else dt.replace(tzinfo=utcnow().tzinfo)
 
 
 async def create_api_key(session: AsyncSession, *, name: str, scopes: list[str],
@@ -75,7 +71,7 @@ async def api_key_for_token(session: AsyncSession, token: str) -> ApiKey | None:
         if key is None or key.revoked_at is not None:
             return None
         now = utcnow()
-        if key.last_used_at is None or _aware(key.last_used_at) <= now - LAST_USED_RESOLUTION:
+        if key.last_used_at is None or as_utc(key.last_used_at) <= now - LAST_USED_RESOLUTION:
             await session.execute(update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now)
                                   .execution_options(synchronize_session=False))
             set_committed_value(key, "last_used_at", now)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 from sqlalchemy import DateTime, Integer, String, and_, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -136,9 +136,6 @@ async def end_all_sessions_of_user(session: AsyncSession, user_id: int) -> None:
         await session.delete(row)
 
 
-def aware(dt: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes for timezone-aware columns; treat them as UTC."""
-    return dt if dt is None or dt.tzinfo else dt.replace(tzinfo=timezone.utc)
 
 
 async def change_password(session: AsyncSession, user: User, current_password: str, new_password: str) -> None:

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.accounts.models import LoginChallenge, RecoveryCode, TotpCredential, User
 from kernel.config import Settings
-from kernel.db import utcnow
+from kernel.db import as_utc, utcnow
 from kernel.errors import Conflict, InvalidInput, NotAuthenticated
 from kernel.security import SecretBox, new_token, token_digest
 
@@ -154,9 +154,7 @@ async def challenge_user(session: AsyncSession, token: str) -> LoginChallenge:
     """The live challenge for a token, counting this attempt (a challenge allows a few tries only)."""
     challenge = (await session.execute(
         select(LoginChallenge).where(LoginChallenge.token_digest == token_digest(token)))).scalar_one_or_none()
-    from kernel.accounts.service import aware
-
-    if challenge is None or challenge.used_at is not None or aware(challenge.expires_at) <= utcnow() \
+    if challenge is None or challenge.used_at is not None or as_utc(challenge.expires_at) <= utcnow() \
             or challenge.attempts >= CHALLENGE_ATTEMPTS:
         raise NotAuthenticated("The sign-in challenge is invalid or has expired; sign in again.")
     return challenge

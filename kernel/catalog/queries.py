@@ -8,9 +8,9 @@ subqueries (``json_agg``/``json_build_object`` on PostgreSQL, ``json_group_array
 driver, and on this stack a round trip costs more than the rows (bench/README.md).
 The staff listing and search write that JSON out as it came from PostgreSQL (no parsing,
 no models: :func:`list_products_json`); other readers parse it in Rust (pydantic-core).
-Core selects of ORM
-columns keep the tenant scoping (kernel.db), and the children are also joined on the
-product's ``store_id``, so no wall depends on how criteria reach a subquery.
+Core selects of ORM columns keep the tenant scoping (kernel.db), and the children are
+also joined on the product's ``store_id``, so no wall depends on how criteria reach a
+subquery.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import binascii
 import functools
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from enum import Enum
 from typing import Any
 
@@ -33,7 +33,7 @@ from kernel.catalog import search
 from kernel.catalog.models import (Category, Product, ProductAttribute, ProductCategory, ProductImage, ProductStatus,
                                    ProductVariant)
 from kernel.catalog.schemas import ImageRead, ProductPage, ProductRead, VariantRead
-from kernel.db import dialect_of, utcnow
+from kernel.db import as_utc, dialect_of, utcnow
 from kernel.errors import InvalidInput, NotFound
 from kernel.inventory.models import StockReservation
 
@@ -173,7 +173,7 @@ async def product_page_data(session: AsyncSession, filters: ProductFilters, *, s
 def _product_head(r, media_url) -> dict:
     """A listed product's fields but its variants, in their schema types."""
     return {"id": r.id, "name": r.name, "slug": r.slug, "status": r.status.value, "price_min": r.price_min,
-            "price_max": r.price_max, "created_at": _utc(r.created_at),
+            "price_max": r.price_max, "created_at": as_utc(r.created_at),
             "images": _image_dicts(r.images_json, media_url)}
 
 
@@ -200,11 +200,6 @@ async def _page_rows(session: AsyncSession, filters: ProductFilters, *, sort: So
         return rows, None
     last = rows[limit - 1]
     return rows[:limit], encode_cursor(sort, getattr(last, column.key), last.id)
-
-
-def _utc(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes for timezone-aware columns: they are UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 # --- children as JSON arrays, one correlated subquery each ----------------------------------------

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import inspect
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from kernel.db import cross_store_session, utcnow
+from kernel.db import as_utc, cross_store_session, utcnow
 from kernel.events.dispatch import event_consumers
 from kernel.events.models import OutboxEvent
 from kernel.jobs.queue import JobContext, enqueue_many
@@ -48,16 +48,13 @@ async def relay_outbox(factory: async_sessionmaker[AsyncSession], *, batch: int 
             "kind": DELIVER_KIND, "store_id": r.store_id, "dedupe_key": f"event:{r.event_id}",
             "max_attempts": max_attempts,
             "payload": {"outbox_id": r.id, "event": {"id": r.event_id, "name": r.name, "payload": r.payload or {},
-                                                     "occurred_at": _aware(r.occurred_at).isoformat()}},
+                                                     "occurred_at": as_utc(r.occurred_at).isoformat()}},
         } for r in rows])
         await session.execute(update(OutboxEvent).where(OutboxEvent.id.in_([r.id for r in rows]))
                               .values(dispatched_at=utcnow()).execution_options(synchronize_session=False))
         return len(rows)
 
 
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands timestamps back without their zone; they were written in UTC."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
 
 
 @job_handler(DELIVER_KIND)

@@ -5,7 +5,7 @@ Instructions may use ``{order_number}`` and ``{amount}`` (formatted in the store
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
 from plugin_sdk import PluginSettings
 

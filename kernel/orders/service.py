@@ -53,7 +53,6 @@ async def take_order_number(session: AsyncSession, store_id: int) -> int:
         return (await connection.execute(_TAKE_ORDER_NUMBER, {"store_id": store_id})).scalar_one()
 
 
-
 async def next_order_number(session: AsyncSession, store_id: int) -> int:
     """The store's next order number, in the session's transaction. The counter row is created once
     (racing creators are fine: ON CONFLICT DO NOTHING) and bumped with one ``UPDATE … RETURNING``,

@@ -8,7 +8,9 @@ a request, is in :mod:`kernel.tenancy`):
   :class:`TenantMixin` model gets ``store_id = <bound store>`` added
   automatically; a session bound to no store sees no tenant rows at all (fail
   closed). New tenant rows take the bound store, and a row claiming another
-  store is refused before it reaches the database. Code that truly has to cross
+  store is refused before it reaches the database (ORM bulk statements by value
+  included: their inserts are stamped and checked, bulk updates/deletes by
+  primary key are refused). Code that truly has to cross
   stores opens a session with :func:`cross_store_session` and so says so.
 * **The database wall.** On PostgreSQL each transaction starts with
   ``set_config('app.store_id', …, true)`` (transaction-local, so a pooled
@@ -26,7 +28,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime, timezone
 
 from pydantic_core import from_json  # JSON columns: parsed in Rust, several times faster than json.loads
-from sqlalchemy import DateTime, ForeignKey, Integer, MetaData, event, exc, text
+from sqlalchemy import DateTime, ForeignKey, Integer, MetaData, bindparam, event, exc, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, ORMExecuteState, Session, declared_attr, mapped_column, with_loader_criteria
@@ -90,18 +92,62 @@ def _crosses_stores(session: Session, state: ORMExecuteState | None = None) -> b
     return bool(state is not None and state.execution_options.get("all_stores"))
 
 
+# The store's id is a parameter of the statement, not a value captured in it: the scoped form of a
+# statement is then the same for every store, so it is made once per statement object (the hot
+# statements are built once) and SQLAlchemy's cache key for it is computed once. Rebuilding it per
+# execution (``.options()`` with the store id in a closure) cost about a third of a catalog
+# request's Python time in cache-key traversal alone. An unbound session passes NULL:
+# ``store_id = NULL`` matches no row, so it still sees no tenant row at all.
+SCOPE_PARAMETER = "pyc_scope_store_id"
+_SCOPE_VALUE = bindparam(SCOPE_PARAMETER, type_=Integer())
+_SCOPE = with_loader_criteria(TenantMixin, lambda cls: cls.store_id == _SCOPE_VALUE, include_aliases=True)
+_scoped_statements: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _scoped(statement):
+    scoped = _scoped_statements.get(statement)
+    if scoped is None:
+        scoped = _scoped_statements[statement] = statement.options(_SCOPE)
+    return scoped
+
+
+def _bulk_target(state: ORMExecuteState):
+    """The mapper an ORM bulk statement writes (``execute(insert(M), [rows])``, ``execute(update(M),
+    [rows])``), or None. Such rows are named by value, out of reach of the store criteria."""
+    return state.bind_mapper if isinstance(state.parameters, list) and state.is_orm_statement else None
+
+
+def _guard_bulk_rows(state: ORMExecuteState) -> None:
+    store_id = _bound_store(state.session)
+    if not state.is_insert:
+        raise TenantViolation("bulk UPDATE/DELETE by primary key is not scoped to the bound store: "
+                              "use a WHERE-scoped statement, or cross stores explicitly")
+    if store_id is None:
+        raise TenantViolation("cannot insert tenant rows without a store-bound session")
+    for row in state.parameters:
+        if row.get("store_id", store_id) != store_id:
+            raise TenantViolation(f"a row of store {row['store_id']} inserted in a session bound to {store_id}")
+    state.parameters = [{**row, "store_id": store_id} for row in state.parameters]
+
+
 @event.listens_for(Session, "do_orm_execute")
 def _scope_to_bound_store(state: ORMExecuteState) -> None:
-    if not (state.is_select or state.is_update or state.is_delete):
-        return
     if _crosses_stores(state.session, state):
         return
+    bulk = _bulk_target(state)
+    if bulk is not None:
+        if issubclass(bulk.class_, TenantMixin):
+            _guard_bulk_rows(state)
+        return
+    if not (state.is_select or state.is_update or state.is_delete):
+        return
+    state.statement = _scoped(state.statement)
     store_id = _bound_store(state.session)
-    if store_id is None:
-        criteria = with_loader_criteria(TenantMixin, lambda cls: cls.store_id.is_(None), include_aliases=True)
+    parameters = state.parameters
+    if isinstance(parameters, list):  # a Core statement run with many parameter sets
+        state.parameters = [{**each, SCOPE_PARAMETER: store_id} for each in parameters]
     else:
-        criteria = with_loader_criteria(TenantMixin, lambda cls: cls.store_id == store_id, include_aliases=True)
-    state.statement = state.statement.options(criteria)
+        state.parameters = {**(parameters or {}), SCOPE_PARAMETER: store_id}
 
 
 @event.listens_for(Session, "before_flush")

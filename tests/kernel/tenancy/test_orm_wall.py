@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 
 from kernel.accounts.models import Customer
 from kernel.db import TenantViolation, cross_store_session
@@ -79,3 +79,39 @@ async def test_crossing_stores_must_be_explicit(factory, sessionmaker):
         stores = set((await session.execute(
             select(Customer.store_id).where(Customer.store_id.in_([a.id, b.id])))).scalars())
     assert stores == {a.id, b.id}
+
+
+async def test_a_statement_built_once_is_scoped_to_each_session_that_runs_it(factory):
+    """Hot statements are module-level objects whose scoped form is cached: the store must come from
+    the session running it each time, never from the first session that ran it."""
+    a, b = await factory.store(), await factory.store()
+    await _customers(factory, a, "ann@a.example")
+    await _customers(factory, b, "bob@b.example")
+    emails = select(Customer.email)
+    seen = []
+    for store in (a, b, a, None, b):
+        async with factory.session(store) as session:
+            seen.append(set((await session.execute(emails)).scalars()))
+    assert seen == [{"ann@a.example"}, {"bob@b.example"}, {"ann@a.example"}, set(), {"bob@b.example"}]
+
+
+async def test_bulk_statements_by_value_cannot_cross_stores(factory, sessionmaker):
+    """``execute(update(M), [rows])`` names rows by primary key, out of reach of the store criteria: it
+    is refused in a bound session. ``execute(insert(M), [rows])`` bypasses the flush: its rows take the
+    bound store, and a row claiming another store is refused."""
+    a, b = await factory.store(), await factory.store()
+    await _customers(factory, b, "bob@b.example")
+    async with factory.session(b) as session:
+        bob_id = (await session.execute(select(Customer.id))).scalar_one()
+    with pytest.raises(TenantViolation):
+        async with factory.session(a) as session:
+            await session.execute(update(Customer), [{"id": bob_id, "full_name": "hacked"}])
+    with pytest.raises(TenantViolation):
+        async with factory.session(a) as session:
+            await session.execute(insert(Customer), [{"email": "sneaky@b.example", "store_id": b.id}])
+    async with factory.session(a) as session:
+        await session.execute(insert(Customer), [{"email": "one@a.example"}, {"email": "two@a.example"}])
+    async with cross_store_session(sessionmaker) as everyone:
+        rows = set((await everyone.execute(select(Customer.email, Customer.full_name, Customer.store_id)
+                                           .where(Customer.store_id.in_([a.id, b.id])))).all())
+    assert rows == {("bob@b.example", "", b.id), ("one@a.example", "", a.id), ("two@a.example", "", a.id)}

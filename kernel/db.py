@@ -104,6 +104,18 @@ _SCOPE = with_loader_criteria(TenantMixin, lambda cls: cls.store_id == _SCOPE_VA
 _scoped_statements: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
+def bound_store_id():
+    """The session's bound store, as a bind parameter, for Core statements on a tenant table.
+
+    The wall's criteria reach ORM entities only. A hot UPDATE written against ``Model.__table__``
+    skips the ORM's per-execution work (it re-annotates an ORM UPDATE, so its cache key is computed
+    anew every time): ``table.c.store_id == bound_store_id()`` scopes it to the session's store,
+    whose id every execution supplies (:func:`_scope_to_bound_store`). Such statements are meant
+    for store-bound sessions; in a cross-store session the value is missing and execution fails.
+    """
+    return _SCOPE_VALUE
+
+
 def _scoped(statement):
     scoped = _scoped_statements.get(statement)
     if scoped is None:

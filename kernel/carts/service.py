@@ -15,7 +15,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from kernel.accounts.models import Customer
 from kernel.carts.models import Cart, CartLine, CartStatus
 from kernel.catalog.models import Product, ProductStatus, ProductVariant
-from kernel.db import utcnow
+from kernel.db import bound_store_id, utcnow
 from kernel.errors import Conflict, InvalidInput, NotFound
 from kernel.security import new_token, token_digest
 
@@ -113,11 +113,13 @@ def _touch_statements():
     """Built once: bump an open cart's ``updated_at`` to ``now`` if it still is ``seen`` (binds
     ``cart_id``, ``seen``, ``now``), and bump it whatever it was, reloading the cart (and, by
     selectin, its lines; binds ``cart_id``, ``now``). Both take the cart's row lock."""
-    stamp = Cart.__table__.c.updated_at.type
+    c = Cart.__table__.c  # the common case in Core: see kernel.db.bound_store_id
+    stamp = c.updated_at.type
     open_cart = (Cart.id == bindparam("cart_id", type_=Integer), Cart.status == CartStatus.open)
-    unchanged = (update(Cart).where(*open_cart, Cart.updated_at == bindparam("seen", type_=stamp))
-                 .values(updated_at=bindparam("now", type_=stamp)).returning(Cart.id)
-                 .execution_options(synchronize_session=False))
+    unchanged = (update(Cart.__table__)
+                 .where(c.id == bindparam("cart_id", type_=Integer), c.store_id == bound_store_id(),
+                        c.status == CartStatus.open, c.updated_at == bindparam("seen", type_=stamp))
+                 .values(updated_at=bindparam("now", type_=stamp)).returning(c.id))
     reloading = (update(Cart).where(*open_cart).values(updated_at=bindparam("now", type_=stamp))
                  .returning(Cart).execution_options(synchronize_session=False, populate_existing=True))
     return unchanged, reloading

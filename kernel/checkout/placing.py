@@ -31,7 +31,7 @@ from kernel.carts.models import Cart, CartStatus
 from kernel.carts.service import CartAlreadyOrdered
 from kernel.checkout.models import IdempotencyKey
 from kernel.checkout.service import build_checkout
-from kernel.db import dialect_of, upsert_insert_for
+from kernel.db import bound_store_id, dialect_of, upsert_insert_for
 from kernel.errors import Conflict, InvalidInput
 from kernel.events import emit_event
 from kernel.inventory.service import OutOfStock, change_stock, record_change
@@ -69,10 +69,11 @@ def _claim(dialect: str):
 @functools.cache
 def _record_answer():
     """Built once: store the placement's answer under its key (binds ``key_id``, ``response``, ``order_id``)."""
-    return (update(IdempotencyKey).where(IdempotencyKey.id == bindparam("key_id", type_=Integer))
-            .values(status_code=201, response=bindparam("response", type_=IdempotencyKey.__table__.c.response.type),
-                    order_id=bindparam("order_id", type_=Integer))
-            .execution_options(synchronize_session=False))
+    k = IdempotencyKey.__table__.c  # Core: see kernel.db.bound_store_id
+    return (update(IdempotencyKey.__table__)
+            .where(k.id == bindparam("key_id", type_=Integer), k.store_id == bound_store_id())
+            .values(status_code=201, response=bindparam("response", type_=k.response.type),
+                    order_id=bindparam("order_id", type_=Integer)))
 
 
 async def claim_key(session: AsyncSession, store_id: int, key: str, print_: str) -> tuple[int | None, IdempotencyKey | None]:
@@ -96,10 +97,11 @@ def _close_statements():
     """Built once: close the cart if it is unchanged since it was read (binds ``cart_id``, ``seen``),
     and close it whatever changed, reloading it (binds ``cart_id``)."""
     cart_id = Cart.id == bindparam("cart_id", type_=Integer)
-    unchanged = (update(Cart).where(cart_id, Cart.status == CartStatus.open,
-                                    Cart.updated_at == bindparam("seen", type_=Cart.__table__.c.updated_at.type))
-                 .values(status=CartStatus.converted).returning(Cart.id)
-                 .execution_options(synchronize_session=False))
+    c = Cart.__table__.c  # the common case in Core: see kernel.db.bound_store_id
+    unchanged = (update(Cart.__table__)
+                 .where(c.id == bindparam("cart_id", type_=Integer), c.store_id == bound_store_id(),
+                        c.status == CartStatus.open, c.updated_at == bindparam("seen", type_=c.updated_at.type))
+                 .values(status=CartStatus.converted).returning(c.id))
     reloading = (update(Cart).where(cart_id, Cart.status == CartStatus.open).values(status=CartStatus.converted)
                  .returning(Cart).execution_options(synchronize_session=False, populate_existing=True))
     return unchanged, reloading

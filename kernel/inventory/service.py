@@ -23,7 +23,7 @@ from sqlalchemy import Integer, and_, bindparam, delete, func, insert, literal, 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.catalog.models import ProductVariant
-from kernel.db import utcnow
+from kernel.db import bound_store_id, utcnow
 from kernel.errors import Conflict, InvalidInput, NotFound
 from kernel.events.service import emit_event
 from kernel.inventory.models import StockMovement, StockReservation
@@ -41,19 +41,17 @@ def _stock_change(*, decrease: bool):
     """The conditional UPDATE behind :func:`adjust_stock`, built once per direction (it runs for every
     line of every order). A decrease must leave stock ≥ 0 unless the variant allows backorders; an
     increase must keep the column inside PostgreSQL's integer (an overflow would be a 500)."""
+    v = ProductVariant.__table__.c  # Core: see kernel.db.bound_store_id
     delta = bindparam("delta", type_=Integer)
-    condition = ProductVariant.id == bindparam("variant_id", type_=Integer)
+    condition = and_(v.id == bindparam("variant_id", type_=Integer), v.store_id == bound_store_id())
     if decrease:
-        condition = and_(condition, or_(ProductVariant.stock_on_hand + delta >= 0,
-                                        ProductVariant.allow_backorder.is_(True)))
+        condition = and_(condition, or_(v.stock_on_hand + delta >= 0, v.allow_backorder.is_(True)))
     else:
-        condition = and_(condition, ProductVariant.stock_on_hand <= MAX_STOCK - delta)
-    return (update(ProductVariant)
-            .where(condition, ProductVariant.track_inventory.is_(True))
-            .values(stock_on_hand=ProductVariant.stock_on_hand + delta)
-            .returning(ProductVariant.stock_on_hand, ProductVariant.low_stock_threshold, ProductVariant.sku,
-                       ProductVariant.product_id)
-            .execution_options(synchronize_session=False))
+        condition = and_(condition, v.stock_on_hand <= MAX_STOCK - delta)
+    return (update(ProductVariant.__table__)
+            .where(condition, v.track_inventory.is_(True))
+            .values(stock_on_hand=v.stock_on_hand + delta)
+            .returning(v.stock_on_hand, v.low_stock_threshold, v.sku, v.product_id))
 
 
 async def adjust_stock(session: AsyncSession, variant_id: int, delta: int, *, reason: str, note: str = "",

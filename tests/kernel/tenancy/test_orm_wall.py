@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 
 from kernel.accounts.models import Customer
-from kernel.db import TenantViolation, cross_store_session
+from kernel.db import TenantViolation, bound_store_id, cross_store_session
 
 
 async def _customers(factory, store, *emails):
@@ -115,3 +115,25 @@ async def test_bulk_statements_by_value_cannot_cross_stores(factory, sessionmake
         rows = set((await everyone.execute(select(Customer.email, Customer.full_name, Customer.store_id)
                                            .where(Customer.store_id.in_([a.id, b.id])))).all())
     assert rows == {("bob@b.example", "", b.id), ("one@a.example", "", a.id), ("two@a.example", "", a.id)}
+
+
+async def test_core_statements_compare_with_the_bound_store(factory, sessionmaker):
+    """Hot UPDATEs are written in Core against the table with ``store_id == bound_store_id()``: the
+    session's store is what they compare with, so another store's row stays untouched."""
+    a, b = await factory.store(), await factory.store()
+    await _customers(factory, a, "ann@a.example")
+    await _customers(factory, b, "bob@b.example")
+    table = Customer.__table__
+    rename = (update(table).where(table.c.email == bindparam("target"), table.c.store_id == bound_store_id())
+              .values(full_name="renamed").returning(table.c.email))
+    async with factory.session(a) as session:
+        renamed = {(await session.execute(rename, {"target": email})).scalar_one_or_none()
+                   for email in ("ann@a.example", "bob@b.example")}
+    assert renamed == {"ann@a.example", None}
+    with pytest.raises(Exception, match="pyc_scope_store_id"):  # no store to compare with: refused, not unscoped
+        async with cross_store_session(sessionmaker) as everyone:
+            await everyone.execute(rename, {"target": "bob@b.example"})
+    async with cross_store_session(sessionmaker) as everyone:
+        names = dict((await everyone.execute(select(Customer.email, Customer.full_name)
+                                             .where(Customer.store_id.in_([a.id, b.id])))).all())
+    assert names == {"ann@a.example": "renamed", "bob@b.example": ""}

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from kernel import __version__
+from kernel.accounts.signins import SignInCache
 from kernel.config import Settings, get_settings
 from kernel.db import create_engine_for, make_sessionmaker
 from kernel.errors import install_error_handlers
@@ -127,6 +128,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="PyCommerce", version=__version__, description=API_DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings
+    app.state.sign_ins = SignInCache()  # this process's staff sign-ins (kernel.accounts.signins)
     install_error_handlers(app)
     _include_kernel_routers(app)
     app.state.plugin_manager = plugin_manager

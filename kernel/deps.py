@@ -21,10 +21,12 @@ from kernel.accounts.apikeys import API_KEY_PREFIX, api_key_for_token
 from kernel.accounts.csrf import SESSION_COOKIE, verify_csrf
 from kernel.accounts.models import Customer, StaffMembership, StaffRole, StoreSecuritySettings, TotpCredential, User
 from kernel.accounts.service import staff_sign_in_for_token, user_for_token
+from kernel.accounts.signins import SignInCache, StaffSignIn
 from kernel.aftercommit import discard_after_commit, run_after_commit
 from kernel.db import across_stores
 from kernel.errors import NotAuthenticated, NotFound, PermissionDenied
 from kernel.observability import store_slug_var
+from kernel.security import token_digest
 from kernel.tenancy import StoreContext, resolve_store
 
 __all__ = ["SESSION_COOKIE", "SessionDep", "StoreDep", "CurrentPrincipal", "CurrentUser", "CurrentCustomer",
@@ -126,12 +128,20 @@ async def authenticate(request: Request, session: AsyncSession, store: StoreCont
         principal.scopes = frozenset(key.scopes)
         principal.api_key_id = key.id
         principal.roles = {key.store_id: StaffRole.manager}
+    elif (bearer or cookie) and (cached := _cached_sign_in(request, store, bearer or cookie)) is not None:
+        if cookie:
+            await verify_csrf(request, cookie)
+            principal.via_cookie = True
+        principal.auth_session_id = cached.auth_session_id
+        principal.user = await cached.user_in(session)
+        principal.memberships[store.id] = (cached.role, cached.store_requires_2fa)
     elif bearer or cookie:
         if store is None:
             found = await user_for_token(session, bearer or cookie)  # session and user in one statement
         else:
             found = await staff_sign_in_for_token(session, bearer or cookie, store.id)
             if found is not None:
+                _sign_ins(request).put(token_digest(bearer or cookie), store, *found)
                 principal.memberships[store.id] = found[2:]
                 found = found[:2]
         if found is None and bearer:
@@ -150,6 +160,18 @@ async def authenticate(request: Request, session: AsyncSession, store: StoreCont
                     session.expunge(principal.customer)  # another store's row: never flushed here
     request.state.principal = principal
     return principal
+
+
+def _sign_ins(request: Request) -> SignInCache:
+    return request.app.state.sign_ins
+
+
+def _cached_sign_in(request: Request, store: StoreContext | None, token: str) -> StaffSignIn | None:
+    """A staff sign-in this process already read for ``store``, still current (see
+    :mod:`kernel.accounts.signins`); API keys and store-less requests are always read."""
+    if store is None or token.startswith(API_KEY_PREFIX):
+        return None
+    return _sign_ins(request).get(token_digest(token), store)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]

@@ -7,7 +7,7 @@
 Unknown stores answer 404; suspended stores answer 404 on the API and a clear
 "suspended" page on the storefront. The store row is read on every request (one
 indexed lookup): it is what carries suspension and the plugin-set version to
-every process at once.
+every process at once, with the sign-in epoch (:mod:`kernel.accounts.signins`).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy import String, bindparam, cast, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kernel.accounts.models import AuthEpoch
 from kernel.db import dialect_of
 from kernel.errors import NotFound
 from kernel.stores.models import Store, StoreDomain, StoreStatus
@@ -35,6 +36,9 @@ class StoreContext:
     timezone: str
     plugins_version: int
     is_active: bool
+    # The sign-in epoch read with the store (see kernel.accounts.models.AuthEpoch); None when the
+    # context was made from a Store entity, which means "unknown": no cached sign-in is trusted.
+    auth_epoch: int | None = None
 
     @classmethod
     def of(cls, store: Store) -> "StoreContext":
@@ -54,14 +58,16 @@ async def bind_store(session: AsyncSession, store_id: int) -> None:
         await session.execute(text("select set_config('app.store_id', :sid, true)"), {"sid": str(store_id)})
 
 
-# The columns of a StoreContext; stores are read as Core rows (no ORM entity) on every request.
+# The columns of a StoreContext; stores are read as Core rows (no ORM entity) on every request. The
+# sign-in epoch rides along: read before the request's sign-in, in the same round trip as the store.
 _CONTEXT_COLUMNS = (Store.id, Store.slug, Store.name, Store.currency, Store.locale, Store.timezone,
-                    Store.plugins_version, Store.status)
+                    Store.plugins_version, Store.status,
+                    select(AuthEpoch.value).where(AuthEpoch.id == 1).scalar_subquery().label("auth_epoch"))
 
 
 def _context(row) -> StoreContext:
     return StoreContext(row.id, row.slug, row.name, row.currency, row.locale, row.timezone, row.plugins_version,
-                        row.status == StoreStatus.active)
+                        row.status == StoreStatus.active, row.auth_epoch)
 
 
 @functools.cache

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, Enum, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Enum, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kernel.db import Base, TenantMixin, TimestampMixin
@@ -178,3 +178,20 @@ class StoreSecuritySettings(TimestampMixin, TenantMixin, Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     require_staff_2fa: Mapped[bool] = mapped_column(default=False)
+
+
+class AuthEpoch(Base):
+    """One counter that every change able to take rights away from a staff sign-in moves forward.
+
+    Database triggers (migration ``accounts_0002``) bump it, in the same transaction as the change,
+    whenever a sign-in session is changed or ended, a user is deactivated or loses platform
+    admin, a store membership or a store's security policy changes, or a two-factor credential
+    appears, is confirmed or goes. Every request reads it with its store
+    (:mod:`kernel.tenancy`), so each process's cache of staff sign-ins
+    (:mod:`kernel.accounts.signins`) knows at once when an entry may be stale.
+    """
+
+    __tablename__ = "auth_epoch"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)

@@ -237,10 +237,29 @@ async def add_line(session: AsyncSession, cart: Cart, variant_id: int, quantity:
             raise Conflict(f"A cart holds at most {MAX_LINES} different items.")
         line = CartLine(variant_id=variant_id, quantity=quantity)
         cart.lines.append(line)
+        await session.flush()
     else:
-        line.quantity = total
-    await session.flush()
+        await _write_quantity(session, line, total)
     return line
+
+
+@functools.cache
+def _quantity_statement():
+    """Built once: a line's new quantity (binds ``line_id``, ``quantity``, ``now``). Core, scoped to
+    the bound store (see kernel.db.bound_store_id): a flush of the one changed attribute costs
+    the ORM's whole unit of work."""
+    c = CartLine.__table__.c
+    return (update(CartLine.__table__)
+            .where(c.id == bindparam("line_id", type_=Integer), c.store_id == bound_store_id())
+            .values(quantity=bindparam("quantity", type_=Integer), updated_at=bindparam("now", type_=c.updated_at.type)))
+
+
+async def _write_quantity(session: AsyncSession, line: CartLine, quantity: int) -> None:
+    """Store a line's quantity and keep ``line`` as it now is in the database (nothing left to flush)."""
+    now = utcnow()
+    await session.execute(_quantity_statement(), {"line_id": line.id, "quantity": quantity, "now": now})
+    set_committed_value(line, "quantity", quantity)
+    set_committed_value(line, "updated_at", now)
 
 
 async def add_line_and_price(session: AsyncSession, cart: Cart, variant_id: int, quantity: int) -> PricedCart:
@@ -267,12 +286,12 @@ async def set_quantity(session: AsyncSession, cart: Cart, line_id: int, quantity
     line = _line(cart, line_id)
     if quantity == 0:
         cart.lines.remove(line)
+        await session.flush()
     else:
         _check_quantity(quantity)
         if quantity > line.quantity:
             await _check_sellable(session, line.variant_id, quantity)
-        line.quantity = quantity
-    await session.flush()
+        await _write_quantity(session, line, quantity)
 
 
 async def remove_line(session: AsyncSession, cart: Cart, line_id: int) -> None:

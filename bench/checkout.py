@@ -77,14 +77,17 @@ end
 
 
 def prepare_database(name: str) -> tuple[str, str]:
-    """Create (once) and migrate the benchmark database; the app connects as a role owning nothing."""
+    """Create the benchmark database afresh and migrate it; the app connects as a role owning nothing.
+
+    Afresh on every run: orders, ledger rows and outbox events of earlier runs would otherwise pile
+    up, and autovacuum working through them during a later run's measurement moves its figures."""
     admin = make_url(sync_url(ADMIN_URL))
     engine = create_engine(admin, isolation_level="AUTOCOMMIT")
     with engine.connect() as c:
         if not c.execute(text("select 1 from pg_roles where rolname = :r"), {"r": APP_ROLE}).first():
             c.execute(text(f"CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS"))
-        if not c.execute(text("select 1 from pg_database where datname = :d"), {"d": name}).first():
-            c.execute(text(f'CREATE DATABASE "{name}"'))
+        c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        c.execute(text(f'CREATE DATABASE "{name}"'))
     engine.dispose()
     owner_url = admin.set(database=name).render_as_string(hide_password=False)
     # A plain postgresql:// URL: the app picks its own driver, as in production.

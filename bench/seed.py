@@ -108,6 +108,12 @@ def bulk_catalog(owner_url: str, slugs: list[str]) -> dict[str, list[int]]:
                 " track_inventory, allow_backorder, stock_on_hand, option1, created_at, updated_at) VALUES"
                 " (:store_id, :product_id, :sku, :title, :position, :price, 200, true, false, :stock, :option1,"
                 " now(), now())"), variants)
+            c.execute(text(  # two photos a product, as a catalog has: the list's image URLs are part of its work
+                "INSERT INTO product_images (store_id, product_id, position, alt, storage_key, thumbnail_key,"
+                " content_type, width, height, size_bytes, created_at, updated_at)"
+                " SELECT p.store_id, p.id, n, p.name, 'products/' || p.id || '-' || n || '.jpg',"
+                " 'products/' || p.id || '-' || n || '-thumb.jpg', 'image/jpeg', 1200, 1200, 180000, now(), now()"
+                " FROM products p CROSS JOIN generate_series(0, 1) AS n WHERE p.store_id = :s"), {"s": store_id})
             c.execute(text(
                 "INSERT INTO stock_movements (store_id, variant_id, quantity, reason, note, actor, created_at)"
                 " SELECT store_id, id, stock_on_hand, 'initial', '', 'bench', now() FROM product_variants"

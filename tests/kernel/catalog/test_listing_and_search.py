@@ -189,6 +189,9 @@ async def test_listing_and_search_answer_exactly_what_their_model_writes(client,
     image = await client.post(f"{base(store)}/products/{created.json()['id']}/images", headers=owner.headers,
                               data={"alt": "Front"}, files={"file": ("p.png", png_bytes((40, 30)), "image/png")})
     assert image.status_code == 201, image.text
+    back = await client.post(f"{base(store)}/products/{created.json()['id']}/images", headers=owner.headers,
+                             data={"alt": "Back"}, files={"file": ("b.png", png_bytes((30, 40)), "image/png")})
+    assert back.status_code == 201, back.text
 
     for url, params in ((f"{base(store)}/products", {"limit": 1}), (f"{base(store)}/search", {"q": "organic"})):
         response = await client.get(url, headers=owner.headers, params=params)
@@ -202,5 +205,9 @@ async def test_listing_and_search_answer_exactly_what_their_model_writes(client,
     tee = next(p for p in listed["items"] if p["name"] == "Organic Tee")
     assert [(v["track_inventory"], v["allow_backorder"], v["available"]) for v in tee["variants"]] == \
         [(True, False, 4), (False, False, None), (True, True, 0)]
-    assert tee["created_at"].endswith("Z") and tee["status"] == "active" and tee["images"][0]["alt"] == "Front"
+    assert tee["created_at"].endswith("Z") and tee["status"] == "active"
+    detail = (await client.get(f"{base(store)}/products/{tee['id']}", headers=owner.headers)).json()
+    assert [i["alt"] for i in tee["images"]] == ["Front", "Back"] and tee["images"] == detail["images"]
+    assert [(i["url"], i["thumbnail_url"]) for i in tee["images"]] == \
+        [(image.json()["url"], image.json()["thumbnail_url"]), (back.json()["url"], back.json()["thumbnail_url"])]
     assert [v["options"] for v in tee["variants"]] == [["S"], ["M"], ["L"]] and tee["variants"][2]["title"] == "Large"

@@ -168,10 +168,8 @@ def _sign_ins(request: Request) -> SignInCache:
 
 def _cached_sign_in(request: Request, store: StoreContext | None, token: str) -> StaffSignIn | None:
     """A staff sign-in this process already read for ``store``, still current (see
-    :mod:`kernel.accounts.signins`); API keys and store-less requests are always read."""
-    if store is None or token.startswith(API_KEY_PREFIX):
-        return None
-    return _sign_ins(request).get(token_digest(token), store)
+    :mod:`kernel.accounts.signins`); store-less requests are always read (API keys never get here)."""
+    return None if store is None else _sign_ins(request).get(token_digest(token), store)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]

@@ -74,9 +74,6 @@ class SignInCache:
         self._entries[key] = StaffSignIn(store.auth_epoch, as_utc(auth.expires_at), auth.id, _detached_copy(user),
                                          role, store_requires_2fa)
 
-    def __len__(self) -> int:
-        return len(self._entries)
-
 
 def _detached_copy(user: User) -> User:
     copy = User(**{name: getattr(user, name) for name in _USER_COLUMNS})

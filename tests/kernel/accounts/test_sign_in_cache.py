@@ -129,3 +129,25 @@ async def test_an_expired_session_is_refused_although_nothing_changed(other_proc
     assert (await other_process.get(_products(store), headers=staff.headers)).status_code == 200  # cached now
     await asyncio.sleep(1.2)
     assert (await other_process.get(_products(store), headers=staff.headers)).status_code == 401
+
+
+def test_the_cache_keeps_at_most_its_capacity_and_trusts_only_its_epoch():
+    """No database: the per-process bookkeeping alone. The oldest sign-in goes first when the cache
+    is full, and an entry read under another epoch, or for another store, is not used."""
+    from kernel.accounts.signins import SignInCache
+    from kernel.tenancy import StoreContext
+
+    def store(epoch, store_id=1):
+        return StoreContext(store_id, "s", "S", "EUR", "en", "UTC", 1, True, auth_epoch=epoch)
+
+    def sign_in(n):
+        return (AuthSession(id=n, customer_id=None, expires_at=utcnow() + timedelta(hours=1)),
+                User(id=n, email=f"u{n}@example.com", is_active=True, is_platform_admin=False))
+
+    cache = SignInCache(capacity=2)
+    for n in (1, 2, 3):
+        cache.put(f"d{n}", store(7), *sign_in(n), StaffRole.staff, False)
+    assert cache.get("d1", store(7)) is None  # the oldest went
+    assert [cache.get(f"d{n}", store(7)).auth_session_id for n in (2, 3)] == [2, 3]
+    assert cache.get("d3", store(8)) is None and cache.get("d3", store(7, store_id=2)) is None
+    assert cache.get("d3", store(None)) is None  # an epoch not read: nothing is trusted

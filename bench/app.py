@@ -1,20 +1,31 @@
-"""The benchmark's app: the real application plus one bare endpoint, the in-run "limit".
+"""The benchmark's app: the real application plus two bare endpoints, the in-run "limits".
 
-The bare endpoint goes through the same stack (uvicorn, middleware, the request's
-session and transaction, store resolution with row-level security) and returns 20 rows
-from one indexed query (the product list's default order) with a typed response model, but skips authentication and the
-catalog's joins: what the machine can do for a 20-row list, measured in the same run.
+Both go through the same stack (uvicorn, middleware, the request's session and transaction,
+store resolution with row-level security) with typed models, and do the least their scenario
+can be done with (``../shared/notes/benchmarks.md`` measured the same two on a bare stack):
+
+* ``bare`` returns 20 rows from one indexed query (the product list's default order), skipping
+  authentication and the catalog's joins: the limit for a 20-row list;
+* ``bare add`` adds a unit to a cart with one ``INSERT … ON CONFLICT DO UPDATE`` and the commit,
+  skipping the cart's checks (open, sellable, stock, quantity caps) and its priced answer: the
+  limit for a write of one cart line.
 """
 
 from __future__ import annotations
 
-from pydantic import BaseModel
-from sqlalchemy import select
+from fastapi import Header
+from pydantic import BaseModel, Field
+from sqlalchemy import Integer, String, bindparam, func, select
+from sqlalchemy.dialects.postgresql import insert
 
 from kernel.app import create_app
+from kernel.carts.models import Cart, CartLine
 from kernel.catalog.models import Product
+from kernel.db import bound_store_id
 from kernel.deps import SessionDep, StoreDep
+from kernel.errors import NotFound
 from kernel.routing import KernelRouter
+from kernel.security import token_digest
 
 
 class BareRow(BaseModel):
@@ -36,6 +47,45 @@ _NEWEST_20 = (select(Product.id, Product.name, Product.slug, Product.price_min)
 async def bare(store: StoreDep, session: SessionDep) -> list[BareRow]:
     rows = (await session.execute(_NEWEST_20)).all()
     return [BareRow(id=r.id, name=r.name, slug=r.slug, price_min=r.price_min) for r in rows]
+
+
+class BareAdd(BaseModel):
+    variant_id: int = Field(ge=1)
+    quantity: int = Field(ge=1, le=999)
+
+
+class BareLine(BaseModel):
+    id: int
+    variant_id: int
+    quantity: int
+
+
+def _upsert_line():
+    """One statement: the cart found by its token's digest gets ``quantity`` more of the variant."""
+    carts, lines = Cart.__table__, CartLine.__table__
+    now = func.now()
+    found = select(carts.c.store_id, carts.c.id, bindparam("variant_id", type_=Integer),
+                   bindparam("quantity", type_=Integer), now, now).where(
+        carts.c.token_digest == bindparam("digest", type_=String), carts.c.store_id == bound_store_id())
+    stmt = insert(lines).from_select(["store_id", "cart_id", "variant_id", "quantity", "created_at", "updated_at"],
+                                     found)
+    return stmt.on_conflict_do_update(
+        index_elements=[lines.c.cart_id, lines.c.variant_id],
+        set_={"quantity": lines.c.quantity + stmt.excluded.quantity, "updated_at": stmt.excluded.updated_at},
+    ).returning(lines.c.id, lines.c.variant_id, lines.c.quantity)
+
+
+_UPSERT_LINE = _upsert_line()
+
+
+@router.post("/bench/stores/{store_slug}/bare-add")
+async def bare_add(data: BareAdd, store: StoreDep, session: SessionDep,
+                   x_cart_token: str = Header()) -> BareLine:
+    row = (await session.execute(_UPSERT_LINE, {"digest": token_digest(x_cart_token), "variant_id": data.variant_id,
+                                                "quantity": data.quantity})).one_or_none()
+    if row is None:
+        raise NotFound("No cart with this token in this store.")
+    return BareLine(id=row.id, variant_id=row.variant_id, quantity=row.quantity)
 
 
 def create_bench_app(settings=None):

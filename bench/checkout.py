@@ -8,6 +8,8 @@ payments, shipping methods and regional tax, picks 8 popular variants, then:
 
 * **bare** — the in-run limit: ``bench/app.py``'s bare endpoint on the same server, so that
   figures from runs on a busier or quieter machine can be compared by their ratio to it;
+* **bare add** — add to cart's own limit: ``bench/app.py``'s one-statement upsert of a cart
+  line on the same server, driven exactly like the next scenario (its own 1,000 carts);
 * **add to cart** — wrk POSTs ``/carts/current/lines`` (1 unit of a popular variant) round-robin
   over pre-created carts;
 * **place order** — carts are prepared over HTTP (line + email, address, shipping and payment in
@@ -53,6 +55,7 @@ APP_ROLE = "pyc_bench_app"
 # Own port and database: the catalog benchmark (bench/run.py) can run at the same time.
 APP_PORT = 18100
 BASE = f"http://127.0.0.1:{APP_PORT}/api/v1/stores/bench1"
+BARE_ADD = "/bench/stores/bench1/bare-add"  # add to cart's own limit (bench/app.py)
 ADDRESS = {"name": "Bench Shopper", "line1": "1 Load St", "city": "Austin", "region": "TX", "postcode": "73301",
            "country": "US"}
 TAX = {"rates": [{"country": "US", "region": "TX", "rate_bp": 625, "name": "TX sales tax"}]}
@@ -325,6 +328,11 @@ def main() -> None:
             wrk_bare(c, 3)  # warm-up
             rows.append(("bare (the limit)", c, wrk_bare(c, args.duration), None))
             print(rows[-1], os.getloadavg(), flush=True)
+        bare_tokens = asyncio.run(make_carts(1000, popular, prepared=False))
+        for c in conns:
+            wrk("add", BARE_ADD, bare_tokens, popular, c, 3)  # warm-up
+            rows.append(("bare add (its limit)", c, wrk("add", BARE_ADD, bare_tokens, popular, c, args.duration), None))
+            print(rows[-1], os.getloadavg(), flush=True)
         cart_tokens = asyncio.run(make_carts(1000, popular, prepared=False))
         for c in conns:
             wrk("add", "/api/v1/stores/bench1/carts/current/lines", cart_tokens, popular, c, 3)  # warm-up
@@ -357,6 +365,11 @@ def main() -> None:
     for name, c, r, per_s in rows:
         print(f"| {name} | {c} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p99']:.1f} | {r['non2xx']} | "
               f"{'' if per_s is None else f'{per_s:.0f}'} |")
+    limits = {c: r for name, c, r, _ in rows if name.startswith("bare add")}
+    for name, c, r, _ in rows:
+        if name == "add to cart" and c in limits:
+            print(f"add to cart at {c}: {r['rps'] / limits[c]['rps']:.0%} of its limit's req/s, "
+                  f"p99 {r['p99'] / limits[c]['p99']:.2f}× its limit's")
 
 
 if __name__ == "__main__":

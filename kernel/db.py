@@ -112,6 +112,7 @@ def bound_store_id():
     anew every time): ``table.c.store_id == bound_store_id()`` scopes it to the session's store,
     whose id every execution supplies (:func:`_scope_to_bound_store`). Such statements are meant
     for store-bound sessions; in a cross-store session the value is missing and execution fails.
+    An ``INSERT … SELECT`` may use it in its SELECT too (a benchmark's one-statement cart upsert).
     """
     return _SCOPE_VALUE
 
@@ -151,9 +152,12 @@ def _scope_to_bound_store(state: ORMExecuteState) -> None:
         if issubclass(bulk.class_, TenantMixin):
             _guard_bulk_rows(state)
         return
-    if not (state.is_select or state.is_update or state.is_delete):
+    if state.is_select or state.is_update or state.is_delete:
+        state.statement = _scoped(state.statement)
+    elif not state.is_insert:
         return
-    state.statement = _scoped(state.statement)
+    # An INSERT is not scoped by criteria, but one written as ``INSERT … SELECT`` may use
+    # bound_store_id() in its SELECT, so it gets the value too.
     store_id = _bound_store(state.session)
     parameters = state.parameters
     if isinstance(parameters, list):  # a Core statement run with many parameter sets

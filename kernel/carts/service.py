@@ -7,15 +7,15 @@ import functools
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from sqlalchemy import Integer, Row, String, bindparam, select, update
+from sqlalchemy import Integer, Row, String, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from kernel.accounts.models import Customer
 from kernel.carts.models import Cart, CartLine, CartStatus
 from kernel.catalog.models import Product, ProductStatus, ProductVariant
-from kernel.db import bound_store_id, utcnow
+from kernel.db import bound_store_id, dialect_of, utcnow
 from kernel.errors import Conflict, InvalidInput, NotFound
 from kernel.security import new_token, token_digest
 
@@ -101,23 +101,23 @@ async def lock_open_cart(session: AsyncSession, cart: Cart) -> None:
     """
     now = utcnow()
     unchanged, reloading = _touch_statements()
-    if (await session.execute(unchanged, {"cart_id": cart.id, "seen": cart.updated_at, "now": now})).first():
+    if (await session.execute(unchanged, {"cart": cart.id, "seen": cart.updated_at, "now": now})).first():
         set_committed_value(cart, "updated_at", now)
         return
-    if (await session.execute(reloading, {"cart_id": cart.id, "now": now})).scalars().one_or_none() is None:
+    if (await session.execute(reloading, {"cart": cart.id, "now": now})).scalars().one_or_none() is None:
         raise CartAlreadyOrdered("This cart has already been ordered; start a new cart.")
 
 
 @functools.cache
 def _touch_statements():
     """Built once: bump an open cart's ``updated_at`` to ``now`` if it still is ``seen`` (binds
-    ``cart_id``, ``seen``, ``now``), and bump it whatever it was, reloading the cart (and, by
-    selectin, its lines; binds ``cart_id``, ``now``). Both take the cart's row lock."""
+    ``cart``, ``seen``, ``now``), and bump it whatever it was, reloading the cart (and, by
+    selectin, its lines; binds ``cart``, ``now``). Both take the cart's row lock."""
     c = Cart.__table__.c  # the common case in Core: see kernel.db.bound_store_id
     stamp = c.updated_at.type
-    open_cart = (Cart.id == bindparam("cart_id", type_=Integer), Cart.status == CartStatus.open)
+    open_cart = (Cart.id == bindparam("cart", type_=Integer), Cart.status == CartStatus.open)
     unchanged = (update(Cart.__table__)
-                 .where(c.id == bindparam("cart_id", type_=Integer), c.store_id == bound_store_id(),
+                 .where(c.id == bindparam("cart", type_=Integer), c.store_id == bound_store_id(),
                         c.status == CartStatus.open, c.updated_at == bindparam("seen", type_=stamp))
                  .values(updated_at=bindparam("now", type_=stamp)).returning(c.id))
     reloading = (update(Cart).where(*open_cart).values(updated_at=bindparam("now", type_=stamp))
@@ -225,39 +225,100 @@ async def _check_sellable(session: AsyncSession, variant_id: int, quantity: int,
 async def add_line(session: AsyncSession, cart: Cart, variant_id: int, quantity: int, *,
                    rows: dict | None = None) -> CartLine:
     """Add units of a variant (or more of one already in the cart). ``rows``: the catalog rows
-    already read for it (see :func:`add_line_and_price`)."""
+    already read for it (see :func:`add_line_and_price`).
+
+    When the cart is still as this request read it (the common case), touching the cart (its
+    lock, see :func:`lock_open_cart`) and writing the line is one statement on PostgreSQL.
+    Otherwise the cart is re-read under its lock and the addition computed again from it.
+    """
     _check_quantity(quantity)
-    await lock_open_cart(session, cart)
+    line = await _write_addition(session, cart, variant_id, quantity, rows, seen=cart.updated_at)
+    if line is None:  # another request changed the cart after this one read it (or ordered it)
+        await lock_open_cart(session, cart)
+        line = await _write_addition(session, cart, variant_id, quantity, rows, seen=None)
+    return line
+
+
+async def _write_addition(session: AsyncSession, cart: Cart, variant_id: int, quantity: int, rows: dict | None, *,
+                          seen) -> CartLine | None:
+    """Check and write ``quantity`` more units of the variant as ``cart`` holds it. With ``seen``, only
+    if the cart row still carries that ``updated_at``, touching it in the same statement (``None``
+    when it does not); without, the caller holds the cart's lock."""
     line = next((l for l in cart.lines if l.variant_id == variant_id), None)
     total = quantity + (line.quantity if line else 0)
     _check_quantity(total)
     await _check_sellable(session, variant_id, total, rows)
-    if line is None:
-        if len(cart.lines) >= MAX_LINES:
-            raise Conflict(f"A cart holds at most {MAX_LINES} different items.")
-        line = CartLine(variant_id=variant_id, quantity=quantity)
-        cart.lines.append(line)
-        await session.flush()
-    else:
-        await _write_quantity(session, line, total)
-    return line
+    if line is None and len(cart.lines) >= MAX_LINES:
+        raise Conflict(f"A cart holds at most {MAX_LINES} different items.")
+    now = utcnow()
+    params = {"cart": cart.id, "seen": seen, "now": now, "variant": variant_id, "units": total,
+              "line": line.id if line else None}
+    written = await _touch_and_write(session, "insert" if line is None else "update", params, touching=seen is not None)
+    if written is None:
+        return None
+    if seen is not None:
+        set_committed_value(cart, "updated_at", now)
+    if line is not None:
+        set_committed_value(line, "quantity", total)
+        set_committed_value(line, "updated_at", now)
+        return line
+    return _attach_written_line(session, cart, CartLine(
+        id=written.id, store_id=cart.store_id, cart_id=cart.id, variant_id=variant_id, quantity=total,
+        created_at=now, updated_at=now))
+
+
+async def _touch_and_write(session: AsyncSession, kind: str, params: dict, *, touching: bool) -> Row | None:
+    """Write a cart line (``kind``: ``insert`` or ``update``, see :func:`_line_writes`), touching
+    the cart first when ``touching``; the written line's id, or ``None`` when the cart was not as
+    seen. PostgreSQL does both in one statement (a data-modifying WITH); SQLite, which has none
+    (and lets one writer in at a time), runs the touch on its own first."""
+    if touching and dialect_of(session) != "postgresql":
+        unchanged, _ = _touch_statements()
+        if (await session.execute(unchanged, params)).first() is None:
+            return None
+        touching = False
+    return (await session.execute(_line_writes()[kind, touching], params)).first()
 
 
 @functools.cache
-def _quantity_statement():
-    """Built once: a line's new quantity (binds ``line_id``, ``quantity``, ``now``). Core, scoped to
-    the bound store (see kernel.db.bound_store_id): a flush of the one changed attribute costs
-    the ORM's whole unit of work."""
-    c = CartLine.__table__.c
-    return (update(CartLine.__table__)
-            .where(c.id == bindparam("line_id", type_=Integer), c.store_id == bound_store_id())
-            .values(quantity=bindparam("quantity", type_=Integer), updated_at=bindparam("now", type_=c.updated_at.type)))
+def _line_writes() -> dict:
+    """Built once, Core and scoped to the bound store (see kernel.db.bound_store_id): a new line
+    (binds ``variant``) and a line's new quantity (binds ``line``), each alone (binds ``cart``)
+    or after the cart's touch (the statement of :func:`_touch_statements` as a WITH, binds its
+    parameters). All bind ``units`` (the quantity) and ``now`` and return the line's id: nothing
+    when the cart was not as seen."""
+    lc = CartLine.__table__.c
+    now, quantity = bindparam("now", type_=lc.updated_at.type), bindparam("units", type_=Integer)
+    touched = _touch_statements()[0].cte("touched")
+    writes = {}
+    for touching in (False, True):
+        cart_id = touched.c.id if touching else bindparam("cart", type_=Integer)
+        new = select(bound_store_id(), cart_id, bindparam("variant", type_=Integer), quantity, now, now)
+        writes["insert", touching] = (
+            insert(CartLine.__table__)
+            .from_select(["store_id", "cart_id", "variant_id", "quantity", "created_at", "updated_at"], new)
+            .returning(lc.id))
+        changed = update(CartLine.__table__).where(lc.id == bindparam("line", type_=Integer),
+                                                   lc.store_id == bound_store_id())
+        if touching:
+            changed = changed.where(lc.cart_id == select(touched.c.id).scalar_subquery())
+        writes["update", touching] = changed.values(quantity=quantity, updated_at=now).returning(lc.id)
+    return writes
+
+
+def _attach_written_line(session: AsyncSession, cart: Cart, line: CartLine) -> CartLine:
+    """Put a line a Core INSERT wrote into the session and the cart's lines, as loaded (nothing to flush)."""
+    make_transient_to_detached(line)
+    session.add(line)
+    set_committed_value(line, "cart", cart)
+    set_committed_value(cart, "lines", [*cart.lines, line])
+    return line
 
 
 async def _write_quantity(session: AsyncSession, line: CartLine, quantity: int) -> None:
     """Store a line's quantity and keep ``line`` as it now is in the database (nothing left to flush)."""
     now = utcnow()
-    await session.execute(_quantity_statement(), {"line_id": line.id, "quantity": quantity, "now": now})
+    await session.execute(_line_writes()["update", False], {"line": line.id, "units": quantity, "now": now})
     set_committed_value(line, "quantity", quantity)
     set_committed_value(line, "updated_at", now)
 

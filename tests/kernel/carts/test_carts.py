@@ -252,3 +252,41 @@ async def test_two_adds_at_once_add_up(factory):
     async with factory.session(store) as session:
         lines = (await cart_by_token(session, token)).lines
         assert sorted((l.variant_id, l.quantity) for l in lines) == [(mug.id, 3), (cap.id, 1)]
+
+
+async def test_an_add_to_an_unchanged_cart_writes_once_and_keeps_the_line_as_stored(app, factory):
+    """The busiest storefront write: when nobody changed the cart since this request read it,
+    touching the cart (its lock) and writing the line is one statement on PostgreSQL (two on
+    SQLite, which cannot write in a WITH), for a new line and for more of one; what the request
+    then shows is what the database holds, with nothing left to flush."""
+    from sqlalchemy import event
+
+    from kernel.carts.models import CartLine
+    from kernel.carts.service import add_line_and_price, cart_by_token
+
+    store = await factory.store()
+    mug, cap = await shop.variant(factory, store, stock=50), await shop.variant(factory, store, stock=50)
+    async with factory.session(store) as session:
+        cart, token = await create_cart(session, store.currency)
+    writes: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith(("INSERT", "UPDATE", "WITH")):
+            writes.append(statement)
+
+    engine = app.state.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        shown = {}
+        for variant in (mug, cap, mug):
+            async with factory.session(store) as session:
+                priced = await add_line_and_price(session, await cart_by_token(session, token), variant.id, 2)
+                assert not session.dirty and not session.new
+                shown = {l.variant_id: (l.line_id, l.quantity) for l in priced.lines}
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert len(writes) == 3 * (1 if app.state.engine.dialect.name == "postgresql" else 2), writes
+    async with factory.session(store) as session:
+        stored = (await session.execute(select(CartLine).where(CartLine.cart_id == cart.id))).scalars().all()
+        assert {l.variant_id: (l.id, l.quantity) for l in stored} == shown == {
+            mug.id: (shown[mug.id][0], 4), cap.id: (shown[cap.id][0], 2)}

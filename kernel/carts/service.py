@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 from sqlalchemy import Integer, Row, String, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload, make_transient_to_detached
+from sqlalchemy.orm import contains_eager, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from kernel.accounts.models import Customer
@@ -71,15 +71,28 @@ async def create_cart(session: AsyncSession, currency: str, customer_id: int | N
 
 
 async def cart_by_token(session: AsyncSession, token: str) -> Cart | None:
-    """Scoped to the session's store: another store's token finds nothing (404). The cart and its
-    lines come in one statement (a joined load): every cart request starts here."""
-    return (await session.execute(_cart_by_digest(), {"digest": token_digest(token)})).unique().scalar_one_or_none()
+    """Scoped to the session's store: another store's token finds nothing (404). The cart, its
+    lines and their catalog rows come in one statement: every cart request starts here, and
+    each then prices the cart from those rows (see :func:`_variant_rows`)."""
+    rows = (await session.execute(_cart_by_digest(), {"digest": token_digest(token)})).unique().all()
+    if not rows:
+        return None
+    _remember_catalog_rows(session, [row for row in rows if row.id is not None])
+    return rows[0].Cart
 
 
 @functools.cache
 def _cart_by_digest():
-    """Built once: the cart whose token digest is bound as ``digest``, with its lines."""
-    return select(Cart).where(Cart.token_digest == bindparam("digest", type_=String)).options(joinedload(Cart.lines))
+    """Built once: the cart whose token digest is bound as ``digest``, a row per line (one row
+    when it has none) carrying the line's catalog columns (:func:`_catalog_columns`; NULL for a
+    variant that is gone)."""
+    return (select(Cart, *_catalog_columns())
+            .outerjoin(Cart.lines)
+            .outerjoin(ProductVariant, ProductVariant.id == CartLine.variant_id)
+            .outerjoin(Product, Product.id == ProductVariant.product_id)
+            .where(Cart.token_digest == bindparam("digest", type_=String))
+            .order_by(CartLine.id)
+            .options(contains_eager(Cart.lines)))
 
 
 async def open_customer_cart(session: AsyncSession, customer_id: int) -> Cart | None:
@@ -151,22 +164,44 @@ async def merge_carts(session: AsyncSession, guest: Cart, customer: Customer) ->
 
 
 @functools.cache
+def _catalog_columns() -> tuple:
+    """Exactly the catalog columns a cart line is priced from (:func:`_price_line`); ORM columns,
+    so the store wall scopes them like any other query."""
+    return (ProductVariant.id, ProductVariant.sku, ProductVariant.title, ProductVariant.price, ProductVariant.cost,
+            ProductVariant.weight_grams, ProductVariant.track_inventory, ProductVariant.allow_backorder,
+            ProductVariant.stock_on_hand, ProductVariant.product_id, Product.name.label("product_name"),
+            Product.status.label("product_status"), Product.tax_class)
+
+
+@functools.cache
 def _sellable_rows():
-    """Built once (every cart change and every checkout step reads it): exactly the catalog
-    columns a cart line needs, for the variant ids bound as ``ids``. ORM columns, so the
-    store wall scopes it like any other query."""
-    return (select(ProductVariant.id, ProductVariant.sku, ProductVariant.title, ProductVariant.price,
-                   ProductVariant.cost, ProductVariant.weight_grams, ProductVariant.track_inventory,
-                   ProductVariant.allow_backorder, ProductVariant.stock_on_hand, ProductVariant.product_id,
-                   Product.name.label("product_name"), Product.status.label("product_status"), Product.tax_class)
-            .join(Product, Product.id == ProductVariant.product_id)
+    """Built once: the catalog rows of the variant ids bound as ``ids``."""
+    return (select(*_catalog_columns()).join(Product, Product.id == ProductVariant.product_id)
             .where(ProductVariant.id.in_(bindparam("ids", expanding=True))))
 
 
+_CATALOG_ROWS = "carts.catalog_rows"  # session.info: the catalog rows this unit of work read, by variant id
+
+
+def _remember_catalog_rows(session: AsyncSession, rows) -> None:
+    session.info.setdefault(_CATALOG_ROWS, {}).update((row.id, row) for row in rows)
+
+
 async def _variant_rows(session: AsyncSession, variant_ids: list[int]) -> dict[int, Row]:
-    if not variant_ids:
-        return {}
-    return {row.id: row for row in await session.execute(_sellable_rows(), {"ids": variant_ids})}
+    """The catalog rows of these variants (a variant that is gone has none).
+
+    Rows this unit of work already read (the cart's own, read with it) are not read again: a
+    request prices its cart as the catalog was at its start, as a page the shopper sees does.
+    Nothing is sold on their word: placing an order takes stock with its own guarded UPDATE.
+    """
+    known = session.info.get(_CATALOG_ROWS, {})
+    found = {variant_id: known[variant_id] for variant_id in variant_ids if variant_id in known}
+    missing = [variant_id for variant_id in variant_ids if variant_id not in known]
+    if missing:
+        read = (await session.execute(_sellable_rows(), {"ids": missing})).all()
+        _remember_catalog_rows(session, read)
+        found.update((row.id, row) for row in read)
+    return found
 
 
 def display_name(product_name: str, variant_title: str | None) -> str:

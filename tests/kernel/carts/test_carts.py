@@ -290,3 +290,41 @@ async def test_an_add_to_an_unchanged_cart_writes_once_and_keeps_the_line_as_sto
         stored = (await session.execute(select(CartLine).where(CartLine.cart_id == cart.id))).scalars().all()
         assert {l.variant_id: (l.id, l.quantity) for l in stored} == shown == {
             mug.id: (shown[mug.id][0], 4), cap.id: (shown[cap.id][0], 2)}
+
+
+async def test_a_cart_is_read_with_its_prices_in_one_statement_whatever_its_lines(app, client, factory):
+    """Every cart request starts by reading the cart; its lines' catalog rows come on the same
+    rows, so showing a cart of one line or of six costs the same statements, and adding more of
+    an item already in it reads nothing more than showing it does."""
+    from sqlalchemy import event
+
+    store = await factory.store()
+    items = [await shop.variant(factory, store, stock=50) for _ in range(6)]
+    small, large = await shop.new_cart(factory, store), await shop.new_cart(factory, store)
+    url = f"{shop.base(store)}/carts/current"
+    for headers, count in ((small, 1), (large, 6)):
+        for item in items[:count]:
+            assert (await client.post(f"{url}/lines", json={"variant_id": item.id}, headers=headers)).status_code == 200
+    reads: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("SELECT") and "set_config('app.store_id', :sid" not in statement:
+            reads.append(statement)
+
+    engine = app.state.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        seen = {}
+        for name, headers in (("small", small), ("large", large)):
+            reads.clear()
+            body = (await client.get(url, headers=headers)).json()
+            seen[name] = len(reads)
+            assert body["subtotal"] == sum(item.price for item in items[:len(body["lines"])])
+        reads.clear()
+        r = await client.post(f"{url}/lines", json={"variant_id": items[3].id}, headers=large)
+        seen["add more"] = len(reads)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert r.status_code == 200 and r.json()["lines"][3]["quantity"] == 2
+    # The store's statement and the cart's: no separate read of the catalog.
+    assert seen == {"small": 2, "large": 2, "add more": 2}, seen

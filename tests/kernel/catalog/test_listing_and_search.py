@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 
-from sqlalchemy import event
+from sqlalchemy import event, update
+
+from kernel.catalog.models import Product
 
 from tests.support.factory import unique
 
@@ -185,7 +188,7 @@ async def test_listing_and_search_answer_exactly_what_their_model_writes(client,
             {"sku": unique("TEE-M-"), "price": 2099, "options": ["M"], "track_inventory": False},
             {"sku": unique("TEE-L-"), "price": 2199, "options": ["L"], "allow_backorder": True, "title": "Large"}]})
     assert created.status_code == 201, created.text
-    await client.post(f"{base(store)}/products", headers=owner.headers, json={"name": "Draft mug", "variants": []})
+    mug = await client.post(f"{base(store)}/products", headers=owner.headers, json={"name": "Draft mug", "variants": []})
     image = await client.post(f"{base(store)}/products/{created.json()['id']}/images", headers=owner.headers,
                               data={"alt": "Front"}, files={"file": ("p.png", png_bytes((40, 30)), "image/png")})
     assert image.status_code == 201, image.text
@@ -211,3 +214,15 @@ async def test_listing_and_search_answer_exactly_what_their_model_writes(client,
     assert [(i["url"], i["thumbnail_url"]) for i in tee["images"]] == \
         [(image.json()["url"], image.json()["thumbnail_url"]), (back.json()["url"], back.json()["thumbnail_url"])]
     assert [v["options"] for v in tee["variants"]] == [["S"], ["M"], ["L"]] and tee["variants"][2]["title"] == "Large"
+    # Times exactly as the model writes them (the detail's), a whole second without a fraction too.
+    async with factory.session(store) as session:
+        await session.execute(update(Product).where(Product.id == mug.json()["id"]).values(
+            created_at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)))
+    for url, params in ((f"{base(store)}/products", {}), (f"{base(store)}/search", {"q": "mug"})):
+        items = (await client.get(url, headers=owner.headers, params=params)).json()["items"]
+        assert items, url
+        for item in items:
+            shown = (await client.get(f"{base(store)}/products/{item['id']}", headers=owner.headers)).json()
+            assert item["created_at"] == shown["created_at"], (item["name"], item["created_at"])
+    listed = {p["name"]: p["created_at"] for p in (await client.get(f"{base(store)}/products", headers=owner.headers)).json()["items"]}
+    assert listed["Draft mug"] == "2026-01-02T03:04:05Z" and "." in listed["Organic Tee"]

@@ -264,11 +264,15 @@ async def add_line(session: AsyncSession, cart: Cart, variant_id: int, quantity:
 
     When the cart is still as this request read it (the common case), touching the cart (its
     lock, see :func:`lock_open_cart`) and writing the line is one statement on PostgreSQL.
-    Otherwise the cart is re-read under its lock and the addition computed again from it.
+    Otherwise the cart is re-read under its lock and the addition computed again from it; so
+    is a refusal (too many units or lines), which the cart as read may not justify any more.
     """
     _check_quantity(quantity)
-    line = await _write_addition(session, cart, variant_id, quantity, rows, seen=cart.updated_at)
-    if line is None:  # another request changed the cart after this one read it (or ordered it)
+    try:
+        line = await _write_addition(session, cart, variant_id, quantity, rows, seen=cart.updated_at)
+    except (Conflict, InvalidInput):
+        line = None
+    if line is None:  # another request changed the cart after this one read it, or ordered it
         await lock_open_cart(session, cart)
         line = await _write_addition(session, cart, variant_id, quantity, rows, seen=None)
     return line

@@ -328,3 +328,25 @@ async def test_a_cart_is_read_with_its_prices_in_one_statement_whatever_its_line
     assert r.status_code == 200 and r.json()["lines"][3]["quantity"] == 2
     # The store's statement and the cart's: no separate read of the catalog.
     assert seen == {"small": 2, "large": 2, "add more": 2}, seen
+
+
+@pytest.mark.postgres_only
+async def test_an_add_refused_on_the_cart_as_read_is_judged_again_on_the_cart_as_it_is(factory):
+    """A shopper lowers a line from 998 to 1 while another tab, which read 998, adds 5 more: on the
+    cart as that tab read it the add would pass the 999 cap, on the cart as it is it fits (6)."""
+    from kernel.carts.service import add_line_and_price, cart_by_token, set_quantity
+
+    store = await factory.store()
+    mug = await shop.variant(factory, store, stock=5000)
+    async with factory.session(store) as session:
+        cart, token = await create_cart(session, store.currency)
+        await add_line(session, cart, mug.id, 998)
+    async with factory.session(store) as late:
+        stale = await cart_by_token(late, token)  # reads 998
+        async with factory.session(store) as first:
+            current = await cart_by_token(first, token)
+            await set_quantity(first, current, current.lines[0].id, 1)
+        priced = await add_line_and_price(late, stale, mug.id, 5)
+        assert [(l.variant_id, l.quantity) for l in priced.lines] == [(mug.id, 6)]
+    async with factory.session(store) as session:
+        assert [(l.variant_id, l.quantity) for l in (await cart_by_token(session, token)).lines] == [(mug.id, 6)]

@@ -180,14 +180,38 @@ def _sellable_rows():
             .where(ProductVariant.id.in_(bindparam("ids", expanding=True))))
 
 
+class CatalogRow(NamedTuple):
+    """A variant's catalog columns (:func:`_catalog_columns`, in that order) as a cart line is
+    priced from them. A plain tuple: a line reads a dozen of them, and a SQLAlchemy row looks
+    each name up (~0.5 µs a name, half of pricing a line)."""
+
+    id: int
+    sku: str
+    title: str | None
+    price: int
+    cost: int | None
+    weight_grams: int
+    track_inventory: bool
+    allow_backorder: bool
+    stock_on_hand: int
+    product_id: int
+    product_name: str
+    product_status: ProductStatus
+    tax_class: str
+
+
 _CATALOG_ROWS = "carts.catalog_rows"  # session.info: the catalog rows this unit of work read, by variant id
+_CATALOG_WIDTH = len(CatalogRow._fields)
 
 
-def _remember_catalog_rows(session: AsyncSession, rows) -> None:
-    session.info.setdefault(_CATALOG_ROWS, {}).update((row.id, row) for row in rows)
+def _remember_catalog_rows(session: AsyncSession, rows) -> list[CatalogRow]:
+    """Keep these rows (their last columns being :func:`_catalog_columns`) for this unit of work."""
+    kept = [CatalogRow._make(row[-_CATALOG_WIDTH:]) for row in rows]
+    session.info.setdefault(_CATALOG_ROWS, {}).update((row.id, row) for row in kept)
+    return kept
 
 
-async def _variant_rows(session: AsyncSession, variant_ids: list[int]) -> dict[int, Row]:
+async def _variant_rows(session: AsyncSession, variant_ids: list[int]) -> dict[int, CatalogRow]:
     """The catalog rows of these variants (a variant that is gone has none).
 
     Rows this unit of work already read (the cart's own, read with it) are not read again: a
@@ -198,8 +222,7 @@ async def _variant_rows(session: AsyncSession, variant_ids: list[int]) -> dict[i
     found = {variant_id: known[variant_id] for variant_id in variant_ids if variant_id in known}
     missing = [variant_id for variant_id in variant_ids if variant_id not in known]
     if missing:
-        read = (await session.execute(_sellable_rows(), {"ids": missing})).all()
-        _remember_catalog_rows(session, read)
+        read = _remember_catalog_rows(session, (await session.execute(_sellable_rows(), {"ids": missing})).all())
         found.update((row.id, row) for row in read)
     return found
 
@@ -216,7 +239,7 @@ class _Wanted(NamedTuple):
     id: int = 0
 
 
-def _price_line(line: CartLine | _Wanted, row: Row | None) -> PricedLine:
+def _price_line(line: CartLine | _Wanted, row: CatalogRow | None) -> PricedLine:
     """A cart line priced from its catalog row (:func:`_sellable_rows`; ``None``: the variant is gone)."""
     priced = PricedLine(line_id=line.id, variant_id=line.variant_id, quantity=line.quantity)
     if row is None:

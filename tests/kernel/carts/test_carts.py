@@ -350,3 +350,11 @@ async def test_an_add_refused_on_the_cart_as_read_is_judged_again_on_the_cart_as
         assert [(l.variant_id, l.quantity) for l in priced.lines] == [(mug.id, 6)]
     async with factory.session(store) as session:
         assert [(l.variant_id, l.quantity) for l in (await cart_by_token(session, token)).lines] == [(mug.id, 6)]
+
+
+def test_a_catalog_row_names_the_columns_the_cart_reads_in_their_order():
+    """Lines are priced by name from tuples of the cart statement's last columns: a column added
+    to one and not the other, or moved, would price a line from the wrong value."""
+    from kernel.carts.service import CatalogRow, _catalog_columns
+
+    assert [column.key for column in _catalog_columns()] == list(CatalogRow._fields)

@@ -112,7 +112,7 @@ def bound_store_id():
     anew every time): ``table.c.store_id == bound_store_id()`` scopes it to the session's store,
     whose id every execution supplies (:func:`_scope_to_bound_store`). Such statements are meant
     for store-bound sessions; in a cross-store session the value is missing and execution fails.
-    An ``INSERT … SELECT`` may use it in its SELECT too (a benchmark's one-statement cart upsert).
+    An ``INSERT … SELECT`` may use it in its SELECT too (a new cart line, kernel.carts.service).
     """
     return _SCOPE_VALUE
 

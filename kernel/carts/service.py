@@ -7,9 +7,9 @@ import functools
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from sqlalchemy import Integer, Row, String, bindparam, insert, select, update
+from sqlalchemy import Integer, Row, String, bindparam, event, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import contains_eager, make_transient_to_detached
+from sqlalchemy.orm import ORMExecuteState, Session, contains_eager, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from kernel.accounts.models import Customer
@@ -211,12 +211,32 @@ def _remember_catalog_rows(session: AsyncSession, rows) -> list[CatalogRow]:
     return kept
 
 
+_CATALOG_TABLES = frozenset({ProductVariant.__tablename__, Product.__tablename__})
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _forget_catalog_rows_on_catalog_statements(state: ORMExecuteState) -> None:
+    """A write to the catalog in this unit of work (a stock change, say) makes the rows it read stale."""
+    if _CATALOG_ROWS in state.session.info and not state.is_select:
+        table = getattr(state.statement, "table", None)
+        if table is None or getattr(table, "name", None) in _CATALOG_TABLES:
+            del state.session.info[_CATALOG_ROWS]
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_catalog_rows_on_catalog_flush(session: Session, flush_context) -> None:
+    if _CATALOG_ROWS in session.info and any(isinstance(obj, (Product, ProductVariant))
+                                              for obj in (*session.new, *session.dirty, *session.deleted)):
+        del session.info[_CATALOG_ROWS]
+
+
 async def _variant_rows(session: AsyncSession, variant_ids: list[int]) -> dict[int, CatalogRow]:
     """The catalog rows of these variants (a variant that is gone has none).
 
     Rows this unit of work already read (the cart's own, read with it) are not read again: a
     request prices its cart as the catalog was at its start, as a page the shopper sees does.
     Nothing is sold on their word: placing an order takes stock with its own guarded UPDATE.
+    Once the unit of work writes the catalog itself, they are forgotten and read again.
     """
     known = session.info.get(_CATALOG_ROWS, {})
     found = {variant_id: known[variant_id] for variant_id in variant_ids if variant_id in known}

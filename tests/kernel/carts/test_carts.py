@@ -358,3 +358,26 @@ def test_a_catalog_row_names_the_columns_the_cart_reads_in_their_order():
     from kernel.carts.service import CatalogRow, _catalog_columns
 
     assert [column.key for column in _catalog_columns()] == list(CatalogRow._fields)
+
+
+async def test_a_unit_of_work_that_writes_the_catalog_prices_its_cart_afresh(factory):
+    """The catalog rows read with the cart are reused only until the same unit of work writes the
+    catalog: after a price change (a flush) or a stock change (a plain UPDATE), the cart is
+    priced from the catalog as it now is."""
+    from kernel.carts.service import cart_by_token
+    from kernel.inventory.service import change_stock
+
+    store = await factory.store()
+    mug = await shop.variant(factory, store, price=1500, stock=10)
+    async with factory.session(store) as session:
+        cart, token = await create_cart(session, store.currency)
+        await add_line(session, cart, mug.id, 2)
+    async with factory.session(store) as session:
+        cart = await cart_by_token(session, token)
+        (await session.get(ProductVariant, mug.id)).price = 1800
+        await session.flush()
+        assert [(l.unit_price, l.available) for l in (await price_cart(session, cart)).lines] == [(1800, 10)]
+        await change_stock(session, mug.id, -9)
+        priced = await price_cart(session, cart)
+        assert [(l.unit_price, l.available, l.problem) for l in priced.lines] == \
+            [(1800, 1, f"Only 1 of '{priced.lines[0].name}' left in stock; reduce the quantity.")]

@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import delete, select
 
 from kernel.accounts.models import Customer
-from kernel.carts.models import Cart, CartStatus
-from kernel.carts.service import add_line, create_cart, merge_carts, price_cart
+from kernel.carts.models import Cart, CartLine, CartStatus
+from kernel.carts.service import add_line, cart_by_token, create_cart, merge_carts, price_cart
 from kernel.catalog.models import Product, ProductStatus, ProductVariant
 from tests.support import shop
 
@@ -89,6 +89,16 @@ async def test_cart_is_bound_to_its_store_and_token(client, factory):
     vb = await shop.variant(factory, b)
     r = await client.post(f"{shop.base(a)}/carts/current/lines", json={"variant_id": vb.id}, headers=cart_a)
     assert r.status_code == 404
+    # A line naming it anyway (lines keep no foreign key to the variant, on purpose) is read with
+    # the cart in one statement: store B's catalog row must not come along with it.
+    async with factory.session(a) as session:
+        session.add(CartLine(cart_id=(await cart_by_token(session, cart_a["X-Cart-Token"])).id, variant_id=vb.id,
+                             quantity=1))
+    body = (await client.get(f"{shop.base(a)}/carts/current", headers=cart_a)).json()
+    foreign = next(l for l in body["lines"] if l["variant_id"] == vb.id)
+    assert (foreign["sku"], foreign["unit_price"], foreign["product_id"]) == ("", 0, None)
+    assert foreign["problem"] == "This item is no longer available and was removed from sale."
+    assert body["subtotal"] == va.price
 
 
 async def test_merge_carts_on_sign_in(factory):

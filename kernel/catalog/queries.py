@@ -3,12 +3,14 @@
 A page of products is ONE statement whatever its size (no N+1): a keyset-paginated
 SELECT of exactly the product columns shown, whose variants (with their reserved
 quantities) and images come along as JSON arrays built by the database in correlated
-subqueries (``json_agg``/``json_build_object`` on PostgreSQL, ``json_group_array``/
-``json_object`` on SQLite). Each statement is a round trip through SQLAlchemy and the
-driver, and on this stack a round trip costs more than the rows (bench/README.md).
-On PostgreSQL a listed product comes written whole, as the API shows it, and the staff
-listing and search join those bytes (no parsing, no models: :func:`list_products_json`);
-other readers parse it in Rust (pydantic-core).
+subqueries. Each statement is a round trip through SQLAlchemy and the driver, and on this
+stack a round trip costs more than the rows (bench/README.md).
+On PostgreSQL each product, variant and image row keeps the JSON it is listed as, written by
+triggers whenever the row changes (migration ``catalog_0003``); a page joins those texts and
+adds what depends on the moment of the read (units available, the media store's URL prefix).
+A listed product comes written whole: the staff listing and search join its bytes (no parsing,
+no models: :func:`list_products_json`); other readers parse it in Rust (pydantic-core).
+SQLite builds the children with ``json_group_array``/``json_object`` and Python finishes them.
 Core selects of ORM columns keep the tenant scoping (kernel.db), and the children are
 also joined on the product's ``store_id``, so no wall depends on how criteria reach a
 subquery.
@@ -246,12 +248,18 @@ MEDIA_PREFIX = "media_prefix"  # the bind parameter PostgreSQL makes image URLs 
 
 
 def media_prefix(media_url) -> str:
-    """What the media store puts before a key to make its URL. Both stores make ``<base>/<key>``
-    (:mod:`kernel.catalog.media`), so PostgreSQL can write the URLs itself."""
+    """What the media store puts before a key to make its URL, as JSON string content (escaped, no
+    quotes). Both stores make ``<base>/<key>`` (:mod:`kernel.catalog.media`), so PostgreSQL can write
+    the URLs itself, into the JSON text it keeps of each image (:func:`_images_as_shown_pg`)."""
     prefix = media_url("")
     if media_url("key") != prefix + "key":
         raise RuntimeError("the media store's URLs must be a prefix followed by the key")
-    return prefix
+    return _json_string_content(prefix)
+
+
+@functools.lru_cache(maxsize=16)
+def _json_string_content(text: str) -> str:
+    return to_json(text).decode()[1:-1]
 
 
 @functools.cache
@@ -288,14 +296,13 @@ def _children_json(dialect: str) -> tuple:
     cost more than the round trip they save; built once, SQLAlchemy memoizes their key.
     Executions pass :data:`RESERVATIONS_NOW` and :data:`MEDIA_PREFIX`. On PostgreSQL the
     children come exactly as the API shows them (in position order, variants' ``options`` as an
-    array, images with their URLs; a listed product comes written whole, :func:`_listed_item_pg`);
+    array, images with their URLs), joined from the texts the database keeps (:func:`_stored_json`);
     SQLite's aggregates cannot be ordered (before 3.44), so there :func:`_variant_dicts` and
     :func:`_image_dicts` finish them.
     """
     if dialect == "postgresql":
         variants, images = _children_pg()
-        # As text: asyncpg would parse PostgreSQL's json into Python objects on the way in.
-        return cast(variants, String).label("variants_json"), cast(images, String).label("images_json")
+        return variants.label("variants_json"), images.label("images_json")
     variants = _json_array_of(dialect, ProductVariant, _VARIANT_JSON_FIELDS, {"available": _available_now()})
     images = _json_array_of(dialect, ProductImage, _IMAGE_JSON_FIELDS)
     return type_coerce(variants, String).label("variants_json"), type_coerce(images, String).label("images_json")
@@ -309,13 +316,19 @@ def _available_now():
 
 @functools.cache
 def _children_pg() -> tuple:
-    """PostgreSQL: the outer product's variants and images as JSON, exactly as the API shows them."""
+    """PostgreSQL: the outer product's variants and images as JSON text, exactly as the API shows them."""
     return _variants_as_shown_pg(_available_now()), _images_as_shown_pg()
 
 
-# ISO 8601 in UTC with a "Z", as pydantic writes a UTC time; it writes no fraction for a whole
-# second, so _listed_item_pg drops a ".000000".
-_UTC_ISO = 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'
+def _stored_json(model):
+    """PostgreSQL: a catalog row's listed JSON, which triggers keep written (migration catalog_0003).
+    Not in the models: it is the database's copy of what the row shows, not a fact about it."""
+    return literal_column(f"{model.__tablename__}.listed_json", Text)
+
+
+def _sql_string(value: str):
+    """A constant piece of JSON text, written into the statement (not a bind parameter)."""
+    return literal_column("'" + value.replace("'", "''") + "'", Text)
 
 
 @functools.cache
@@ -323,53 +336,46 @@ def _listed_item_pg():
     """PostgreSQL: the outer product as :class:`ProductSummary` writes it, one JSON object as
     UTF-8 bytes (``bytea``, so the driver hands them over without decoding them).
 
-    A page then only joins its products' bytes: building each product's head in Python and
-    splicing its children in was ~4 µs a product, the page's last per-row Python work.
+    The product's own fields and each child come already written (:func:`_stored_json`); the page
+    only joins texts, and Python only joins the page's products. Writing the rows as JSON on
+    every read was ~6.5 µs a variant, most of a page's PostgreSQL CPU.
     ``tests/kernel/catalog/test_listing_and_search.py`` compares every field with what the
     model writes, a whole-second time included.
     """
     variants, images = _children_pg()
-    created = func.replace(func.to_char(func.timezone("UTC", Product.created_at), _UTC_ISO), ".000000Z", "Z")
-    item = (select(Product.id, Product.name, Product.slug, Product.status, Product.price_min, Product.price_max,
-                   created.label("created_at"), variants.label("variants"), images.label("images"))
-            .correlate(Product).subquery("item"))
-    written = func.convert_to(cast(func.row_to_json(literal_column("item")), Text), literal("UTF8"))
-    return select(type_coerce(written, LargeBinary)).select_from(item).scalar_subquery().label("item_json")
+    written = (_stored_json(Product) + _sql_string(',"variants":') + variants + _sql_string(',"images":') + images
+               + _sql_string("}"))
+    return type_coerce(func.convert_to(written, literal_column("'UTF8'")), LargeBinary).label("item_json")
 
 
 def _variants_as_shown_pg(available):
-    """PostgreSQL: a product's variants as the API lists them, ordered, options without the empty
-    ones. Rows of a subquery aggregated whole: PostgreSQL writes a row as JSON about 40 % faster
-    than ``json_build_object`` with seventeen named fields."""
-    from sqlalchemy.dialects.postgresql import array
-
+    """PostgreSQL: a product's variants as the API lists them, in position order; each stored text
+    is finished with its units ``available`` at :data:`RESERVATIONS_NOW`."""
     v = ProductVariant
-    fields = [getattr(v, name) for name in _VARIANT_JSON_FIELDS[:-3]]  # all but option1..3
-    options = func.array_remove(array([v.option1, v.option2, v.option3]), null())
-    return _json_array_pg(select(*fields, options.label("options"), available.label("available"))
-                          .where(v.product_id == Product.id, v.store_id == Product.store_id), "variant")
+    shown = (_stored_json(v) + _sql_string(',"available":')
+             + func.coalesce(cast(available, Text), _sql_string("null")) + _sql_string("}"))
+    return _json_array_pg(shown, v)
 
 
 def _images_as_shown_pg():
-    """PostgreSQL: a product's images as the API lists them, ordered, with their URLs (the media
-    store's prefix, bound as :data:`MEDIA_PREFIX`, before each key). Parsing them in Python only to
-    add the URLs and write them out again cost ~30 µs an image."""
+    """PostgreSQL: a product's images as the API lists them, in position order, with their URLs:
+    the media store's prefix, bound as :data:`MEDIA_PREFIX` already written as JSON string content
+    (:func:`media_prefix`), replaces the U+0001 stored before each key."""
     i = ProductImage
-    prefix = bindparam(MEDIA_PREFIX, type_=String)
-    return _json_array_pg(select(i.id, i.product_id, i.position, i.alt, (prefix + i.storage_key).label("url"),
-                                 (prefix + i.thumbnail_key).label("thumbnail_url"), i.content_type, i.width,
-                                 i.height, i.size_bytes)
-                          .where(i.product_id == Product.id, i.store_id == Product.store_id), "image")
+    return _json_array_pg(func.replace(_stored_json(i), literal_column("chr(1)"),
+                                       bindparam(MEDIA_PREFIX, type_=String)), i)
 
 
-def _json_array_pg(children, name: str):
-    """PostgreSQL: the outer product's ``children`` (a select with ``position`` and ``id``) as one
-    JSON array in position order, ``[]`` when there are none, each row written whole."""
+def _json_array_pg(shown, model):
+    """PostgreSQL: the outer product's ``model`` rows, each written as ``shown``, as one JSON array
+    text in position order (``[]`` when there are none)."""
     from sqlalchemy.dialects.postgresql import aggregate_order_by
 
-    rows = children.correlate(Product).subquery(name)
-    aggregate = func.json_agg(aggregate_order_by(literal_column(name), rows.c.position, rows.c.id))
-    return select(func.coalesce(aggregate, literal_column("'[]'::json"))).select_from(rows).scalar_subquery()
+    joined = func.string_agg(shown, aggregate_order_by(_sql_string(","), model.position, model.id))
+    rows = (select(joined).select_from(model)
+            .where(model.product_id == Product.id, model.store_id == Product.store_id)
+            .correlate(Product).scalar_subquery())
+    return _sql_string("[") + func.coalesce(rows, _sql_string("")) + _sql_string("]")
 
 
 def images_data(dialect: str, raw: str | None, media_url) -> list[dict]:

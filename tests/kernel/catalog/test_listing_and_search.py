@@ -226,3 +226,46 @@ async def test_listing_and_search_answer_exactly_what_their_model_writes(client,
             assert item["created_at"] == shown["created_at"], (item["name"], item["created_at"])
     listed = {p["name"]: p["created_at"] for p in (await client.get(f"{base(store)}/products", headers=owner.headers)).json()["items"]}
     assert listed["Draft mug"] == "2026-01-02T03:04:05Z" and "." in listed["Organic Tee"]
+
+
+async def test_a_listed_product_shows_every_change_made_to_it(client, factory):
+    """On PostgreSQL a listed row is JSON the database keeps (migration catalog_0003), rewritten by
+    triggers: each kind of write (product, variant, stock, image, removal) must show in the
+    listing at once, texts that need escaping included."""
+    from tests.support.makers_catalog import png_bytes
+
+    store = await factory.store()
+    owner = await factory.staff(store, "owner")
+    h = owner.headers
+    created = (await client.post(f"{base(store)}/products", headers=h, json={
+        "name": "Mug", "status": "active", "variants": [
+            {"sku": unique("MUG-A-"), "price": 1200, "initial_stock": 5},
+            {"sku": unique("MUG-B-"), "price": 900, "track_inventory": False}]})).json()
+    first, second = created["variants"]
+    image = (await client.post(f"{base(store)}/products/{created['id']}/images", headers=h, data={"alt": "Front"},
+                               files={"file": ("p.png", png_bytes(), "image/png")})).json()
+
+    async def listed() -> dict:
+        items = (await client.get(f"{base(store)}/products", headers=h)).json()["items"]
+        return next(item for item in items if item["id"] == created["id"])
+
+    tricky = 'Le "grand" mug \\ à café — 珈琲 </script>'
+    assert (await client.patch(f"{base(store)}/products/{created['id']}", headers=h,
+                               json={"name": tricky})).status_code == 200
+    assert (await client.patch(f"{base(store)}/variants/{first['id']}", headers=h,
+                               json={"price": 1500, "title": "Grand \"A\""})).status_code == 200
+    adjusted = await client.post(f"{base(store)}/inventory/{first['id']}/adjustments", headers=h,
+                                 json={"delta": -2, "reason": "damaged"})
+    assert adjusted.status_code in (200, 201), adjusted.text
+    assert (await client.patch(f"{base(store)}/images/{image['id']}", headers=h,
+                               json={"alt": 'Side "url":"x" \\'})).status_code == 200
+    item = await listed()
+    assert item["name"] == tricky and (item["price_min"], item["price_max"]) == (900, 1500)
+    assert [(v["id"], v["price"], v["title"], v["stock_on_hand"], v["available"]) for v in item["variants"]] == \
+        [(first["id"], 1500, 'Grand "A"', 3, 3), (second["id"], 900, second["title"], 0, None)]
+    assert [(i["alt"], i["url"], i["thumbnail_url"]) for i in item["images"]] == \
+        [('Side "url":"x" \\', image["url"], image["thumbnail_url"])]
+
+    assert (await client.delete(f"{base(store)}/variants/{second['id']}", headers=h)).status_code == 204
+    item = await listed()
+    assert [v["id"] for v in item["variants"]] == [first["id"]] and item["price_min"] == 1500

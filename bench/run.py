@@ -2,8 +2,12 @@
 
 Usage: python bench/seed.py && python bench/run.py
 Starts uvicorn (2 workers, uvloop, httptools, no access log) on 127.0.0.1:8765 against the seeded
-database, then for each scenario and connection count runs wrk (2 threads) for a 3 s warm-up and a
-10 s measurement, and writes a Markdown table to bench/results/<UTC timestamp>.md (and prints it).
+database, then per connection count runs wrk (2 threads, a 3 s warm-up and a 10 s measurement) on
+the bare limit and each scenario in turn, the limit before and after every scenario:
+bare, list, bare, detail, bare, search, bare. Each scenario is compared with the mean of the two
+limit measurements around it, so a machine that speeds up or slows down during the run (this one
+drifts by a fifth within minutes) moves both sides of the ratio alike. Writes a Markdown table to
+bench/results/<UTC timestamp>.md (and prints it).
 """
 
 from __future__ import annotations
@@ -78,7 +82,8 @@ def main() -> None:
     targets = json.loads((RESULTS / "targets.json").read_text())
     env = {**os.environ, "PYCOMMERCE_DATABASE_URL": targets["app_url"], "PYCOMMERCE_ENV": "production",
            "PYCOMMERCE_SECRET_KEY": "bench-secret-key-not-for-production", "PYCOMMERCE_LOG_LEVEL": "WARNING",
-           "PYCOMMERCE_DB_POOL_SIZE": "20", "PYCOMMERCE_DB_MAX_OVERFLOW": "10"}
+           "PYCOMMERCE_DB_POOL_SIZE": os.environ.get("PYCOMMERCE_DB_POOL_SIZE", "20"),
+           "PYCOMMERCE_DB_MAX_OVERFLOW": os.environ.get("PYCOMMERCE_DB_MAX_OVERFLOW", "10")}
     server = subprocess.Popen([sys.executable, "-m", "uvicorn", "bench.app:create_bench_app", "--factory",
                                "--host", HOST, "--port", str(PORT), "--workers", "2", "--loop", "uvloop",
                                "--http", "httptools", "--no-access-log", "--log-level", "warning"],
@@ -92,34 +97,59 @@ def main() -> None:
                 time.sleep(0.2)
         rows = []
         with tempfile.TemporaryDirectory() as tmp:
+            scripts = {}
             for name, entries in scenarios(targets).items():
-                script = Path(tmp) / f"{name}.lua"
-                script.write_text(lua(entries))
+                scripts[name] = Path(tmp) / f"{name}.lua"
+                scripts[name].write_text(lua(entries))
                 check = httpx.get(f"http://{HOST}:{PORT}{entries[0][0]}",
                                   headers={"Authorization": f"Bearer {entries[0][1]}"})
                 assert check.status_code == 200, (name, check.status_code, check.text[:300])
-                for connections in CONNECTIONS:
-                    wrk(script, connections, WARMUP)
-                    result = wrk(script, connections, DURATION)
+            for connections in CONNECTIONS:
+                for name in flanked([n for n in scripts if n != "bare"]):
+                    wrk(scripts[name], connections, WARMUP)
+                    result = wrk(scripts[name], connections, DURATION)
                     rows.append((name, connections, result))
                     print(name, connections, result, os.getloadavg(), flush=True)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=20)
-    limit = {c: r["rps"] for n, c, r in rows if n == "bare"}
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     load = os.getloadavg()
     lines = [f"Run {stamp}: wrk -t2, {WARMUP} warm-up + {DURATION}, uvicorn 2 workers, 2 stores × 10,000 "
-             "products × 3 variants; load average at the end "
-             f"{load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} on {os.cpu_count()} cores", "", "| scenario | conns | req/s | % of limit | p50 ms | p99 ms | non-2xx |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
-    for name, c, r in rows:
-        lines.append(f"| {name} | {c} | {r['rps']:,.0f} | {100 * r['rps'] / limit[c]:.0f} % | {r['p50']:.1f} | "
-                     f"{r['p99']:.1f} | {r['non2xx']} |")
+             "products × 3 variants, the limit measured before and after each scenario; load average at the end "
+             f"{load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} on {os.cpu_count()} cores", "",
+             *against_flanking_limits(rows)]
     report = "\n".join(lines) + "\n"
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"{stamp.replace(' ', '_').replace(':', '')}.md").write_text(report)
     print(report)
+
+
+def flanked(names: list[str], limit: str = "bare") -> list[str]:
+    """The order of measurement: the limit, then each scenario followed by the limit again."""
+    order = [limit]
+    for name in names:
+        order += [name, limit]
+    return order
+
+
+def against_flanking_limits(rows: list[tuple[str, int, dict]], limit: str = "bare") -> list[str]:
+    """A Markdown table: each scenario with the mean of the limit measured just before and just
+    after it (same connection count): its share of the limit's req/s and its p99 over the limit's.
+    Each limit measurement has a row of its own."""
+    lines = ["| scenario | conns | req/s | % of limit | p50 ms | p99 ms | limit's req/s | limit's p99 ms | p99 ÷ limit's |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for i, (name, c, r) in enumerate(rows):
+        if name == limit:
+            lines.append(f"| {name} | {c} | {r['rps']:,.0f} | | {r['p50']:.1f} | {r['p99']:.1f} | | | |")
+            continue
+        before, after = rows[i - 1][2], rows[i + 1][2]
+        rps, p99 = (before["rps"] + after["rps"]) / 2, (before["p99"] + after["p99"]) / 2
+        lines.append(f"| {name} | {c} | {r['rps']:,.0f} | {100 * r['rps'] / rps:.0f} % | {r['p50']:.1f} | "
+                     f"{r['p99']:.1f} | {rps:,.0f} | {p99:.1f} | {r['p99'] / p99:.2f} |")
+    if any(r["non2xx"] for _, _, r in rows):
+        lines.append(f"\nnon-2xx answers: {sum(r['non2xx'] for _, _, r in rows)}")
+    return lines
 
 
 if __name__ == "__main__":

@@ -4,84 +4,43 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Query, Response, status
-from pydantic import AfterValidator
+from fastapi import Depends, Response, status
 
 from kernel.catalog import queries, service
 from kernel.catalog.deps import API_ERRORS, CatalogReader, CatalogWriter, Media, ProductId, VariantId, actor_of
-from kernel.catalog.models import ProductStatus
-from kernel.catalog.queries import ProductFilters, Sort
-from kernel.catalog.schemas import (MAX_INT, ProductCreate, ProductPage, ProductRead, ProductUpdate, VariantCreate,
-                                    VariantRead, VariantUpdate, no_nul)
+from kernel.catalog.listing_params import ProductListing, ProductSearch
+from kernel.catalog.schemas import (ProductCreate, ProductPage, ProductRead, ProductUpdate, VariantCreate, VariantRead,
+                                    VariantUpdate)
 from kernel.deps import SessionDep
-from kernel.errors import InvalidInput
+from kernel.query_models import query_parameters, read_query
 from kernel.routing import KernelRouter
 
 router = KernelRouter(prefix="/api/v1/stores/{store_slug}", tags=["catalog"], responses=API_ERRORS)
-
-Q = Annotated[str, Query(min_length=1, max_length=200, description="Words to find (see docs/catalog.md).",
-                         examples=["organic tee"]), AfterValidator(no_nul)]
-After = Annotated[str | None, Query(max_length=500, description="Opaque cursor: `next_cursor` of the previous page.",
-                                    examples=["WyJuZXdlc3QiLCIyMDI2LTExLTI1VDEyOjAwOjAwIiw0Ml0"]),
-                  AfterValidator(lambda v: v if v is None else no_nul(v))]
-Limit = Annotated[int, Query(ge=1, le=100, description="Page size.", examples=[20])]
-SortQ = Annotated[Sort, Query(description="Order of results; ties are broken by id.", examples=["price"])]
-Price = Annotated[int | None, Query(ge=0, le=MAX_INT, description="Minor units.", examples=[1000])]
-Attr = Annotated[list[Annotated[str, AfterValidator(no_nul)]], Query(
-    max_length=10, description="`key:value`; repeat for several (all must match).", examples=[["material:cotton"]])]
-
 
 def _json(body: bytes) -> Response:
     """A body already serialized in the route's documented ``response_model``."""
     return Response(content=body, media_type="application/json")
 
 
-def _filters(q: str | None, status_: ProductStatus | None, category_id: int | None, min_price: int | None,
-             max_price: int | None, attr: list[str], in_stock: bool | None) -> ProductFilters:
-    pairs = []
-    for i, item in enumerate(attr):
-        key, sep, value = item.partition(":")
-        if not sep or not key or len(key) > 100 or len(value) > 500:
-            raise InvalidInput("Attribute filters look like `key:value`.",
-                               errors=[{"loc": ["query", "attr", i], "msg": "expected key:value", "type": "value_error"}])
-        pairs.append((key, value))
-    return ProductFilters(q=q, status=status_, category_id=category_id, min_price=min_price, max_price=max_price,
-                          attributes=pairs, in_stock=in_stock)
-
-
-@router.get("/products", summary="List products (filtered, sorted, keyset-paginated)", response_model=ProductPage)
-async def list_products(
-        session: SessionDep, staff: CatalogReader, media: Media,
-        q: Annotated[str | None, Query(max_length=200, description="Full-text words (optional).",
-                                       examples=["tee"]), AfterValidator(lambda v: v if v is None else no_nul(v))] = None,
-        status_: Annotated[ProductStatus | None, Query(alias="status", examples=["active"])] = None,
-        category_id: Annotated[int | None, Query(ge=1, le=MAX_INT, description="Includes subcategories.",
-                                                 examples=[1])] = None,
-        min_price: Price = None, max_price: Price = None, attr: Attr = [],  # noqa: B006 - FastAPI copies it
-        in_stock: Annotated[bool | None, Query(description="Only products with (or without) a sellable variant.",
-                                               examples=[True])] = None,
-        sort: SortQ = Sort.newest, after: After = None, limit: Limit = 20) -> Response:
+@router.get("/products", summary="List products (filtered, sorted, keyset-paginated)", response_model=ProductPage,
+            openapi_extra=query_parameters(ProductListing))
+async def list_products(session: SessionDep, staff: CatalogReader, media: Media,
+                        listing: Annotated[ProductListing, Depends(read_query(ProductListing))]) -> Response:
     """A page of products with their variants (price, stock, availability) and image URLs.
 
     Pass the returned `next_cursor` as `after` (with the same filters and sort) for the next page.
     """
-    return _json(await queries.list_products_json(
-        session, _filters(q, status_, category_id, min_price, max_price, attr, in_stock),
-        sort=sort, after=after, limit=limit, media_url=media.url))
+    return _json(await queries.list_products_json(session, listing.filters(listing.status), sort=listing.sort,
+                                                  after=listing.after, limit=listing.limit, media_url=media.url))
 
 
-@router.get("/search", summary="Search products by words", response_model=ProductPage)
-async def search_products(
-        session: SessionDep, staff: CatalogReader, media: Media, q: Q,
-        status_: Annotated[ProductStatus | None, Query(alias="status", examples=["active"])] = None,
-        category_id: Annotated[int | None, Query(ge=1, le=MAX_INT, examples=[1])] = None,
-        min_price: Price = None, max_price: Price = None, attr: Attr = [],  # noqa: B006
-        in_stock: Annotated[bool | None, Query(examples=[True])] = None,
-        sort: SortQ = Sort.newest, after: After = None, limit: Limit = 20) -> Response:
+@router.get("/search", summary="Search products by words", response_model=ProductPage,
+            openapi_extra=query_parameters(ProductSearch))
+async def search_products(session: SessionDep, staff: CatalogReader, media: Media,
+                          search: Annotated[ProductSearch, Depends(read_query(ProductSearch))]) -> Response:
     """Products whose name, description or SKUs contain every word of `q` (as prefixes)."""
-    return _json(await queries.list_products_json(
-        session, _filters(q, status_, category_id, min_price, max_price, attr, in_stock),
-        sort=sort, after=after, limit=limit, media_url=media.url))
+    return _json(await queries.list_products_json(session, search.filters(search.status), sort=search.sort,
+                                                  after=search.after, limit=search.limit, media_url=media.url))
 
 
 @router.post("/products", status_code=status.HTTP_201_CREATED, summary="Create a product with its variants")

@@ -9,18 +9,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Path, Query
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from fastapi import Depends, Path
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
 from kernel.catalog import queries, service
-from kernel.catalog.api import Attr, After, Limit, Price, SortQ, _filters
+from kernel.catalog.listing_params import ProductBrowsing
 from kernel.catalog.deps import API_ERRORS, Media
 from kernel.catalog.models import Product, ProductStatus
-from kernel.catalog.queries import Sort
-from kernel.catalog.schemas import MAX_INT, SLUG_RE, CategoryRead, ImageRead, VariantRead, no_nul
+from kernel.catalog.schemas import SLUG_RE, CategoryRead, ImageRead, VariantRead
 from kernel.deps import SessionDep, StoreDep
 from kernel.errors import NotFound
+from kernel.query_models import query_parameters, read_query
 from kernel.routing import KernelRouter
 
 router = KernelRouter(prefix="/api/v1/storefront/{store_slug}", tags=["storefront catalog (public)"],
@@ -78,18 +78,13 @@ def _variant(v: VariantRead) -> PublicVariant:
                          weight_grams=v.weight_grams, options=v.options, in_stock=sellable)
 
 
-@router.get("/products", summary="Browse the store's active products (public)")
+@router.get("/products", summary="Browse the store's active products (public)",
+            openapi_extra=query_parameters(ProductBrowsing))
 async def browse(store: StoreDep, session: SessionDep, media: Media,
-                 q: Annotated[str | None, Query(max_length=200, examples=["tee"]),
-                              AfterValidator(lambda v: v if v is None else no_nul(v))] = None,
-                 category_id: Annotated[int | None, Query(ge=1, le=MAX_INT, examples=[1])] = None,
-                 min_price: Price = None, max_price: Price = None, attr: Attr = [],  # noqa: B006
-                 in_stock: Annotated[bool | None, Query(examples=[True])] = None,
-                 sort: SortQ = Sort.newest, after: After = None, limit: Limit = 20) -> PublicPage:
+                 browsing: Annotated[ProductBrowsing, Depends(read_query(ProductBrowsing))]) -> PublicPage:
     """The same filters, sorting and cursors as the staff listing, limited to active products."""
-    page = await queries.list_products(
-        session, _filters(q, ProductStatus.active, category_id, min_price, max_price, attr, in_stock),
-        sort=sort, after=after, limit=limit, media_url=media.url)
+    page = await queries.list_products(session, browsing.filters(ProductStatus.active), sort=browsing.sort,
+                                       after=browsing.after, limit=browsing.limit, media_url=media.url)
     return PublicPage(items=[PublicProduct(id=p.id, name=p.name, slug=p.slug, price_min=p.price_min,
                                            price_max=p.price_max, variants=[_variant(v) for v in p.variants],
                                            images=p.images) for p in page.items], next_cursor=page.next_cursor)

@@ -6,8 +6,9 @@ quantities) and images come along as JSON arrays built by the database in correl
 subqueries. Each statement is a round trip through SQLAlchemy and the driver, and on this
 stack a round trip costs more than the rows (bench/README.md).
 On PostgreSQL each product, variant and image row keeps the JSON it is listed as, written by
-triggers whenever the row changes (migration ``catalog_0003``); a page joins those texts and
-adds what depends on the moment of the read (units available, the media store's URL prefix).
+triggers whenever a listed column changes (migration ``catalog_0003``); a page joins those texts
+and adds what changes too often to store or depends on the moment of the read (a variant's stock
+and units available, the media store's URL prefix).
 A listed product comes written whole: the staff listing and search join its bytes (no parsing,
 no models: :func:`list_products_json`); other readers parse it in Rust (pydantic-core).
 SQLite builds the children with ``json_group_array``/``json_object`` and Python finishes them.
@@ -350,10 +351,12 @@ def _listed_item_pg():
 
 def _variants_as_shown_pg(available):
     """PostgreSQL: a product's variants as the API lists them, in position order; each stored text
-    is finished with its units ``available`` at :data:`RESERVATIONS_NOW`."""
+    is finished with its ``stock_on_hand`` (not stored: it changes with every sale) and its units
+    ``available`` at :data:`RESERVATIONS_NOW`."""
     v = ProductVariant
-    shown = (_stored_json(v) + _sql_string(',"available":')
-             + func.coalesce(cast(available, Text), _sql_string("null")) + _sql_string("}"))
+    shown = (_stored_json(v) + _sql_string(',"stock_on_hand":') + cast(v.stock_on_hand, Text)
+             + _sql_string(',"available":') + func.coalesce(cast(available, Text), _sql_string("null"))
+             + _sql_string("}"))
     return _json_array_pg(shown, v)
 
 

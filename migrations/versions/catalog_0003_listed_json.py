@@ -4,15 +4,19 @@ A page of twenty products lists about sixty variants and forty images. Writing t
 on every read was most of what a page cost PostgreSQL: ~6.5 µs a variant, about 0.45 ms of CPU a
 page on this machine (``bench/README.md``), for rows that change far less often than they are read.
 So each row keeps ``listed_json``, the JSON the API lists it as, rewritten by a ``BEFORE INSERT OR
-UPDATE`` trigger in the same statement as any change to the row (ORM flushes, the stock's guarded
-UPDATEs, CSV imports and COPY alike). A page only joins the stored texts (``kernel.catalog.queries``).
+UPDATE`` trigger in the same statement as any change to a listed column (ORM flushes, CSV imports and
+COPY alike). A page only joins the stored texts (``kernel.catalog.queries``).
 
-What cannot be stored is left open and filled in on the way out:
+What cannot be stored, or changes too often to be worth storing, is left open and filled in on
+the way out:
 
 * ``products.listed_json`` is the product's own fields without the closing brace: the page
   appends its ``variants`` and ``images``;
-* ``product_variants.listed_json`` is the variant without ``available`` (which depends on the
-  unexpired reservations at the time of the read) and without the closing brace;
+* ``product_variants.listed_json`` is the variant without ``stock_on_hand`` and ``available`` and
+  without the closing brace. ``available`` depends on the unexpired reservations at the time of
+  the read; ``stock_on_hand`` changes with every sale, and its trigger fires only on an UPDATE of
+  a column it stores, so placing an order (whose stock UPDATE sets ``stock_on_hand`` alone) does
+  not rewrite the variant's text;
 * ``product_images.listed_json`` holds a raw U+0001 where the media store's URL prefix goes,
   before ``url`` and ``thumbnail_url``. PostgreSQL writes every control character inside a string
   as an escape (``\\u0001``), so the only raw U+0001 in the text are the two placed here.
@@ -49,7 +53,7 @@ LISTED = {
         "NEW.sku AS sku, NEW.title AS title, NEW.position AS position, NEW.price AS price, "
         "NEW.compare_at_price AS compare_at_price, NEW.cost AS cost, NEW.weight_grams AS weight_grams, "
         "NEW.barcode AS barcode, NEW.track_inventory AS track_inventory, NEW.allow_backorder AS allow_backorder, "
-        "NEW.stock_on_hand AS stock_on_hand, NEW.low_stock_threshold AS low_stock_threshold, "
+        "NEW.low_stock_threshold AS low_stock_threshold, "
         "array_remove(ARRAY[NEW.option1, NEW.option2, NEW.option3], NULL) AS options) listed"),
     "product_images": (
         # '"url":"' can only be the key: inside a string value every '"' is written '\"'.
@@ -61,6 +65,14 @@ LISTED = {
 }
 
 
+# table → the columns whose UPDATE rewrites the row's text; any UPDATE of the other tables does. A
+# variant's stock is not among them: it changes with every sale and is read from its column.
+# ``listed_json`` itself is, so that ``SET listed_json = NULL`` rewrites a row.
+WATCHED = {"product_variants": ("listed_json", "product_id", "sku", "title", "position", "price", "compare_at_price",
+                                "cost", "weight_grams", "barcode", "track_inventory", "allow_backorder",
+                                "low_stock_threshold", "option1", "option2", "option3")}
+
+
 def upgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
@@ -70,7 +82,8 @@ def upgrade() -> None:
         op.execute(f"ALTER TABLE {table} ADD COLUMN listed_json text")
         op.execute(f"CREATE FUNCTION pyc_{table}_listed_json() RETURNS trigger LANGUAGE plpgsql AS "
                    f"$$ BEGIN NEW.listed_json := (SELECT {listed}); RETURN NEW; END $$")
-        op.execute(f"CREATE TRIGGER {table}_listed_json BEFORE INSERT OR UPDATE ON {table} "
+        update = f"UPDATE OF {', '.join(WATCHED[table])}" if table in WATCHED else "UPDATE"
+        op.execute(f"CREATE TRIGGER {table}_listed_json BEFORE INSERT OR {update} ON {table} "
                    f"FOR EACH ROW EXECUTE FUNCTION pyc_{table}_listed_json()")
         op.execute(f"UPDATE {table} SET listed_json = NULL")  # the trigger writes each row's
         op.execute(f"ALTER TABLE {table} ALTER COLUMN listed_json SET NOT NULL")

@@ -38,7 +38,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 class QueryModel(BaseModel):
     """A route's query parameters; each field's alias (or name) is the parameter's name."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=False)
+    model_config = ConfigDict(extra="ignore", frozen=True)
 
 
 def _is_list(annotation: Any) -> bool:

@@ -245,27 +245,35 @@ async def test_a_listed_product_shows_every_change_made_to_it(client, factory):
     image = (await client.post(f"{base(store)}/products/{created['id']}/images", headers=h, data={"alt": "Front"},
                                files={"file": ("p.png", png_bytes(), "image/png")})).json()
 
-    async def listed() -> dict:
+    async def listed_item() -> dict:
         items = (await client.get(f"{base(store)}/products", headers=h)).json()["items"]
         return next(item for item in items if item["id"] == created["id"])
 
     tricky = 'Le "grand" mug \\ à café — 珈琲 </script>'
     assert (await client.patch(f"{base(store)}/products/{created['id']}", headers=h,
                                json={"name": tricky})).status_code == 200
-    assert (await client.patch(f"{base(store)}/variants/{first['id']}", headers=h,
-                               json={"price": 1500, "title": "Grand \"A\""})).status_code == 200
+    # Every field a variant lists, each changed on its own: the stored text must follow each of them.
+    for change in ({"price": 1500}, {"title": 'Grand "A"'}, {"sku": unique("MUG-G-")}, {"position": 5},
+                   {"compare_at_price": 1900}, {"cost": 700}, {"weight_grams": 350}, {"barcode": "4006381333931"},
+                   {"allow_backorder": True}, {"low_stock_threshold": 1}):
+        shown = await client.patch(f"{base(store)}/variants/{first['id']}", headers=h, json=change)
+        assert shown.status_code == 200, shown.text
+        listed = next(v for v in (await listed_item())["variants"] if v["id"] == first["id"])
+        assert listed == shown.json(), change  # the answer is read from the variant's columns
     adjusted = await client.post(f"{base(store)}/inventory/{first['id']}/adjustments", headers=h,
                                  json={"delta": -2, "reason": "damaged"})
     assert adjusted.status_code in (200, 201), adjusted.text
     assert (await client.patch(f"{base(store)}/images/{image['id']}", headers=h,
                                json={"alt": 'Side "url":"x" \\'})).status_code == 200
-    item = await listed()
+    item = await listed_item()
     assert item["name"] == tricky and (item["price_min"], item["price_max"]) == (900, 1500)
     assert [(v["id"], v["price"], v["title"], v["stock_on_hand"], v["available"]) for v in item["variants"]] == \
-        [(first["id"], 1500, 'Grand "A"', 3, 3), (second["id"], 900, second["title"], 0, None)]
+        [(second["id"], 900, second["title"], 0, None), (first["id"], 1500, 'Grand "A"', 3, 3)]  # by position
+    for variant in item["variants"]:  # the variant as read from its columns, not from any stored text
+        assert variant == (await client.get(f"{base(store)}/variants/{variant['id']}", headers=h)).json()
     assert [(i["alt"], i["url"], i["thumbnail_url"]) for i in item["images"]] == \
         [('Side "url":"x" \\', image["url"], image["thumbnail_url"])]
 
     assert (await client.delete(f"{base(store)}/variants/{second['id']}", headers=h)).status_code == 204
-    item = await listed()
+    item = await listed_item()
     assert [v["id"] for v in item["variants"]] == [first["id"]] and item["price_min"] == 1500

@@ -179,7 +179,7 @@ def parse_wrk(out: str) -> dict:
 
 async def make_carts(count: int, popular: list[int], *, prepared: bool, concurrency: int = 32) -> list[str]:
     tokens: list[str] = []
-    failures: list[int] = []
+    failures: list[int | str] = []  # a status, or the name of a transport error
     limits = httpx.Limits(max_connections=concurrency)
     async with httpx.AsyncClient(base_url=BASE, limits=limits, timeout=60) as client:
         async def one(i: int) -> None:
@@ -201,8 +201,8 @@ async def make_carts(count: int, popular: list[int], *, prepared: bool, concurre
                         failures.append(r.status_code)
                         return
                 tokens.append(token)
-            except httpx.TransportError:
-                failures.append(0)
+            except httpx.TransportError as exc:
+                failures.append(type(exc).__name__)
 
         sem = asyncio.Semaphore(concurrency)
 
@@ -212,7 +212,7 @@ async def make_carts(count: int, popular: list[int], *, prepared: bool, concurre
 
         await asyncio.gather(*(guarded(i) for i in range(count)))
     if failures:
-        print(f"  {len(failures)} of {count} carts could not be prepared (statuses {sorted(set(failures))})")
+        print(f"  {len(failures)} of {count} carts could not be prepared: {sorted(set(map(str, failures)))}")
     return tokens
 
 

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from kernel import __version__
 from kernel.accounts.signins import SignInCache
 from kernel.config import Settings, get_settings
-from kernel.db import create_engine_for, make_sessionmaker
+from kernel.db import connection_turns, create_engine_for, make_sessionmaker
 from kernel.errors import install_error_handlers
 from kernel.input_guard import RejectNulBytes
 from kernel.observability import RequestContextMiddleware, configure_logging
@@ -117,6 +117,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings.database_url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow,
             pool_timeout=settings.db_pool_timeout, echo=settings.db_echo)
         app.state.sessionmaker = make_sessionmaker(app.state.engine)
+        app.state.connection_turns = connection_turns(app.state.engine, settings.db_pool_size,
+                                                      settings.db_max_overflow, settings.db_pool_timeout)
         worker = await _start_embedded_worker(app, settings) if settings.run_worker_in_process else None
         _freeze_startup_objects()
         try:

@@ -34,8 +34,10 @@ __all__ = ["SESSION_COOKIE", "SessionDep", "StoreDep", "CurrentPrincipal", "Curr
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """The request's session and transaction, opened once the request's turn at the database's
+    connections has come (:func:`kernel.db.connection_turns`: in arrival order)."""
     factory = request.app.state.sessionmaker
-    async with factory() as session:
+    async with request.app.state.connection_turns, factory() as session:
         session.info["store_id"] = None
         try:
             async with session.begin():

@@ -82,6 +82,11 @@ class Gone(DomainError):
     status, title, code = 410, "Gone", "gone"
 
 
+class Unavailable(DomainError):
+    """Overloaded for now: the client should retry (``Retry-After``)."""
+    status, title, code = 503, "Service Unavailable", "unavailable"
+
+
 def problem_response(request: Request, status: int, title: str, *, detail: str | None = None,
                      code: str | None = None, errors: list[dict[str, Any]] | None = None,
                      headers: dict[str, str] | None = None) -> JSONResponse:
@@ -137,5 +142,6 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     for status, description in {
         400: "Malformed request (e.g. a body that is not valid JSON)", 401: "Not authenticated", 403: "Not allowed for this caller", 404: "Not found in this store",
         409: "Conflicts with the current state", 422: "The request is not valid",
+        503: "Overloaded: every database connection stayed busy; retry after `Retry-After` seconds",
     }.items()
 }

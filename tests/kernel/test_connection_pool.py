@@ -8,11 +8,18 @@ request must not pay a round trip for a ping (see ``kernel.db.ping_connections_i
 from __future__ import annotations
 
 import asyncio
+import itertools
+from typing import Annotated
 
+import httpx
 import pytest
+from asgi_lifespan import LifespanManager
+from fastapi import Depends, Request
 from sqlalchemy import create_engine, text
 
 from kernel import db as kernel_db
+from kernel.app import create_app
+from kernel.deps import SessionDep
 
 pytestmark = pytest.mark.postgres_only
 
@@ -93,3 +100,64 @@ async def test_the_side_pool_commits_on_its_own_and_closes_with_its_engine(datab
     finally:
         owner.dispose()
     assert alive == 0
+
+
+async def _arrival(request: Request) -> int:
+    """Solved before the session: the moment the request asks for a connection."""
+    return next(request.app.state.test_arrivals)
+
+
+async def _take_turn(request: Request, number: Annotated[int, Depends(_arrival)], session: SessionDep) -> dict:
+    await session.execute(text("select 1"))
+    request.app.state.test_served.append(number)
+    return {}
+
+
+async def _hold_connection(session: SessionDep) -> dict:
+    await session.execute(text("select 1"))
+    await asyncio.sleep(1.0)
+    return {}
+
+
+async def test_requests_waiting_for_a_connection_are_served_in_the_order_they_arrived(settings):
+    """300 shoppers arriving one after another, one connection: none is served before someone who
+    asked earlier.
+
+    Waiting in SQLAlchemy's pool alone, a request arriving just as the connection came back took
+    it ahead of those already waiting, who went back to the end of the line (see
+    ``kernel.db.ConnectionTurns``): here, 200 or more of the 300 were overtaken.
+    """
+    app = create_app(settings.model_copy(update={"db_pool_size": 1, "db_max_overflow": 0}))
+    app.add_api_route("/test-only/turn", _take_turn)
+    app.state.test_arrivals, app.state.test_served = itertools.count(), []
+    async with LifespanManager(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            shoppers = []
+            for _ in range(300):
+                shoppers.append(asyncio.create_task(client.get("/test-only/turn")))
+                for _ in range(3):  # the next shopper comes a few turns of the event loop later
+                    await asyncio.sleep(0)
+            answers = await asyncio.gather(*shoppers)
+    assert [answer.status_code for answer in answers] == [200] * 300
+    served = app.state.test_served
+    overtaken = [number for index, number in enumerate(served) if number < max(served[:index], default=-1)]
+    assert overtaken == []
+
+
+async def test_a_request_that_waits_longer_than_the_pool_timeout_is_told_to_retry(settings):
+    """The connection stays busy past the pool timeout: 503 in the API's error shape, with
+    Retry-After; the request holding the connection is not disturbed."""
+    app = create_app(settings.model_copy(update={"db_pool_size": 1, "db_max_overflow": 0, "db_pool_timeout": 0.2}))
+    app.add_api_route("/test-only/hold", _hold_connection)
+    async with LifespanManager(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            holder = asyncio.create_task(client.get("/test-only/hold"))
+            await asyncio.sleep(0.1)  # the holder has the only connection
+            waiting = await client.get("/test-only/hold")
+            assert (await holder).status_code == 200
+    assert waiting.status_code == 503
+    assert waiting.headers["retry-after"] == "1"
+    assert waiting.json()["type"].endswith("/unavailable") and waiting.json()["status"] == 503
+    assert "try again" in waiting.json()["detail"]

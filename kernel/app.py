@@ -14,6 +14,7 @@ from kernel.db import connection_turns, create_engine_for, make_sessionmaker
 from kernel.errors import install_error_handlers
 from kernel.input_guard import RejectNulBytes
 from kernel.observability import RequestContextMiddleware, configure_logging
+from kernel.storefront.pages import problem_page
 
 # Kernel routers, by domain. Each module exposes one or more APIRouter objects named *router.
 KERNEL_ROUTER_MODULES = (
@@ -132,6 +133,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.sign_ins = SignInCache()  # this process's staff sign-ins (kernel.accounts.signins)
     install_error_handlers(app)
+    app.state.problem_page = problem_page  # a browser's page requests get their problems as pages
     _include_kernel_routers(app)
     app.state.plugin_manager = plugin_manager
     mount_plugins(app, plugin_manager)

@@ -14,7 +14,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -87,9 +87,19 @@ class Unavailable(DomainError):
     status, title, code = 503, "Service Unavailable", "unavailable"
 
 
+def wants_page(request: Request) -> bool:
+    """A browser asking for a page, not a client of the API: its problems read best as a page."""
+    return not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", "")
+
+
 def problem_response(request: Request, status: int, title: str, *, detail: str | None = None,
                      code: str | None = None, errors: list[dict[str, Any]] | None = None,
-                     headers: dict[str, str] | None = None) -> JSONResponse:
+                     headers: dict[str, str] | None = None) -> Response:
+    """The problem document; a page instead, for a browser's page request when the app has a page
+    renderer (``app.state.problem_page``, the storefront's)."""
+    render_page = getattr(request.app.state, "problem_page", None)
+    if render_page is not None and wants_page(request):
+        return render_page(request, status, title, detail, headers)
     body = Problem(
         type=f"https://pycommerce.dev/problems/{code}" if code else "about:blank",
         title=title,

@@ -34,6 +34,15 @@ async def storefront_store(request: Request, session: SessionDep) -> StoreContex
     return context
 
 
+def problem_page(request: Request, status: int, title: str, detail: str | None,
+                 headers: dict[str, str] | None) -> HTMLResponse:
+    """A problem (:func:`kernel.errors.problem_response`) as a page of the default theme, for
+    browsers: the shopper reads what happened and what to do, never a JSON document."""
+    return templates.TemplateResponse(request, "problem.html", {"title": title, "detail": detail,
+                                                                "request_id": getattr(request.state, "request_id", None)},
+                                      status_code=status, headers=headers)
+
+
 async def store_page(request: Request, session: SessionDep, store: StoreContext, name: str, context: dict):
     """Render with the store's environment: its enabled plugins' template folders first, then the theme.
 

@@ -161,3 +161,19 @@ async def test_a_request_that_waits_longer_than_the_pool_timeout_is_told_to_retr
     assert waiting.headers["retry-after"] == "1"
     assert waiting.json()["type"].endswith("/unavailable") and waiting.json()["status"] == 503
     assert "try again" in waiting.json()["detail"]
+
+
+async def test_a_shopper_who_waited_too_long_reads_a_page_saying_to_try_again(settings, factory):
+    store = await factory.store(name="Busy Shop")
+    app = create_app(settings.model_copy(update={"db_pool_size": 1, "db_max_overflow": 0, "db_pool_timeout": 0.2}))
+    app.add_api_route("/test-only/hold", _hold_connection)
+    async with LifespanManager(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            holder = asyncio.create_task(client.get("/test-only/hold"))
+            await asyncio.sleep(0.1)  # the holder has the only connection
+            page = await client.get("/", headers={"host": f"{store.slug}.localhost", "accept": "text/html"})
+            assert (await holder).status_code == 200
+    assert page.status_code == 503 and page.headers["content-type"].startswith("text/html")
+    assert page.headers["retry-after"] == "1"
+    assert "<h1>Service Unavailable</h1>" in page.text and "try again shortly" in page.text

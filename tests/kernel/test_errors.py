@@ -92,3 +92,16 @@ async def test_a_failed_commit_is_an_error_response_not_a_success(settings):
             response = await c.post("/commit-fails")
     assert response.status_code == 500
     assert "saved" not in response.text
+
+
+async def test_a_browser_reads_problems_as_pages_while_the_api_stays_json(client, factory):
+    """A shopper's browser that asks for a page that is not there reads a page saying so, with the
+    reference to quote; the API answers its problem document whatever the client accepts."""
+    store = await factory.store(name="Page Shop")
+    browser = {"host": f"{store.slug}.localhost", "accept": "text/html,application/xhtml+xml,*/*;q=0.8",
+               "x-request-id": "req-page-4040"}
+    page = await client.get("/no-such-page", headers=browser)
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+    assert "<h1>Not Found</h1>" in page.text and "req-page-4040" in page.text
+    api = await client.get("/api/v1/nowhere", headers=browser)
+    assert api.status_code == 404 and api.headers["content-type"].startswith("application/problem+json")

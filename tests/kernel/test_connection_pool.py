@@ -145,9 +145,9 @@ async def test_requests_waiting_for_a_connection_are_served_in_the_order_they_ar
     assert overtaken == []
 
 
-async def test_a_request_that_waits_longer_than_the_pool_timeout_is_told_to_retry(settings):
-    """The connection stays busy past the pool timeout: 503 in the API's error shape, with
-    Retry-After; the request holding the connection is not disturbed."""
+async def _asked_while_the_only_connection_is_held(settings, path: str, headers: dict | None = None) -> httpx.Response:
+    """GET ``path`` while another request holds the pool's only connection past the pool timeout
+    (0.2 s); that request itself must still succeed."""
     app = create_app(settings.model_copy(update={"db_pool_size": 1, "db_max_overflow": 0, "db_pool_timeout": 0.2}))
     app.add_api_route("/test-only/hold", _hold_connection)
     async with LifespanManager(app):
@@ -155,8 +155,14 @@ async def test_a_request_that_waits_longer_than_the_pool_timeout_is_told_to_retr
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             holder = asyncio.create_task(client.get("/test-only/hold"))
             await asyncio.sleep(0.1)  # the holder has the only connection
-            waiting = await client.get("/test-only/hold")
+            answer = await client.get(path, headers=headers)
             assert (await holder).status_code == 200
+    return answer
+
+
+async def test_a_request_that_waits_longer_than_the_pool_timeout_is_told_to_retry(settings):
+    """503 in the API's error shape, with Retry-After."""
+    waiting = await _asked_while_the_only_connection_is_held(settings, "/test-only/hold")
     assert waiting.status_code == 503
     assert waiting.headers["retry-after"] == "1"
     assert waiting.json()["type"].endswith("/unavailable") and waiting.json()["status"] == 503
@@ -165,15 +171,8 @@ async def test_a_request_that_waits_longer_than_the_pool_timeout_is_told_to_retr
 
 async def test_a_shopper_who_waited_too_long_reads_a_page_saying_to_try_again(settings, factory):
     store = await factory.store(name="Busy Shop")
-    app = create_app(settings.model_copy(update={"db_pool_size": 1, "db_max_overflow": 0, "db_pool_timeout": 0.2}))
-    app.add_api_route("/test-only/hold", _hold_connection)
-    async with LifespanManager(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            holder = asyncio.create_task(client.get("/test-only/hold"))
-            await asyncio.sleep(0.1)  # the holder has the only connection
-            page = await client.get("/", headers={"host": f"{store.slug}.localhost", "accept": "text/html"})
-            assert (await holder).status_code == 200
+    page = await _asked_while_the_only_connection_is_held(
+        settings, "/", {"host": f"{store.slug}.localhost", "accept": "text/html"})
     assert page.status_code == 503 and page.headers["content-type"].startswith("text/html")
     assert page.headers["retry-after"] == "1"
     assert "<h1>Service Unavailable</h1>" in page.text and "try again shortly" in page.text

@@ -11,6 +11,7 @@ from asgi_lifespan import LifespanManager
 
 from kernel.app import create_app
 from kernel.deps import SessionDep
+from kernel.errors import NotFound
 
 
 async def test_unknown_route_is_problem_json(client):
@@ -105,3 +106,23 @@ async def test_a_browser_reads_problems_as_pages_while_the_api_stays_json(client
     assert "<h1>Not Found</h1>" in page.text and "req-page-4040" in page.text
     api = await client.get("/api/v1/nowhere", headers=browser)
     assert api.status_code == 404 and api.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_a_problem_page_shows_what_the_request_said_as_text_never_as_markup(settings):
+    """A page's problem repeats input (a name from the path) escaped: no markup reaches the browser."""
+    app = create_app(settings)
+    router = APIRouter()
+
+    @router.get("/test-only/products/{name}")
+    async def missing(name: str):
+        raise NotFound(f"No product called {name}.")
+
+    app.include_router(router)
+    async with LifespanManager(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            page = await c.get("/test-only/products/%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E",
+                               headers={"accept": "text/html"})
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+    assert "<img" not in page.text
+    assert "No product called &lt;img src=x onerror=alert(1)&gt;." in page.text

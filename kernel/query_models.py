@@ -61,7 +61,7 @@ def read_query(model: type[QueryModel]):
     """A FastAPI dependency returning the request's query parameters as ``model``."""
     names, repeated = _names(model)
 
-    def dependency(request: Request) -> QueryModel:
+    async def dependency(request: Request) -> QueryModel:  # async: FastAPI would run a plain def in a thread
         params = request.query_params
         given = {key: (params.getlist(key) if key in repeated else params[key]) for key in names if key in params}
         try:

@@ -114,3 +114,36 @@ async def test_included_under_a_prefix_or_holding_a_router_it_still_answers():
     assert outer.may_hold("/anything")  # an included router has no pattern: nothing is ruled out
     assert (await client.get("/outer/inner")).json() == {"inner": True}
     assert (await client.get("/elsewhere/inner")).json() == {"inner": True}
+
+
+def _sync_calls(dependant, route_path: str):
+    """Every plain ``def`` among a route's endpoint and (sub-)dependencies, with the route's path."""
+    from fastapi.dependencies.models import _is_async_gen_callable, _is_coroutine_callable
+
+    call = dependant.call
+    if call is not None and not (_is_coroutine_callable(call) or _is_async_gen_callable(call)):
+        yield f"{route_path}: {call.__module__}.{call.__qualname__}"
+    for sub in dependant.dependencies:
+        yield from _sync_calls(sub, route_path)
+
+
+def _routes(routes):
+    for route in routes:
+        if hasattr(route, "original_router"):
+            yield from _routes(route.original_router.routes)
+        else:
+            yield route
+
+
+def test_no_route_hands_its_request_to_a_worker_thread():
+    """FastAPI runs a plain ``def`` endpoint or dependency in anyio's thread pool: a hand-off per
+    request that cost the product list a fifth of its CPU (``bench/inprocess.py``: 2.45 → 1.96 ms
+    once its query-parameter dependency was made ``async``). Blocking work belongs in an explicit
+    ``run_in_threadpool`` inside an ``async def``, where a reader sees it."""
+    from kernel.app import create_app
+    from kernel.config import Settings
+
+    app = create_app(Settings(database_url="sqlite+aiosqlite:///:memory:", secret_key="k" * 32))
+    routes = [route for route in _routes(app.router.routes) if hasattr(route, "dependant")]
+    assert len(routes) > 80
+    assert [found for route in routes for found in _sync_calls(route.dependant, route.path)] == []

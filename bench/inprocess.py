@@ -6,7 +6,11 @@ median of ``--repeat`` rounds, scenarios interleaved), so changes can be compare
 one before the load runs in ``run.py`` and ``checkout.py`` confirm them. It needs the
 databases those two seed (PostgreSQL's own CPU is not counted here).
 
-    python -m bench.inprocess [--requests 200] [--repeat 5] [scenario ...]
+    python -m bench.inprocess [--requests 200] [--repeat 5] [--profile NAME] [scenario ...]
+
+``--profile NAME`` then prints where scenario NAME's requests spend their time (a pyinstrument
+call tree of ``--requests`` more of them; ``pip install pyinstrument``). It found the
+product list's query parameters handed to a worker thread on every request.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import time
 from pathlib import Path
@@ -75,7 +80,7 @@ async def _batch(call, n: int, concurrency: int = 4) -> None:
     await asyncio.gather(*(lane() for _ in range(concurrency)))
 
 
-async def measure(calls: dict, requests: int, repeat: int) -> None:
+async def measure(calls: dict, requests: int, repeat: int, profile: str | None = None) -> None:
     """CPU and wall time per request, scenarios interleaved round by round (4 requests in flight).
 
     Interleaving matters on a shared machine: a slow minute slows every scenario of that
@@ -98,6 +103,19 @@ async def measure(calls: dict, requests: int, repeat: int) -> None:
         ratio = f"  {mid / base:4.2f}× bare" if base else ""
         print(f"{name:14s} {mid:6.2f} ms CPU/request  {statistics.median(wall[name]):6.2f} ms wall/request{ratio}",
               flush=True)
+    if profile in calls:
+        await _profile(profile, calls[profile], requests)
+
+
+async def _profile(name: str, call, requests: int) -> None:
+    from pyinstrument import Profiler
+
+    profiler = Profiler(interval=0.0005, async_mode="disabled")  # every coroutine of the batch, as the loop runs them
+    profiler.start()
+    await _batch(call, requests)
+    profiler.stop()
+    print(f"\nwhere {requests} {name} requests spend their time:")
+    print(profiler.output_text(unicode=True, color=False, show_all=bool(os.environ.get("BENCH_PROFILE_ALL"))))
 
 
 def _settings(url: str) -> Settings:
@@ -105,7 +123,7 @@ def _settings(url: str) -> Settings:
                     log_level="WARNING", run_worker_in_process=False, db_pool_size=8, db_max_overflow=0)
 
 
-async def catalog(scenarios: set[str], requests: int, repeat: int) -> None:
+async def catalog(scenarios: set[str], requests: int, repeat: int, profile: str | None) -> None:
     from bench.app import create_bench_app
     import kernel.config
 
@@ -133,10 +151,10 @@ async def catalog(scenarios: set[str], requests: int, repeat: int) -> None:
             async def one(path=path):
                 await call("GET", path(), auth)
             calls[name] = one
-        await measure(calls, requests, repeat)
+        await measure(calls, requests, repeat, profile)
 
 
-async def checkout(scenarios: set[str], requests: int, repeat: int) -> None:
+async def checkout(scenarios: set[str], requests: int, repeat: int, profile: str | None) -> None:
     from bench.app import create_bench_app
     from bench.checkout import ADDRESS
 
@@ -194,7 +212,7 @@ async def checkout(scenarios: set[str], requests: int, repeat: int) -> None:
                                           {"X-Cart-Token": token, "Idempotency-Key": f"inproc-{token}"}, {})
                 assert status == 201, (status, body[:300])
             calls["place order"] = place
-        await measure(calls, requests, repeat)
+        await measure(calls, requests, repeat, profile)
 
 
 def main() -> None:
@@ -202,12 +220,13 @@ def main() -> None:
     parser.add_argument("scenarios", nargs="*", default=["bare", "list", "detail", "search", "add", "place"])
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--profile", metavar="NAME", help="a scenario's name as printed, e.g. list or 'add to cart'")
     args = parser.parse_args()
     chosen = set(args.scenarios)
     if chosen & {"bare", "list", "detail", "search"}:
-        asyncio.run(catalog(chosen, args.requests, args.repeat))
+        asyncio.run(catalog(chosen, args.requests, args.repeat, args.profile))
     if chosen & {"add", "place"}:
-        asyncio.run(checkout(chosen, args.requests, args.repeat))
+        asyncio.run(checkout(chosen, args.requests, args.repeat, args.profile))
 
 
 if __name__ == "__main__":

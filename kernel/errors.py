@@ -99,7 +99,7 @@ def problem_response(request: Request, status: int, title: str, *, detail: str |
     renderer (``app.state.problem_page``, the storefront's)."""
     render_page = getattr(request.app.state, "problem_page", None)
     if render_page is not None and wants_page(request):
-        return render_page(request, status, title, detail, headers)
+        return render_page(request, status, title, detail, headers, errors=errors)
     body = Problem(
         type=f"https://pycommerce.dev/problems/{code}" if code else "about:blank",
         title=title,

@@ -35,12 +35,25 @@ async def storefront_store(request: Request, session: SessionDep) -> StoreContex
 
 
 def problem_page(request: Request, status: int, title: str, detail: str | None,
-                 headers: dict[str, str] | None) -> HTMLResponse:
+                 headers: dict[str, str] | None, *, errors: list[dict] | None = None) -> HTMLResponse:
     """A problem (:func:`kernel.errors.problem_response`) as a page of the default theme, for
-    browsers: the shopper reads what happened and what to do, never a JSON document."""
-    return templates.TemplateResponse(request, "problem.html", {"title": title, "detail": detail,
+    browsers: the shopper reads what happened and what to do, never a JSON document. A request
+    that was not valid lists each field at fault with what is wrong with it."""
+    fields = [{"field": _field_name(error.get("loc", ())), "message": error.get("msg", "")} for error in errors or ()]
+    return templates.TemplateResponse(request, "problem.html", {"title": title, "detail": detail, "fields": fields,
                                                                 "request_id": getattr(request.state, "request_id", None)},
                                       status_code=status, headers=headers)
+
+
+_REQUEST_PARTS = frozenset({"query", "body", "path", "header", "cookie"})
+
+
+def _field_name(loc) -> str:
+    """``["query", "page"]`` → ``page``; ``["body", "lines", 0, "quantity"]`` → ``lines.0.quantity``."""
+    parts = [str(part) for part in loc]
+    if parts and parts[0] in _REQUEST_PARTS:
+        parts = parts[1:]
+    return ".".join(parts) or "request"
 
 
 async def store_page(request: Request, session: SessionDep, store: StoreContext, name: str, context: dict):

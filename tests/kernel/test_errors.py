@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+from typing import Annotated
 
 import httpx
-from sqlalchemy import event
-from fastapi import APIRouter
 from asgi_lifespan import LifespanManager
+from fastapi import APIRouter, Query
+from sqlalchemy import event
 
 from kernel.app import create_app
 from kernel.deps import SessionDep
@@ -126,3 +127,26 @@ async def test_a_problem_page_shows_what_the_request_said_as_text_never_as_marku
     assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
     assert "<img" not in page.text
     assert "No product called &lt;img src=x onerror=alert(1)&gt;." in page.text
+
+
+async def test_an_invalid_page_request_lists_each_field_at_fault(settings):
+    """A browser's request that fails validation reads which fields are wrong and why, as the API's
+    ``errors`` say, without the values it sent (they may be secrets)."""
+    app = create_app(settings)
+    router = APIRouter()
+
+    @router.get("/test-only/browse")
+    async def browse(page: int, colour: Annotated[str, Query(max_length=10)] = "any"):
+        return {"page": page, "colour": colour}
+
+    app.include_router(router)
+    async with LifespanManager(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            page = await c.get("/test-only/browse?page=second&colour=ultramarine-blue", headers={"accept": "text/html"})
+            api = await c.get("/test-only/browse?page=second&colour=ultramarine-blue")
+    assert page.status_code == 422 and page.headers["content-type"].startswith("text/html")
+    assert "<strong>page</strong>: Input should be a valid integer" in page.text
+    assert "<strong>colour</strong>: String should have at most 10 characters" in page.text
+    assert "ultramarine-blue" not in page.text and "second" not in page.text
+    assert [e["loc"] for e in api.json()["errors"]] == [["query", "page"], ["query", "colour"]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import re
 
 import httpx
@@ -116,12 +117,19 @@ async def test_included_under_a_prefix_or_holding_a_router_it_still_answers():
     assert (await client.get("/elsewhere/inner")).json() == {"inner": True}
 
 
+def _runs_on_the_loop(call) -> bool:
+    """Whether FastAPI awaits ``call`` (a coroutine or async generator function, or an object whose
+    ``__call__`` is one) rather than running it in its thread pool."""
+    for candidate in (call, getattr(call, "__call__", None)):
+        if inspect.iscoroutinefunction(candidate) or inspect.isasyncgenfunction(candidate):
+            return True
+    return False
+
+
 def _sync_calls(dependant, route_path: str):
     """Every plain ``def`` among a route's endpoint and (sub-)dependencies, with the route's path."""
-    from fastapi.dependencies.models import _is_async_gen_callable, _is_coroutine_callable
-
     call = dependant.call
-    if call is not None and not (_is_coroutine_callable(call) or _is_async_gen_callable(call)):
+    if call is not None and not _runs_on_the_loop(call):
         yield f"{route_path}: {call.__module__}.{call.__qualname__}"
     for sub in dependant.dependencies:
         yield from _sync_calls(sub, route_path)

@@ -9,7 +9,8 @@ import httpx
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-from kernel.app import _include_kernel_routers
+from kernel.app import _include_kernel_routers, create_app
+from kernel.config import Settings
 from kernel.routing import KernelRouter
 
 _PARAM = re.compile(r"{([^}:]+)(?::([^}]+))?}")
@@ -148,9 +149,6 @@ def test_no_route_hands_its_request_to_a_worker_thread():
     request that cost the product list a fifth of its CPU (``bench/inprocess.py``: 2.45 → 1.96 ms
     once its query-parameter dependency was made ``async``). Blocking work belongs in an explicit
     ``run_in_threadpool`` inside an ``async def``, where a reader sees it."""
-    from kernel.app import create_app
-    from kernel.config import Settings
-
     app = create_app(Settings(database_url="sqlite+aiosqlite:///:memory:", secret_key="k" * 32))
     routes = [route for route in _routes(app.router.routes) if hasattr(route, "dependant")]
     assert len(routes) > 80

@@ -20,6 +20,7 @@ payments, shipping methods and regional tax, picks 8 popular variants, then:
 
 The end-of-run check: no variant below zero, stock taken == units in the ledger == units on order
 lines, at most one order per cart, and replaying placements (5 concurrent per key) adds no order.
+The report ends with the verdicts on issue 5's targets (:mod:`bench.targets`).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ import httpx
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
+from bench.targets import against_flanking_limits, checkout_targets
 from kernel import migrate
 from kernel.catalog.models import Product, ProductStatus, ProductVariant
 from kernel.db import create_engine_for, make_sessionmaker, store_session, sync_url
@@ -375,17 +377,25 @@ def main() -> None:
         stop_server(server)
     load = os.getloadavg()
     print(f"\nload average at the end {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} on {os.cpu_count()} cores")
+    print_report(rows)
+
+
+def print_report(rows: list[tuple[str, int, dict, float | None]]) -> None:
+    """The run's table, add to cart against its limit, and the verdicts on issue 5's targets."""
     print("\n| scenario | connections | req/s | p50 ms | p99 ms | non-2xx | orders/s |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for name, c, r, per_s in rows:
         print(f"| {name} | {c} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p99']:.1f} | {r['non2xx']} | "
               f"{'' if per_s is None else f'{per_s:.0f}'} |")
-    for i, (name, c, r, _) in enumerate(rows):
-        if name == "add to cart":
-            before, after = rows[i - 1][2], rows[i + 1][2]
-            rps, p99 = (before["rps"] + after["rps"]) / 2, (before["p99"] + after["p99"]) / 2
-            print(f"add to cart at {c}: {r['rps'] / rps:.0%} of its limit's req/s, p99 {r['p99'] / p99:.2f}× its "
-                  f"limit's (the mean of the bare add just before and after it: {rps:.0f} req/s, p99 {p99:.1f} ms)")
+    adds = [row[:3] for row in rows if "add" in row[0]]  # bare add, add to cart, bare add, … in order
+    compared = against_flanking_limits(adds, lambda name: name == "bare add (its limit)")
+    for scenario in compared:
+        print(f"add to cart at {scenario.connections}: {scenario.share:.0%} of its limit's req/s, p99 "
+              f"{scenario.p99_ratio:.2f}× its limit's (the mean of the bare add just before and after it: "
+              f"{scenario.limit_rps:.0f} req/s, p99 {scenario.limit_p99:.1f} ms)")
+    print("", *checkout_targets(compared, [(c, per_s) for name, c, _, per_s in rows if name == "place order"]),
+          sep="\n")
+
 
 if __name__ == "__main__":
     main()

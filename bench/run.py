@@ -7,7 +7,8 @@ the bare limit and each scenario in turn, the limit before and after every scena
 bare, list, bare, detail, bare, search, bare. Each scenario is compared with the mean of the two
 limit measurements around it, so a machine that speeds up or slows down during the run (this one
 drifts by a fifth within minutes) moves both sides of the ratio alike. Writes a Markdown table to
-bench/results/<UTC timestamp>.md (and prints it).
+bench/results/<UTC timestamp>.md (and prints it), with the verdicts on issue 4's targets
+(:mod:`bench.targets`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
+if __package__ in (None, ""):  # run as ``python bench/run.py``: make ``bench`` importable as a package
+    sys.path.insert(0, str(ROOT))
+from bench.targets import against_flanking_limits, catalog_targets  # noqa: E402
+
 RESULTS = ROOT / "bench" / "results"
 HOST, PORT = "127.0.0.1", 8765
 DURATION, WARMUP = os.environ.get("BENCH_DURATION", "10s"), os.environ.get("BENCH_WARMUP", "3s")
@@ -118,7 +123,7 @@ def main() -> None:
     lines = [f"Run {stamp}: wrk -t2, {WARMUP} warm-up + {DURATION}, uvicorn 2 workers, 2 stores × 10,000 "
              "products × 3 variants, the limit measured before and after each scenario; load average at the end "
              f"{load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} on {os.cpu_count()} cores", "",
-             *against_flanking_limits(rows)]
+             *flanked_table(rows)]
     report = "\n".join(lines) + "\n"
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"{stamp.replace(' ', '_').replace(':', '')}.md").write_text(report)
@@ -133,23 +138,24 @@ def flanked(names: list[str], limit: str = "bare") -> list[str]:
     return order
 
 
-def against_flanking_limits(rows: list[tuple[str, int, dict]], limit: str = "bare") -> list[str]:
+def flanked_table(rows: list[tuple[str, int, dict]], limit: str = "bare") -> list[str]:
     """A Markdown table: each scenario with the mean of the limit measured just before and just
     after it (same connection count): its share of the limit's req/s and its p99 over the limit's.
-    Each limit measurement has a row of its own."""
+    Each limit measurement has a row of its own; the verdicts on issue 4's targets follow."""
+    compared = against_flanking_limits(rows, lambda name: name == limit)
+    scenarios = iter(compared)
     lines = ["| scenario | conns | req/s | % of limit | p50 ms | p99 ms | limit's req/s | limit's p99 ms | p99 ÷ limit's |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    for i, (name, c, r) in enumerate(rows):
+    for name, c, r in rows:
         if name == limit:
             lines.append(f"| {name} | {c} | {r['rps']:,.0f} | | {r['p50']:.1f} | {r['p99']:.1f} | | | |")
             continue
-        before, after = rows[i - 1][2], rows[i + 1][2]
-        rps, p99 = (before["rps"] + after["rps"]) / 2, (before["p99"] + after["p99"]) / 2
-        lines.append(f"| {name} | {c} | {r['rps']:,.0f} | {100 * r['rps'] / rps:.0f} % | {r['p50']:.1f} | "
-                     f"{r['p99']:.1f} | {rps:,.0f} | {p99:.1f} | {r['p99'] / p99:.2f} |")
+        scenario = next(scenarios)
+        lines.append(f"| {name} | {c} | {r['rps']:,.0f} | {100 * scenario.share:.0f} % | {r['p50']:.1f} | "
+                     f"{r['p99']:.1f} | {scenario.limit_rps:,.0f} | {scenario.limit_p99:.1f} | {scenario.p99_ratio:.2f} |")
     if any(r["non2xx"] for _, _, r in rows):
         lines.append(f"\nnon-2xx answers: {sum(r['non2xx'] for _, _, r in rows)}")
-    return lines
+    return [*lines, "", *catalog_targets(compared)]
 
 
 if __name__ == "__main__":

@@ -82,7 +82,16 @@ async def read_cart(cart: CurrentCart, session: SessionDep) -> CartRead:
 
 
 @router.post("/current/lines", summary="Add an item to the cart", openapi_extra=PUBLIC)
-async def add_line(data: CartLineCreate, cart: CurrentCart, session: SessionDep) -> CartRead:
+async def add_line(data: CartLineCreate, request: Request, store: StoreDep, session: SessionDep,
+                   principal: CurrentPrincipal) -> CartRead:
+    """More of an item already in the cart adds up. Refused (and nothing written) when the item
+    is not on sale, short of stock, or the cart would pass 999 units of it or 100 items."""
+    token = cart_token(request)
+    if token and store_customer(principal, store) is None:  # a guest's add, most often in one statement
+        priced = await service.add_to_guest_cart(session, token, data.variant_id, data.quantity)
+        if priced is not None:
+            return CartRead.of(priced)
+    cart = await get_current_cart(request, store, session, principal)
     return CartRead.of(await service.add_line_and_price(session, cart, data.variant_id, data.quantity))
 
 

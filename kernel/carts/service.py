@@ -7,8 +7,9 @@ import functools
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from sqlalchemy import Integer, Row, String, bindparam, event, insert, select, update
+from sqlalchemy import Integer, Row, String, and_, bindparam, event, insert, select, true, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import ORMExecuteState, Session, contains_eager, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -414,6 +415,83 @@ async def add_line_and_price(session: AsyncSession, cart: Cart, variant_id: int,
     if missing:  # lines another request added while this one waited for the cart's lock
         rows.update(await _variant_rows(session, missing))
     return PricedCart(cart, [_price_line(line, rows.get(line.variant_id)) for line in cart.lines])
+
+
+async def add_to_guest_cart(session: AsyncSession, token: str, variant_id: int, quantity: int) -> PricedCart | None:
+    """Add to a guest's open cart in one statement (PostgreSQL), or ``None``: then nothing was
+    written, and :func:`add_line_and_price` on the cart as read takes over.
+
+    Adding is the storefront's busiest write, and most adds go to a guest cart that nobody else is
+    changing. For those, one statement (:func:`_guest_addition`) touches the cart (its lock), writes
+    the line, and returns every line of the cart with its catalog columns; the checks then judge
+    the line as written. A refusal raises, and the request's transaction takes the write back.
+    ``None`` when the database is not PostgreSQL, or the token names no open guest cart of the
+    store, or the cart changed after this statement's snapshot (another request's change
+    committed while this one waited for the lock: the lines read would miss it).
+    """
+    if dialect_of(session) != "postgresql":
+        return None
+    _check_quantity(quantity)
+    rows = (await session.execute(_guest_addition(), {"digest": token_digest(token), "now": utcnow(),
+                                                      "variant": variant_id, "units": quantity})).all()
+    if not rows:
+        return None
+    cart = Cart(id=rows[0].cart_id, currency=rows[0].currency, status=CartStatus.open)  # transient: for the answer
+    lines = [(_Wanted(row.variant_id, row.quantity, row.line_id),
+              CatalogRow._make(row[-_CATALOG_WIDTH:]) if row.product_id is not None else None)
+             for row in rows if row.line_id is not None]
+    added = next(((line, row) for line, row in lines if line.variant_id == variant_id), None)
+    if added is None:
+        raise NotFound(f"No variant with id {variant_id} in this store.")
+    _check_quantity(added[0].quantity)
+    problem = _price_line(*added).problem
+    if problem:
+        raise Conflict(problem)
+    if added[0].quantity == quantity and len(lines) > MAX_LINES:  # a new line, one too many
+        raise Conflict(f"A cart holds at most {MAX_LINES} different items.")
+    return PricedCart(cart, [_price_line(line, row) for line, row in lines])
+
+
+@functools.cache
+def _guest_addition():
+    """PostgreSQL, built once: touch the open guest cart whose token digest is ``digest`` if it
+    is still as this statement's snapshot has it, add ``units`` of ``variant`` to it (a variant of
+    the store), and return a row per line of the cart as it now is (``cart_id``, ``currency``,
+    ``line_id``, ``variant_id``, ``quantity``, then :func:`_catalog_columns`; a line-less row when
+    the variant is not the store's and the cart had no lines). No row: nothing was touched.
+
+    A data-modifying WITH cannot see its own writes, so the lines are the written one plus the
+    others as the snapshot has them. Those are current when the cart's ``updated_at`` is (every
+    change to a cart's lines touches the cart): the touch requires it to be the snapshot's.
+    """
+    carts, lines, variants = Cart.__table__, CartLine.__table__, ProductVariant.__table__
+    c, l = carts.c, lines.c
+    now, variant = bindparam("now", type_=c.updated_at.type), bindparam("variant", type_=Integer)
+    snapshot = carts.alias("as_read")
+    touched = (update(carts)
+               .where(c.token_digest == bindparam("digest", type_=String), c.store_id == bound_store_id(),
+                      c.status == CartStatus.open, c.customer_id.is_(None),
+                      c.updated_at == select(snapshot.c.updated_at).where(snapshot.c.id == c.id).scalar_subquery())
+               .values(updated_at=now).returning(c.id, c.currency).cte("touched"))
+    new_line = (select(bound_store_id(), touched.c.id, variant, bindparam("units", type_=Integer), now, now)
+                .select_from(touched.join(variants, and_(variants.c.id == variant,
+                                                         variants.c.store_id == bound_store_id()))))
+    adding = pg_insert(lines).from_select(["store_id", "cart_id", "variant_id", "quantity", "created_at",
+                                           "updated_at"], new_line)
+    written = (adding.on_conflict_do_update(
+        index_elements=[l.cart_id, l.variant_id],
+        set_={"quantity": l.quantity + adding.excluded.quantity, "updated_at": adding.excluded.updated_at})
+        .returning(l.id, l.variant_id, l.quantity).cte("written"))
+    others = select(l.id, l.variant_id, l.quantity).where(
+        l.cart_id == select(touched.c.id).scalar_subquery(), l.store_id == bound_store_id(), l.variant_id != variant)
+    now_held = union_all(select(written.c.id, written.c.variant_id, written.c.quantity), others).subquery("held")
+    return (select(touched.c.id.label("cart_id"), touched.c.currency, now_held.c.id.label("line_id"),
+                   now_held.c.variant_id, now_held.c.quantity, *_catalog_columns())
+            .select_from(touched)
+            .outerjoin(now_held, true())
+            .outerjoin(ProductVariant, ProductVariant.id == now_held.c.variant_id)
+            .outerjoin(Product, Product.id == ProductVariant.product_id)
+            .order_by(now_held.c.id))
 
 
 def _line(cart: Cart, line_id: int) -> CartLine:

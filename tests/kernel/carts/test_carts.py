@@ -240,17 +240,23 @@ async def test_a_merge_racing_the_placement_of_the_target_cart_is_refused(factor
         assert (await session.get(Cart, guest.id)).status == CartStatus.open
 
 
+async def _a_guest_cart_with_one_mug(factory):
+    """A store with two variants in stock (a mug and a cap) and a guest cart holding one mug."""
+    store = await factory.store()
+    mug, cap = await shop.variant(factory, store, stock=50), await shop.variant(factory, store, stock=50)
+    async with factory.session(store) as session:
+        cart, token = await create_cart(session, store.currency)
+        await add_line(session, cart, mug.id, 1)
+    return store, mug, cap, token
+
+
 @pytest.mark.postgres_only
 async def test_two_adds_at_once_add_up(factory):
     """Two "add" clicks at once: the second read the cart before the first committed; it must add
     to the first one's quantity (3), not overwrite it (2), and price the line the first one added."""
     from kernel.carts.service import add_line_and_price, cart_by_token
 
-    store = await factory.store()
-    mug, cap = await shop.variant(factory, store, stock=50), await shop.variant(factory, store, stock=50)
-    async with factory.session(store) as session:
-        cart, token = await create_cart(session, store.currency)
-        await add_line(session, cart, mug.id, 1)
+    store, mug, cap, token = await _a_guest_cart_with_one_mug(factory)
     async with factory.session(store) as late:
         stale = await cart_by_token(late, token)  # read before the other click commits
         async with factory.session(store) as first:
@@ -450,11 +456,7 @@ async def test_a_guests_add_racing_another_change_reads_the_cart_as_it_is(factor
 
     from kernel.carts.service import add_line_and_price, add_to_guest_cart
 
-    store = await factory.store()
-    mug, cap = await shop.variant(factory, store, stock=50), await shop.variant(factory, store, stock=50)
-    async with factory.session(store) as session:
-        cart, token = await create_cart(session, store.currency)
-        await add_line(session, cart, mug.id, 1)
+    store, mug, cap, token = await _a_guest_cart_with_one_mug(factory)
     async with factory.session(store) as late:
         async with factory.session(store) as first:
             await add_line(first, await cart_by_token(first, token), cap.id, 1)  # holds the cart's lock

@@ -99,6 +99,15 @@ async def test_cart_is_bound_to_its_store_and_token(client, factory):
     assert (foreign["sku"], foreign["unit_price"], foreign["product_id"]) == ("", 0, None)
     assert foreign["problem"] == "This item is no longer available and was removed from sale."
     assert body["subtotal"] == va.price
+    # Adding reads the cart's lines with its write (one statement on PostgreSQL): the same wall holds.
+    r = await client.post(f"{shop.base(a)}/carts/current/lines", json={"variant_id": va.id}, headers=cart_a)
+    foreign = next(l for l in r.json()["lines"] if l["variant_id"] == vb.id)
+    assert (foreign["sku"], foreign["unit_price"], foreign["product_id"]) == ("", 0, None)
+    assert r.json()["subtotal"] == 2 * va.price
+    # Store A's cart token adds nothing through store B's API, not even store B's own variant.
+    r = await client.post(f"{shop.base(b)}/carts/current/lines", json={"variant_id": vb.id}, headers=cart_a)
+    assert r.status_code == 404
+    assert (await client.get(f"{shop.base(a)}/carts/current", headers=cart_a)).json()["item_count"] == 3
 
 
 async def test_merge_carts_on_sign_in(factory):

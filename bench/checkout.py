@@ -143,7 +143,8 @@ def start_server(app_url: str) -> subprocess.Popen:
            "PYCOMMERCE_SECRET_KEY": "bench-secret-key-not-for-production", "PYCOMMERCE_LOG_LEVEL": "WARNING",
            "PYCOMMERCE_RUN_WORKER_IN_PROCESS": "false",
            # 2 workers x 15 connections: the PostgreSQL server (max_connections 100) is shared.
-           "PYCOMMERCE_DB_POOL_SIZE": "15", "PYCOMMERCE_DB_MAX_OVERFLOW": "0"}
+           "PYCOMMERCE_DB_POOL_SIZE": os.environ.get("PYCOMMERCE_DB_POOL_SIZE", "15"),
+           "PYCOMMERCE_DB_MAX_OVERFLOW": os.environ.get("PYCOMMERCE_DB_MAX_OVERFLOW", "0")}
     server = subprocess.Popen([sys.executable, "-m", "uvicorn", "bench.app:create_bench_app", "--factory", "--host",
                                "127.0.0.1", "--port", str(APP_PORT), "--workers", "2", "--loop", "uvloop", "--http",
                                "httptools", "--no-access-log", "--log-level", "warning"],

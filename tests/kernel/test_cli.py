@@ -54,6 +54,28 @@ def test_migrate_demo_and_login(local_env):
     assert asyncio.run(can_log_in(owner.group(1), owner.group(2)))
     assert not asyncio.run(can_log_in(owner.group(1), "wrong"))
 
+    async def demo_shop():
+        """What the demo storefront offers: its active products and its enabled plugins."""
+        from sqlalchemy import select
+
+        from kernel.catalog.models import Product, ProductStatus
+        from kernel.db import cross_store_session
+        from kernel.plugins import StorePlugin
+
+        engine = create_engine_for(get_settings().database_url)
+        try:
+            async with cross_store_session(make_sessionmaker(engine)) as session:
+                products = (await session.execute(select(Product.name).where(
+                    Product.status == ProductStatus.active).order_by(Product.name))).scalars().all()
+                plugins = (await session.execute(select(StorePlugin.plugin_id).where(
+                    StorePlugin.enabled.is_(True)).order_by(StorePlugin.plugin_id))).scalars().all()
+                return products, plugins
+        finally:
+            await engine.dispose()
+
+    assert asyncio.run(demo_shop()) == (["Gift card", "Organic T-shirt", "Stoneware mug"],
+                                        ["manual_payments", "regional_tax", "shipping_methods"])
+
 
 def test_createsuperuser(local_env):
     runner = CliRunner()

@@ -25,7 +25,7 @@ KERNEL_ROUTER_MODULES = (
     "kernel.stores.api",
     "kernel.plugins.api",
     "kernel.jobs.api",
-    "kernel.storefront.pages",
+    "kernel.storefront.shop",
     "kernel.catalog.api",
     "kernel.catalog.api_categories",
     "kernel.catalog.csv_api",

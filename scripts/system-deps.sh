@@ -2,7 +2,7 @@
 # System packages the test suite needs. Installed when running as root (Debian/Ubuntu);
 # otherwise the missing ones are named in one line and the run stops.
 set -euo pipefail
-PACKAGES=(postgresql-client)
+PACKAGES=(postgresql-client chromium)  # chromium: the storefront's browser tests (Playwright drives it)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -10,7 +10,7 @@ done
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
   echo "Installing system packages: ${missing[*]}"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 else
   echo "Missing system packages; run: sudo apt-get install -y ${missing[*]}" >&2
   exit 1

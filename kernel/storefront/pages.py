@@ -1,4 +1,6 @@
-"""Storefront pages. The store comes from the request's host (custom domain or subdomain)."""
+"""What every storefront page shares: the store from the request's host (custom domain or subdomain),
+the theme's templates with the store's plugins' before them, and problems shown as pages. The pages
+themselves are in :mod:`kernel.storefront.shop`."""
 
 from __future__ import annotations
 
@@ -11,14 +13,10 @@ from fastapi.templating import Jinja2Templates
 from kernel.deps import SessionDep
 from kernel.errors import NotFound
 from kernel.observability import store_slug_var
-from kernel.routing import KernelRouter
 from kernel.tenancy import StoreContext, StoreSuspended, resolve_store
 
 THEMES_DIR = Path(__file__).resolve().parents[2] / "themes"
 templates = Jinja2Templates(directory=str(THEMES_DIR / "default" / "templates"))
-
-router = KernelRouter(include_in_schema=False)
-
 
 async def storefront_store(request: Request, session: SessionDep) -> StoreContext | HTMLResponse:
     settings = request.app.state.settings
@@ -66,11 +64,3 @@ async def store_page(request: Request, session: SessionDep, store: StoreContext,
 
     environment = await store_templates(await store_hooks(session, store), THEMES_DIR / "default" / "templates")
     return environment.TemplateResponse(request, name, {"store": store, **context})
-
-
-@router.get("/", response_class=HTMLResponse)
-async def home(request: Request, session: SessionDep):
-    store = await storefront_store(request, session)
-    if isinstance(store, HTMLResponse):
-        return store
-    return await store_page(request, session, store, "home.html", {})

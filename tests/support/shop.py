@@ -7,6 +7,7 @@ import uuid
 
 from kernel.carts.service import create_cart
 from kernel.catalog.models import Product, ProductStatus, ProductVariant
+from kernel.catalog.search import refresh_products
 from kernel.inventory.service import adjust_stock
 from kernel.plugins import enable_plugin
 
@@ -27,6 +28,7 @@ async def variant(factory, store, *, price: int = 1000, cost: int | None = 400, 
         product.variants.append(v)
         session.add(product)
         await session.flush()
+        await refresh_products(session, [product.id])  # its listed prices, as the catalog service keeps them
         if stock and track_inventory:
             await adjust_stock(session, v.id, stock, reason="received")
         return v

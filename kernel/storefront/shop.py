@@ -74,6 +74,17 @@ async def _page(request: Request, session, store: StoreContext, name: str, conte
     return keep_visitor(request, response)
 
 
+async def _posted(request: Request, session) -> tuple[StoreContext | HTMLResponse, object]:
+    """A post's store (or the page saying there is none) and its form, refused unless one of this
+    browser's storefront pages sent it (:func:`kernel.storefront.forms.check_form`)."""
+    store = await storefront_store(request, session)
+    if isinstance(store, HTMLResponse):
+        return store, None
+    form = await request.form()
+    check_form(request, form)
+    return store, form
+
+
 def _see(path: str) -> RedirectResponse:
     return RedirectResponse(path, status_code=303)
 
@@ -153,11 +164,9 @@ async def product_page(request: Request, slug: ProductSlug, session: SessionDep,
 @router.post("/cart/add", response_class=HTMLResponse)
 async def add_to_cart(request: Request, session: SessionDep, media: Media):
     """"Add to cart" on a product page: makes the cart on the first item, then shows the cart."""
-    store = await storefront_store(request, session)
+    store, form = await _posted(request, session)
     if isinstance(store, HTMLResponse):
         return store
-    form = await request.form()
-    check_form(request, form)
     slug = str(form.get("product", ""))
     try:
         wanted = CartLineCreate.model_validate({"variant_id": form.get("variant_id"),
@@ -168,8 +177,8 @@ async def add_to_cart(request: Request, session: SessionDep, media: Media):
                 cart, token = await carts.create_cart(session, store.currency)
             await carts.add_line(session, cart, wanted.variant_id, wanted.quantity)
     except (ValidationError, DomainError) as refused:
-        if not slug:
-            raise
+        if not slug:  # not posted from a product page: a problem page says what was wrong
+            raise refused if isinstance(refused, DomainError) else InvalidInput(_refusal(refused)) from None
         return await _page(request, session, store, "product.html", {
             **await _product_context(session, media, slug), "error": _refusal(refused)},
             status_code=_status(refused))
@@ -209,11 +218,9 @@ async def cart_page(request: Request, session: SessionDep):
 @router.post("/cart/lines/{line_id}", response_class=HTMLResponse)
 async def change_line(request: Request, line_id: LineId, session: SessionDep):
     """A line's new quantity (0 or the "Remove" button takes it out)."""
-    store = await storefront_store(request, session)
+    store, form = await _posted(request, session)
     if isinstance(store, HTMLResponse):
         return store
-    form = await request.form()
-    check_form(request, form)
     cart = await _open_cart(request, session)
     if cart is None:
         return _see("/cart")
@@ -246,6 +253,16 @@ async def _checkout_page(request, session, store, cart: Cart, *, error: str | No
         "choice_id": checkout.choice_id, "cart_count": _item_count(state.priced)}, status_code=status_code)
 
 
+async def _checkout_refused(request, session, store, refused: DomainError, typed: dict | None = None):
+    """The checkout page again, saying why a post was refused (the cart re-read: the refused change
+    was taken back); a cart that is gone or ordered meanwhile gets the problem page instead."""
+    cart = await _fresh_open_cart(request, session)
+    if cart is None:
+        raise refused
+    return await _checkout_page(request, session, store, cart, error=_refusal(refused),
+                                field_errors=_field_errors(refused.errors), typed=typed, status_code=refused.status)
+
+
 @router.get("/checkout", response_class=HTMLResponse)
 async def checkout_page(request: Request, session: SessionDep):
     store = await storefront_store(request, session)
@@ -272,11 +289,9 @@ def _checkout_changes(form) -> dict:
 async def save_checkout(request: Request, session: SessionDep):
     """Contact, address, shipping and payment choices. A shipping method no longer offered for
     a new address is dropped (the page then asks for one), not refused."""
-    store = await storefront_store(request, session)
+    store, form = await _posted(request, session)
     if isinstance(store, HTMLResponse):
         return store
-    form = await request.form()
-    check_form(request, form)
     cart = await _open_cart(request, session)
     if cart is None:
         return _see("/cart")
@@ -297,23 +312,16 @@ async def save_checkout(request: Request, session: SessionDep):
         return await _checkout_page(request, session, store, cart, error="Please correct the marked fields.",
                                     field_errors=_field_errors(invalid.errors()), typed=typed, status_code=422)
     except DomainError as refused:
-        cart = await _fresh_open_cart(request, session)
-        if cart is None:
-            raise
-        return await _checkout_page(request, session, store, cart, error=_refusal(refused),
-                                    field_errors=_field_errors(refused.errors), typed=typed,
-                                    status_code=refused.status)
+        return await _checkout_refused(request, session, store, refused, typed=typed)
     return _see("/checkout")
 
 
 @router.post("/checkout/place", response_class=HTMLResponse)
 async def place(request: Request, session: SessionDep):
     """Place the order with the page's form token as the idempotency key (see the module's doc)."""
-    store = await storefront_store(request, session)
+    store, form = await _posted(request, session)
     if isinstance(store, HTMLResponse):
         return store
-    form = await request.form()
-    check_form(request, form)
     form_token, expected = str(form.get("form_token", "")), str(form.get("expected_total", ""))
     if not form_token.startswith("pcf_") or len(form_token) > 100 or not expected.isdigit():
         raise InvalidInput("This checkout form is incomplete; reload the checkout page and try again.")
@@ -328,11 +336,7 @@ async def place(request: Request, session: SessionDep):
     except carts.CartAlreadyOrdered:
         return _see("/checkout/complete")  # this browser ordered it, from another tab or page
     except DomainError as refused:
-        cart = await _fresh_open_cart(request, session)
-        if cart is None:
-            raise
-        return await _checkout_page(request, session, store, cart, error=_refusal(refused),
-                                    status_code=refused.status)
+        return await _checkout_refused(request, session, store, refused)
     return _see("/checkout/complete")
 
 

@@ -50,7 +50,8 @@ def plugin_migration_dirs() -> list[str]:
 # Autogenerate and the models-versus-migrations test must not see them, or they would propose dropping them.
 UNMANAGED_TABLE_PREFIXES = ("product_search",)
 UNMANAGED_COLUMNS: frozenset[tuple[str, str]] = frozenset(
-    (table, "listed_json") for table in ("products", "product_variants", "product_images"))
+    {(table, "listed_json") for table in ("products", "product_variants", "product_images")}
+    | {("products", "images_json")})
 UNMANAGED_INDEXES: frozenset[str] = frozenset()
 
 

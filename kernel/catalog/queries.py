@@ -6,7 +6,8 @@ quantities) and images come along as JSON arrays built by the database in correl
 subqueries. Each statement is a round trip through SQLAlchemy and the driver, and on this
 stack a round trip costs more than the rows (bench/README.md).
 On PostgreSQL each product, variant and image row keeps the JSON it is listed as, written by
-triggers whenever a listed column changes (migration ``catalog_0003``); a page joins those texts
+triggers whenever a listed column changes (migration ``catalog_0003``), and each product the array
+of its images' (``catalog_0004``); a page joins those texts
 and adds what changes too often to store or depends on the moment of the read (a variant's stock
 and units available, the media store's URL prefix).
 A listed product comes written whole: the staff listing and search join its bytes (no parsing,
@@ -361,12 +362,13 @@ def _variants_as_shown_pg(available):
 
 
 def _images_as_shown_pg():
-    """PostgreSQL: a product's images as the API lists them, in position order, with their URLs:
-    the media store's prefix, bound as :data:`MEDIA_PREFIX` already written as JSON string content
-    (:func:`media_prefix`), replaces the U+0001 stored before each key."""
-    i = ProductImage
-    return _json_array_pg(func.replace(_stored_json(i), literal_column("chr(1)"),
-                                       bindparam(MEDIA_PREFIX, type_=String)), i)
+    """PostgreSQL: a product's images as the API lists them, in position order, with their URLs.
+    The product keeps the array of its images' texts (``products.images_json``, written by a
+    trigger on ``product_images``: migration ``catalog_0004``); the media store's prefix, bound as
+    :data:`MEDIA_PREFIX` already written as JSON string content (:func:`media_prefix`), replaces
+    the U+0001 stored before each key."""
+    return func.replace(literal_column("products.images_json", Text), literal_column("chr(1)"),
+                        bindparam(MEDIA_PREFIX, type_=String))
 
 
 def _json_array_pg(shown, model):

@@ -33,9 +33,24 @@ async def test_upload_serve_list_and_delete_an_image(client, factory):
     patched = await client.patch(f"/api/v1/stores/{store.slug}/images/{image['id']}", headers=manager.headers,
                                  json={"alt": "Back"})
     assert patched.json()["alt"] == "Back"
+    second = (await client.post(url, headers=manager.headers, data={"alt": "Side"},
+                                files={"file": ("s.png", png_bytes((40, 30)), "image/png")})).json()
+
+    async def listed_alts():  # the listing and the detail follow every edit of the product's images
+        listed = (await client.get(f"/api/v1/stores/{store.slug}/products", headers=manager.headers)).json()
+        detail = (await client.get(f"/api/v1/stores/{store.slug}/products/{product.id}",
+                                   headers=manager.headers)).json()
+        assert listed["items"][0]["images"] == detail["images"]
+        return [i["alt"] for i in detail["images"]]
+
+    assert await listed_alts() == ["Back", "Side"]
+    moved = await client.patch(f"/api/v1/stores/{store.slug}/images/{image['id']}", headers=manager.headers,
+                               json={"position": 5})
+    assert moved.status_code == 200 and await listed_alts() == ["Side", "Back"]
     deleted = await client.delete(f"/api/v1/stores/{store.slug}/images/{image['id']}", headers=manager.headers)
     assert deleted.status_code == 204
     assert (await client.get(image["url"])).status_code == 404
+    assert await listed_alts() == ["Side"]
 
 
 async def test_non_images_and_oversized_uploads_are_refused(client, factory):

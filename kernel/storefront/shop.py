@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Path, Request
+from fastapi import Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -31,8 +31,9 @@ from kernel.carts.api import CART_COOKIE
 from kernel.carts.models import Cart, CartStatus
 from kernel.carts.schemas import CartLineCreate, CartLineUpdate
 from kernel.catalog import queries
+from kernel.catalog import service as catalog
 from kernel.catalog.deps import Media
-from kernel.catalog.models import Product, ProductStatus
+from kernel.catalog.models import Category, Product, ProductStatus
 from kernel.catalog.schemas import MAX_INT, SLUG_RE
 from kernel.checkout import service as checkout
 from kernel.checkout.api import placement_slots, render_placed
@@ -67,9 +68,12 @@ async def _page(request: Request, session, store: StoreContext, name: str, conte
     """A theme page with what every storefront template may use: ``money(amount)`` in the store's
     currency and locale, ``csrf_input(request)`` for forms, and ``cart_count`` for the header."""
     locale = store.locale.replace("-", "_")
+    if "cart_count" not in context:
+        cart = await _open_cart(request, session)
+        context["cart_count"] = _item_count(await carts.price_cart(session, cart)) if cart else 0
     response = await store_page(request, session, store, name, {
-        "money": lambda amount: format_money(amount, store.currency, locale),
-        "csrf_input": form_token_input, "cart_count": context.pop("cart_count", None), **context})
+        "money": lambda amount: format_money(amount, store.currency, locale), "csrf_input": form_token_input,
+        **context})
     response.status_code = status_code
     return keep_visitor(request, response)
 
@@ -126,20 +130,51 @@ def _item_count(priced) -> int:
 
 # --- browsing ---------------------------------------------------------------------------------
 
+async def _shelf(request: Request, session, store: StoreContext, media, filters: queries.ProductFilters,
+                 after: str | None, **context) -> HTMLResponse:
+    """A page of the store's active products matching ``filters``, newest first, with the category
+    menu; ``home.html`` shows the shop window, a search's results and a category alike."""
+    if after is not None and len(after) > 500:
+        raise InvalidInput("That page link is not valid; start again from the first page.")
+    filters.status = ProductStatus.active
+    page = await queries.list_products(session, filters, after=after, limit=PAGE_SIZE, media_url=media.url)
+    categories = [c for c in await catalog.list_categories(session) if c.parent_id is None]
+    return await _page(request, session, store, "home.html", {
+        "products": page.items, "next_cursor": page.next_cursor, "categories": categories, **context})
+
+
 @router.get("/", response_class=HTMLResponse)
 async def home(request: Request, session: SessionDep, media: Media, after: str | None = None):
     """The shop window: the store's active products, newest first, a page at a time."""
     store = await storefront_store(request, session)
     if isinstance(store, HTMLResponse):
         return store
-    if after is not None and len(after) > 500:
-        raise InvalidInput("That page link is not valid; start again from the first page.")
-    page = await queries.list_products(session, queries.ProductFilters(status=ProductStatus.active), after=after,
-                                       limit=PAGE_SIZE, media_url=media.url)
-    cart = await _open_cart(request, session)
-    return await _page(request, session, store, "home.html", {
-        "products": page.items, "next_cursor": page.next_cursor,
-        "cart_count": _item_count(await carts.price_cart(session, cart)) if cart else 0})
+    return await _shelf(request, session, store, media, queries.ProductFilters(), after)
+
+
+@router.get("/search", response_class=HTMLResponse)
+async def search_page(request: Request, session: SessionDep, media: Media,
+                      q: Annotated[str, Query(max_length=200)] = "", after: str | None = None):
+    """The products whose name, description or SKU hold every word of ``q`` (the last as a prefix)."""
+    store = await storefront_store(request, session)
+    if isinstance(store, HTMLResponse):
+        return store
+    return await _shelf(request, session, store, media, queries.ProductFilters(q=q.strip() or None), after,
+                        query=q.strip())
+
+
+@router.get("/categories/{slug}", response_class=HTMLResponse)
+async def category_page(request: Request, slug: ProductSlug, session: SessionDep, media: Media,
+                        after: str | None = None):
+    """A category's products, its sub-categories' included."""
+    store = await storefront_store(request, session)
+    if isinstance(store, HTMLResponse):
+        return store
+    category = (await session.execute(select(Category).where(Category.slug == slug))).scalar_one_or_none()
+    if category is None:
+        raise NotFound("There is no such category in this shop.")
+    return await _shelf(request, session, store, media, queries.ProductFilters(category_id=category.id), after,
+                        category=category)
 
 
 async def _product_context(session, media, slug: str) -> dict:
@@ -353,5 +388,4 @@ async def order_complete(request: Request, session: SessionDep):
                                    .options(selectinload(Order.lines)))).scalar_one()
     payment = (await session.execute(select(Payment).where(Payment.order_id == order.id)
                                      .order_by(Payment.id))).scalars().first()
-    return await _page(request, session, store, "order_complete.html", {"order": order, "payment": payment,
-                                                                         "cart_count": 0})
+    return await _page(request, session, store, "order_complete.html", {"order": order, "payment": payment})

@@ -11,13 +11,9 @@ _HIDDEN = re.compile(r'<input type="hidden" name="([a-z_]+)" value="([^"]*)">')
 
 
 def hidden_fields(html: str, form_id: str | None = None) -> dict[str, str]:
-    """The hidden inputs of the page's first form (or of the form with ``id=form_id``)."""
-    if form_id is not None:
-        start = html.index(f'id="{form_id}"')
-        html = html[start:html.index("</form>", start)]
-    else:
-        html = html[:html.index("</form>")]
-    return dict(_HIDDEN.findall(html))
+    """The hidden inputs of the page's first form that posts (or of the form with ``id=form_id``)."""
+    start = html.index(f'id="{form_id}"' if form_id is not None else '<form method="post"')
+    return dict(_HIDDEN.findall(html[start:html.index("</form>", start)]))
 
 
 def shopper(app, store) -> httpx.AsyncClient:

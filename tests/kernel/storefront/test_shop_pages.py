@@ -221,6 +221,13 @@ async def test_pages_of_one_store_know_nothing_of_another(app, factory):
     va = await shop.variant(factory, a, stock=5, name="Only in A")
     vb = await shop.variant(factory, b, stock=5, name="Only in B")
     a_slug = await product_slug(factory, a, va)
+    async with factory.session(a) as session:  # a category of A's under the same slug, holding A's product
+        from kernel.catalog.models import Category, ProductCategory
+
+        shelf = Category(name="A's shelf", slug=a_slug)
+        session.add(shelf)
+        await session.flush()
+        session.add(ProductCategory(product_id=va.product_id, category_id=shelf.id))
     async with shopper(app, a) as in_a, shopper(app, b) as in_b:
         await add_to_cart(in_a, a_slug, va.id, 1)
         await fill_checkout(in_a, shop.US_ADDRESS, rate="shipping_methods:standard",
@@ -234,7 +241,7 @@ async def test_pages_of_one_store_know_nothing_of_another(app, factory):
         form = {**a_form, **b_fields, "variant_id": str(va.id), "quantity": "1", "product": a_slug,
                 "email": "x@example.com", **shop.US_ADDRESS}
         routes = [(method, route.path) for route in router.routes for method in route.methods]
-        assert len(routes) >= 8
+        assert len(routes) >= 10
         for method, path in routes:
             url = re.sub(r"{(\w+)}", lambda m: params[m.group(1)], path)
             answer = await in_b.request(method, url, data=form if method == "POST" else None)
@@ -257,3 +264,30 @@ async def test_unknown_and_draft_products_are_a_readable_not_found_page(app, fac
         for slug in ("no-such-thing", await product_slug(factory, store, draft)):
             page = await browser.get(f"/products/{slug}", headers={"accept": "text/html"})
             assert page.status_code == 404 and "<html" in page.text and "not in the shop" in page.text
+
+
+async def test_shoppers_find_products_by_words_and_by_category(app, client, factory):
+    store = await factory.store()
+    owner = await factory.staff(store, "owner")
+    mug = await shop.variant(factory, store, name="Blue ceramic mug")
+    await shop.variant(factory, store, name="Organic tee")
+    await shop.variant(factory, store, name="Blue draft mug", status=ProductStatus.draft)
+    kitchen = (await client.post(f"{shop.base(store)}/categories", headers=owner.headers,
+                                 json={"name": "Kitchen", "slug": "kitchen"})).json()
+    cups = (await client.post(f"{shop.base(store)}/categories", headers=owner.headers,
+                              json={"name": "Cups", "slug": "cups", "parent_id": kitchen["id"]})).json()
+    assert (await client.patch(f"{shop.base(store)}/products/{mug.product_id}", headers=owner.headers,
+                               json={"category_ids": [cups["id"]]})).status_code == 200
+    async with shopper(app, store) as browser:
+        home = await browser.get("/")
+        assert 'href="/categories/kitchen"' in home.text and 'href="/categories/cups"' not in home.text  # roots only
+        found = await browser.get("/search", params={"q": "blue mu"})
+        assert found.status_code == 200 and "Results for “blue mu”" in found.text
+        assert "Blue ceramic mug" in found.text and "Organic tee" not in found.text and "Blue draft mug" not in found.text
+        nothing = await browser.get("/search", params={"q": "sofa"})
+        assert "Nothing matches “sofa”" in nothing.text and 'id="products"' not in nothing.text
+        shelf = await browser.get("/categories/kitchen")  # its sub-category's products included
+        assert "<h1>Kitchen</h1>" in shelf.text and "Blue ceramic mug" in shelf.text and "Organic tee" not in shelf.text
+        assert (await browser.get("/categories/garden")).status_code == 404
+        too_long = await browser.get("/search", params={"q": "x" * 201}, headers={"accept": "text/html"})
+        assert too_long.status_code == 422 and "<strong>q</strong>" in too_long.text

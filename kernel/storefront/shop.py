@@ -58,7 +58,7 @@ ADDRESS_FIELDS = ("name", "company", "line1", "line2", "city", "region", "postco
 FORM_TOKEN_PREFIX = "storefront:"
 
 LineId = Annotated[int, Path(ge=1, le=MAX_INT)]
-ProductSlug = Annotated[str, Path(pattern=SLUG_RE, max_length=200)]
+SlugPath = Annotated[str, Path(pattern=SLUG_RE, max_length=200)]  # a product's or a category's
 
 
 # --- rendering --------------------------------------------------------------------------------
@@ -164,7 +164,7 @@ async def search_page(request: Request, session: SessionDep, media: Media,
 
 
 @router.get("/categories/{slug}", response_class=HTMLResponse)
-async def category_page(request: Request, slug: ProductSlug, session: SessionDep, media: Media,
+async def category_page(request: Request, slug: SlugPath, session: SessionDep, media: Media,
                         after: str | None = None):
     """A category's products, its sub-categories' included."""
     store = await storefront_store(request, session)
@@ -189,7 +189,7 @@ async def _product_context(session, media, slug: str) -> dict:
 
 
 @router.get("/products/{slug}", response_class=HTMLResponse)
-async def product_page(request: Request, slug: ProductSlug, session: SessionDep, media: Media):
+async def product_page(request: Request, slug: SlugPath, session: SessionDep, media: Media):
     store = await storefront_store(request, session)
     if isinstance(store, HTMLResponse):
         return store
@@ -214,6 +214,7 @@ async def add_to_cart(request: Request, session: SessionDep, media: Media):
     except (ValidationError, DomainError) as refused:
         if not slug:  # not posted from a product page: a problem page says what was wrong
             raise refused if isinstance(refused, DomainError) else InvalidInput(_refusal(refused)) from None
+        session.expire_all()  # the cart as the database has it, for the header's count
         return await _page(request, session, store, "product.html", {
             **await _product_context(session, media, slug), "error": _refusal(refused)},
             status_code=_status(refused))

@@ -62,6 +62,9 @@ async def test_a_guest_buys_through_the_pages(app, client, factory):
 
         added = await add_to_cart(browser, slug, v.id, 2)
         assert added.status_code == 303 and added.headers["location"] == "/cart"
+        # The cart cookie is out of scripts' reach and stays home on cross-site posts.
+        cart_cookie = added.headers["set-cookie"].lower()
+        assert cart_cookie.startswith("pyc_cart=") and "httponly" in cart_cookie and "samesite=lax" in cart_cookie
         cart = await browser.get("/cart")
         assert "Blue mug" in cart.text and 'id="subtotal">$40.00' in cart.text and "Cart (2)" in cart.text
 
@@ -137,7 +140,9 @@ async def test_posts_without_this_browsers_form_token_are_refused(app, factory):
     v = await shop.variant(factory, store, stock=5)
     slug = await product_slug(factory, store, v)
     async with shopper(app, store) as browser, shopper(app, store) as other:
-        await browser.get(f"/products/{slug}")
+        first = (await browser.get(f"/products/{slug}")).headers["set-cookie"].lower()
+        assert first.startswith("pyc_visitor=") and "httponly" in first and "samesite=lax" in first
+        assert "set-cookie" not in (await browser.get(f"/products/{slug}")).headers  # one visitor, one token
         bare = await browser.post("/cart/add", data={"variant_id": str(v.id), "quantity": "1"})
         assert bare.status_code == 403 and "Reload the page and try again." in bare.text
         # Another visitor's token (a page fetched by another site's server, say) is no better.

@@ -89,6 +89,16 @@ async def _posted(request: Request, session) -> tuple[StoreContext | HTMLRespons
     return store, form
 
 
+async def _posted_to_open_cart(request: Request, session) -> tuple:
+    """:func:`_posted` for a change to the browser's open cart: (store, form, cart), or (a response
+    to send instead, None, None) when there is no store or no open cart (to the cart page)."""
+    store, form = await _posted(request, session)
+    if isinstance(store, HTMLResponse):
+        return store, None, None
+    cart = await _open_cart(request, session)
+    return (store, form, cart) if cart is not None else (_see("/cart"), None, None)
+
+
 def _see(path: str) -> RedirectResponse:
     return RedirectResponse(path, status_code=303)
 
@@ -254,12 +264,9 @@ async def cart_page(request: Request, session: SessionDep):
 @router.post("/cart/lines/{line_id}", response_class=HTMLResponse)
 async def change_line(request: Request, line_id: LineId, session: SessionDep):
     """A line's new quantity (0 or the "Remove" button takes it out)."""
-    store, form = await _posted(request, session)
-    if isinstance(store, HTMLResponse):
-        return store
-    cart = await _open_cart(request, session)
+    store, form, cart = await _posted_to_open_cart(request, session)
     if cart is None:
-        return _see("/cart")
+        return store  # the page to show instead
     try:
         quantity = 0 if "remove" in form else CartLineUpdate.model_validate({"quantity": form.get("quantity")}).quantity
         async with session.begin_nested():
@@ -325,12 +332,9 @@ def _checkout_changes(form) -> dict:
 async def save_checkout(request: Request, session: SessionDep):
     """Contact, address, shipping and payment choices. A shipping method no longer offered for
     a new address is dropped (the page then asks for one), not refused."""
-    store, form = await _posted(request, session)
-    if isinstance(store, HTMLResponse):
-        return store
-    cart = await _open_cart(request, session)
+    store, form, cart = await _posted_to_open_cart(request, session)
     if cart is None:
-        return _see("/cart")
+        return store  # the page to show instead
     typed = _checkout_changes(form)
     try:
         data = CheckoutUpdate.model_validate(typed).model_dump(exclude_unset=True, mode="json")

@@ -18,6 +18,7 @@ from kernel.tenancy import StoreContext, StoreSuspended, resolve_store
 THEMES_DIR = Path(__file__).resolve().parents[2] / "themes"
 templates = Jinja2Templates(directory=str(THEMES_DIR / "default" / "templates"))
 
+
 async def storefront_store(request: Request, session: SessionDep) -> StoreContext | HTMLResponse:
     settings = request.app.state.settings
     try:

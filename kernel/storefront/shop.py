@@ -38,7 +38,7 @@ from kernel.catalog.schemas import MAX_INT, SLUG_RE
 from kernel.checkout import service as checkout
 from kernel.checkout.api import placement_slots, render_placed
 from kernel.checkout.placing import place_order
-from kernel.checkout.schemas import CheckoutUpdate
+from kernel.checkout.schemas import CheckoutUpdate, PlaceOrder
 from kernel.deps import SessionDep
 from kernel.errors import DomainError, InvalidInput, NotFound
 from kernel.orders.models import Order, Payment
@@ -362,8 +362,12 @@ async def place(request: Request, session: SessionDep):
     store, form = await _posted(request, session)
     if isinstance(store, HTMLResponse):
         return store
-    form_token, expected = str(form.get("form_token", "")), str(form.get("expected_total", ""))
-    if not form_token.startswith("pcf_") or len(form_token) > 100 or not expected.isdigit():
+    form_token = str(form.get("form_token", ""))
+    try:  # the API's placement body: a whole number of minor units, within its bounds
+        body = PlaceOrder.model_validate({"expected_total": form.get("expected_total")}).model_dump(mode="json")
+    except ValidationError:
+        body = None
+    if not form_token.startswith("pcf_") or len(form_token) > 100 or body is None or body["expected_total"] is None:
         raise InvalidInput("This checkout form is incomplete; reload the checkout page and try again.")
     cart = await _cookie_cart(request, session)
     if cart is None:
@@ -371,7 +375,7 @@ async def place(request: Request, session: SessionDep):
     hooks = await store_hooks(session, store)
     try:
         async with placement_slots(request), session.begin_nested():
-            await place_order(session, hooks, cart, {"expected_total": int(expected)},
+            await place_order(session, hooks, cart, body,
                               idempotency_key=FORM_TOKEN_PREFIX + form_token, render=render_placed)
     except carts.CartAlreadyOrdered:
         return _see("/checkout/complete")  # this browser ordered it, from another tab or page

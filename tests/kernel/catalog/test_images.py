@@ -51,6 +51,10 @@ async def test_upload_serve_list_and_delete_an_image(client, factory):
     assert deleted.status_code == 204
     assert (await client.get(image["url"])).status_code == 404
     assert await listed_alts() == ["Side"]
+    # Deleting the product takes its remaining image with it (the trigger finds no product to rewrite).
+    gone = await client.delete(f"/api/v1/stores/{store.slug}/products/{product.id}", headers=manager.headers)
+    assert gone.status_code == 204
+    assert (await client.get(f"/api/v1/stores/{store.slug}/products", headers=manager.headers)).json()["items"] == []
 
 
 async def test_non_images_and_oversized_uploads_are_refused(client, factory):

@@ -123,6 +123,19 @@ async def test_five_concurrent_posts_of_one_checkout_form_make_one_order(app, fa
     assert await stock_of(factory, store, v) == 3
 
 
+async def test_a_tampered_place_order_form_is_refused_and_orders_nothing(app, factory):
+    store, v, browser = await ready_to_place(app, factory)
+    async with aclosing(browser):
+        form = await form_page(browser, "/checkout", "place-form")
+        for tampered in ({"expected_total": "²"}, {"expected_total": "-1"}, {"expected_total": "12.5"},
+                         {"expected_total": "9" * 40}, {"form_token": ""}, {"form_token": "pcf_" + "x" * 200}):
+            refused = await browser.post("/checkout/place", data={**form, **tampered},
+                                         headers={"accept": "text/html"})
+            assert refused.status_code == 422 and "reload the checkout page" in refused.text, tampered
+    assert await orders_of(factory, store) == []
+    assert await stock_of(factory, store, v) == 5
+
+
 async def test_two_checkout_pages_order_the_cart_once(app, factory):
     store, v, browser = await ready_to_place(app, factory)
     async with aclosing(browser):

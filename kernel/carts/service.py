@@ -175,6 +175,18 @@ def _catalog_columns() -> tuple:
 
 
 @functools.cache
+def _catalog_table_columns() -> tuple:
+    """:func:`_catalog_columns` as table columns, in the same order and with the same labels, for the
+    guest's add (:func:`_guest_addition`): a statement of tables alone, scoped by
+    :func:`kernel.db.bound_store_id`. With no ORM entity in it, its rows skip the ORM's loading,
+    ~60 µs of CPU for a cart of eight lines; the store wall's criteria then come from the statement."""
+    variants, products = ProductVariant.__table__.c, Product.__table__.c
+    return (variants.id, variants.sku, variants.title, variants.price, variants.cost, variants.weight_grams,
+            variants.track_inventory, variants.allow_backorder, variants.stock_on_hand, variants.product_id,
+            products.name.label("product_name"), products.status.label("product_status"), products.tax_class)
+
+
+@functools.cache
 def _sellable_rows():
     """Built once: the catalog rows of the variant ids bound as ``ids``."""
     return (select(*_catalog_columns()).join(Product, Product.id == ProductVariant.product_id)
@@ -457,7 +469,7 @@ def _guest_addition():
     """PostgreSQL, built once: touch the open guest cart whose token digest is ``digest`` if it
     is still as this statement's snapshot has it, add ``units`` of ``variant`` to it (a variant of
     the store), and return a row per line of the cart as it now is (``cart_id``, ``currency``,
-    ``line_id``, ``variant_id``, ``quantity``, then :func:`_catalog_columns`; a line-less row when
+    ``line_id``, ``variant_id``, ``quantity``, then :func:`_catalog_table_columns`; a line-less row when
     the variant is not the store's and the cart had no lines). No row: nothing was touched.
 
     A data-modifying WITH cannot see its own writes, so the lines are the written one plus the
@@ -485,12 +497,13 @@ def _guest_addition():
     others = select(l.id, l.variant_id, l.quantity).where(
         l.cart_id == select(touched.c.id).scalar_subquery(), l.store_id == bound_store_id(), l.variant_id != variant)
     now_held = union_all(select(written.c.id, written.c.variant_id, written.c.quantity), others).subquery("held")
+    products = Product.__table__
     return (select(touched.c.id.label("cart_id"), touched.c.currency, now_held.c.id.label("line_id"),
-                   now_held.c.variant_id, now_held.c.quantity, *_catalog_columns())
+                   now_held.c.variant_id, now_held.c.quantity, *_catalog_table_columns())
             .select_from(touched)
             .outerjoin(now_held, true())
-            .outerjoin(ProductVariant, ProductVariant.id == now_held.c.variant_id)
-            .outerjoin(Product, Product.id == ProductVariant.product_id)
+            .outerjoin(variants, and_(variants.c.id == now_held.c.variant_id, variants.c.store_id == bound_store_id()))
+            .outerjoin(products, and_(products.c.id == variants.c.product_id, products.c.store_id == bound_store_id()))
             .order_by(now_held.c.id))
 
 

@@ -457,6 +457,40 @@ async def test_a_guests_add_is_one_statement_and_a_refused_add_writes_nothing(ap
 
 
 @pytest.mark.postgres_only
+async def test_a_guests_add_never_prices_a_line_from_another_stores_catalog(factory, sessionmaker):
+    """The one-statement add names tables, not ORM entities, so the ORM's store criteria do not
+    reach it: it scopes every table itself. A line that points at another store's variant (data
+    written across the walls) must come back as no longer available, never with that store's name
+    and price, even with row-level security lifted (the test lifts it: the statement must hold alone)."""
+    from sqlalchemy import insert, text
+
+    from kernel.carts.service import add_to_guest_cart
+    from kernel.db import cross_store_session, utcnow
+    from kernel.errors import NotFound
+
+    store, mug, cap, token = await _a_guest_cart_with_one_mug(factory)
+    other = await factory.store()
+    secret = await shop.variant(factory, other, price=99_00, stock=5, name="Other store's lamp")
+    async with factory.session(store) as session:
+        cart_id = (await cart_by_token(session, token)).id
+    async with cross_store_session(sessionmaker) as everyone:
+        await everyone.execute(insert(CartLine.__table__).values(
+            store_id=store.id, cart_id=cart_id, variant_id=secret.id, quantity=1, created_at=utcnow(),
+            updated_at=utcnow()))
+    async with factory.session(store) as session:
+        await session.execute(text("select set_config('app.all_stores', 'on', true)"))  # RLS lifted
+        priced = await add_to_guest_cart(session, token, cap.id, 1)
+        foreign = next(line for line in priced.lines if line.variant_id == secret.id)
+        assert (foreign.name, foreign.unit_price, foreign.available) == ("", 0, 0)
+        assert foreign.problem == "This item is no longer available and was removed from sale."
+        assert priced.subtotal == sum(line.subtotal for line in priced.lines if line.variant_id != secret.id)
+    with pytest.raises(NotFound, match=f"No variant with id {secret.id} in this store"):
+        async with factory.session(store) as session:
+            await session.execute(text("select set_config('app.all_stores', 'on', true)"))
+            await add_to_guest_cart(session, token, secret.id, 1)
+
+
+@pytest.mark.postgres_only
 async def test_a_guests_add_racing_another_change_reads_the_cart_as_it_is(factory):
     """The one-statement add reads the other lines as its snapshot has them. When another request's
     change to the cart commits while the add waits for the cart's lock, that snapshot misses it:

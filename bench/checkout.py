@@ -43,6 +43,7 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
 from bench.targets import against_flanking_limits, checkout_targets
+from bench.workers import run_sampling_split
 from kernel import migrate
 from kernel.catalog.models import Product, ProductStatus, ProductVariant
 from kernel.db import create_engine_for, make_sessionmaker, store_session, sync_url
@@ -225,20 +226,19 @@ def wrk(mode: str, path: str, tokens: list[str], variants: list[int], connection
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         f.write(script)
     try:
-        out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "-s", f.name,
-                              f"http://127.0.0.1:{APP_PORT}{path}"], capture_output=True, text=True,
-                             timeout=duration + 60).stdout
+        out, split = run_sampling_split(["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "-s",
+                                         f.name, f"http://127.0.0.1:{APP_PORT}{path}"], APP_PORT, duration)
     finally:
         Path(f.name).unlink()
-    return parse_wrk(out)
+    return {**parse_wrk(out), "split": split}
 
 
 def wrk_bare(connections: int, duration: int) -> dict:
     """The in-run limit (bench/app.py's bare endpoint, 20 rows from one indexed query) on this server."""
     url = f"http://127.0.0.1:{APP_PORT}/bench/stores/bench1/bare"
-    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", url],
-                         capture_output=True, text=True, timeout=duration + 60).stdout
-    return parse_wrk(out)
+    out, split = run_sampling_split(["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", url],
+                                    APP_PORT, duration)
+    return {**parse_wrk(out), "split": split}
 
 
 def settled_order_count(owner_url: str, store_id: int) -> int:
@@ -383,11 +383,11 @@ def main() -> None:
 
 def print_report(rows: list[tuple[str, int, dict, float | None]]) -> None:
     """The run's table, add to cart against its limit, and the verdicts on issue 5's targets."""
-    print("\n| scenario | connections | req/s | p50 ms | p99 ms | non-2xx | orders/s |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("\n| scenario | connections | conns a worker | req/s | p50 ms | p99 ms | non-2xx | orders/s |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for name, c, r, per_s in rows:
-        print(f"| {name} | {c} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p99']:.1f} | {r['non2xx']} | "
-              f"{'' if per_s is None else f'{per_s:.0f}'} |")
+        print(f"| {name} | {c} | {r.get('split', '?')} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p99']:.1f} | "
+              f"{r['non2xx']} | {'' if per_s is None else f'{per_s:.0f}'} |")
     adds = [row[:3] for row in rows if "add" in row[0]]  # bare add, add to cart, bare add, … in order
     compared = against_flanking_limits(adds, lambda name: name == "bare add (its limit)")
     for scenario in compared:

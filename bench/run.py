@@ -8,7 +8,8 @@ bare, list, bare, detail, bare, search, bare. Each scenario is compared with the
 limit measurements around it, so a machine that speeds up or slows down during the run (this one
 drifts by a fifth within minutes) moves both sides of the ratio alike. Writes a Markdown table to
 bench/results/<UTC timestamp>.md (and prints it), with the verdicts on issue 4's targets
-(:mod:`bench.targets`).
+(:mod:`bench.targets`) and, for each run, how its connections spread over the two workers
+(:mod:`bench.workers`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if __package__ in (None, ""):  # run as ``python bench/run.py``: make ``bench`` importable as a package
     sys.path.insert(0, str(ROOT))
 from bench.targets import against_flanking_limits, catalog_targets  # noqa: E402
+from bench.workers import run_sampling_split  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 HOST, PORT = "127.0.0.1", 8765
@@ -72,15 +74,21 @@ def ms(value: str | None) -> float:
 
 
 def wrk(script: Path, connections: int, duration: str) -> dict:
-    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{duration}", "--latency", "-s", str(script),
-                          f"http://{HOST}:{PORT}"], capture_output=True, text=True, check=True).stdout
+    out, split = run_sampling_split(["wrk", "-t2", f"-c{connections}", f"-d{duration}", "--latency", "-s",
+                                     str(script), f"http://{HOST}:{PORT}"], PORT, seconds(duration))
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     p50 = ms(getattr(re.search(r"^\s+50%\s+(\S+)", out, re.M), "group", lambda _: None)(1))
     p99 = ms(getattr(re.search(r"^\s+99%\s+(\S+)", out, re.M), "group", lambda _: None)(1))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     socket = re.search(r"Socket errors: (.*)", out)
     return {"rps": rps, "p50": p50, "p99": p99, "non2xx": int(errors.group(1)) if errors else 0,
-            "socket": socket.group(1) if socket else ""}
+            "socket": socket.group(1) if socket else "", "split": split}
+
+
+def seconds(duration: str) -> float:
+    """wrk's duration ("10s", "1m") in seconds."""
+    number, unit = re.fullmatch(r"([\d.]+)([smh]?)", duration).groups()
+    return float(number) * {"": 1, "s": 1, "m": 60, "h": 3600}[unit]
 
 
 def main() -> None:
@@ -144,14 +152,15 @@ def flanked_table(rows: list[tuple[str, int, dict]], limit: str = "bare") -> lis
     Each limit measurement has a row of its own; the verdicts on issue 4's targets follow."""
     compared = against_flanking_limits(rows, lambda name: name == limit)
     scenarios = iter(compared)
-    lines = ["| scenario | conns | req/s | % of limit | p50 ms | p99 ms | limit's req/s | limit's p99 ms | p99 ÷ limit's |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = ["| scenario | conns | conns a worker | req/s | % of limit | p50 ms | p99 ms | limit's req/s | limit's p99 ms "
+             "| p99 ÷ limit's |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for name, c, r in rows:
         if name == limit:
-            lines.append(f"| {name} | {c} | {r['rps']:,.0f} | | {r['p50']:.1f} | {r['p99']:.1f} | | | |")
+            lines.append(f"| {name} | {c} | {r['split']} | {r['rps']:,.0f} | | {r['p50']:.1f} | {r['p99']:.1f} | | | |")
             continue
         scenario = next(scenarios)
-        lines.append(f"| {name} | {c} | {r['rps']:,.0f} | {100 * scenario.share:.0f} % | {r['p50']:.1f} | "
+        lines.append(f"| {name} | {c} | {r['split']} | {r['rps']:,.0f} | {100 * scenario.share:.0f} % | {r['p50']:.1f} | "
                      f"{r['p99']:.1f} | {scenario.limit_rps:,.0f} | {scenario.limit_p99:.1f} | {scenario.p99_ratio:.2f} |")
     if any(r["non2xx"] for _, _, r in rows):
         lines.append(f"\nnon-2xx answers: {sum(r['non2xx'] for _, _, r in rows)}")

@@ -386,7 +386,7 @@ def print_report(rows: list[tuple[str, int, dict, float | None]]) -> None:
     print("\n| scenario | connections | conns a worker | req/s | p50 ms | p99 ms | non-2xx | orders/s |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for name, c, r, per_s in rows:
-        print(f"| {name} | {c} | {r.get('split', '?')} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p99']:.1f} | "
+        print(f"| {name} | {c} | {r['split']} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p99']:.1f} | "
               f"{r['non2xx']} | {'' if per_s is None else f'{per_s:.0f}'} |")
     adds = [row[:3] for row in rows if "add" in row[0]]  # bare add, add to cart, bare add, … in order
     compared = against_flanking_limits(adds, lambda name: name == "bare add (its limit)")

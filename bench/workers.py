@@ -32,13 +32,16 @@ def connections_per_worker(port: int) -> str:
 
 
 def run_sampling_split(command: list[str], port: int, seconds: float) -> tuple[str, str]:
-    """Run wrk (``command``, a ``seconds`` run) and read the split halfway through: (stdout, split)."""
+    """Run wrk (``command``, a ``seconds`` run) and read the split halfway through: (stdout, split).
+    A wrk that fails raises, with what it printed, rather than leave a table to parse nothing."""
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         time.sleep(seconds / 2)
         split = connections_per_worker(port)
-        out, _ = process.communicate(timeout=seconds + 60)
+        out, err = process.communicate(timeout=seconds + 60)
     except BaseException:
         process.kill()
         raise
+    if process.returncode:
+        raise subprocess.CalledProcessError(process.returncode, command, out, err)
     return out, split

@@ -164,26 +164,28 @@ async def merge_carts(session: AsyncSession, guest: Cart, customer: Customer) ->
     return target
 
 
+def _catalog_columns_of(variants, products) -> tuple:
+    """Exactly the catalog columns a cart line is priced from (:func:`_price_line`), in
+    :class:`CatalogRow`'s order, taken from ``variants`` and ``products``: the mapped classes or
+    their tables' columns, which name them alike."""
+    return (variants.id, variants.sku, variants.title, variants.price, variants.cost, variants.weight_grams,
+            variants.track_inventory, variants.allow_backorder, variants.stock_on_hand, variants.product_id,
+            products.name.label("product_name"), products.status.label("product_status"), products.tax_class)
+
+
 @functools.cache
 def _catalog_columns() -> tuple:
-    """Exactly the catalog columns a cart line is priced from (:func:`_price_line`); ORM columns,
-    so the store wall scopes them like any other query."""
-    return (ProductVariant.id, ProductVariant.sku, ProductVariant.title, ProductVariant.price, ProductVariant.cost,
-            ProductVariant.weight_grams, ProductVariant.track_inventory, ProductVariant.allow_backorder,
-            ProductVariant.stock_on_hand, ProductVariant.product_id, Product.name.label("product_name"),
-            Product.status.label("product_status"), Product.tax_class)
+    """The catalog columns as ORM attributes, so the store wall scopes them like any other query."""
+    return _catalog_columns_of(ProductVariant, Product)
 
 
 @functools.cache
 def _catalog_table_columns() -> tuple:
-    """:func:`_catalog_columns` as table columns, in the same order and with the same labels, for the
-    guest's add (:func:`_guest_addition`): a statement of tables alone, scoped by
-    :func:`kernel.db.bound_store_id`. With no ORM entity in it, its rows skip the ORM's loading,
-    ~60 µs of CPU for a cart of eight lines; the store wall's criteria then come from the statement."""
-    variants, products = ProductVariant.__table__.c, Product.__table__.c
-    return (variants.id, variants.sku, variants.title, variants.price, variants.cost, variants.weight_grams,
-            variants.track_inventory, variants.allow_backorder, variants.stock_on_hand, variants.product_id,
-            products.name.label("product_name"), products.status.label("product_status"), products.tax_class)
+    """The catalog columns as table columns, for the guest's add (:func:`_guest_addition`): a
+    statement of tables alone, scoped by :func:`kernel.db.bound_store_id`. With no ORM entity in it,
+    its rows skip the ORM's loading, ~60 µs of CPU for a cart of eight lines; the store wall's
+    criteria then come from the statement."""
+    return _catalog_columns_of(ProductVariant.__table__.c, Product.__table__.c)
 
 
 @functools.cache

@@ -30,8 +30,8 @@ from enum import Enum
 from typing import Any
 
 from pydantic_core import from_json, to_json
-from sqlalchemy import (DateTime, Integer, LargeBinary, String, Text, bindparam, case, cast, exists, func, literal,
-                        literal_column, null, or_, select, text, tuple_, type_coerce, union_all)
+from sqlalchemy import (DateTime, Integer, LargeBinary, String, Text, bindparam, case, cast, exists, func,
+                        literal_column, null, or_, select, text, tuple_, type_coerce)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.catalog import search
@@ -443,42 +443,50 @@ def image_read(row, media_url) -> ImageRead:
 
 async def product_detail(session: AsyncSession, product_id: int, *, media_url=lambda key: key,
                          only_status: ProductStatus | None = None) -> ProductRead:
-    """One product with everything about it, in two statements (Core selects, no ORM objects):
-    the product with its variants and images as JSON, then its attributes and categories."""
+    """One product with everything about it, in one statement (a Core select, no ORM objects):
+    its columns, and its variants, images, attributes and categories as JSON arrays."""
     dialect = dialect_of(session)
-    stmt = _detail_statement(dialect)
-    if only_status is not None:
-        stmt = stmt.where(Product.status == only_status)
-    product = (await session.execute(stmt, {"product_id": product_id, RESERVATIONS_NOW: utcnow(),
-                                            MEDIA_PREFIX: media_prefix(media_url)})).one_or_none()
+    product = (await session.execute(_detail_statement(dialect, only_status),
+                                     {"product_id": product_id, RESERVATIONS_NOW: utcnow(),
+                                      MEDIA_PREFIX: media_prefix(media_url)})).one_or_none()
     if product is None:
         raise NotFound(f"No product with id {product_id} in this store.")
-    # Attributes and categories in one statement; both are keyed by (store_id, product_id), and the
-    # product was just found in this store, so they cannot belong to another.
-    facts = (await session.execute(union_all(
-        select(literal("a").label("kind"), ProductAttribute.key.label("key"), ProductAttribute.value.label("value"),
-               cast(null(), Integer).label("category_id")).where(ProductAttribute.product_id == product.id),
-        select(literal("c"), cast(null(), String), cast(null(), String), ProductCategory.category_id)
-        .where(ProductCategory.product_id == product.id),
-    ).order_by("kind", "key", "category_id"))).all()
     return ProductRead.model_validate({
         "id": product.id, "name": product.name, "slug": product.slug, "status": product.status,
         "price_min": product.price_min, "price_max": product.price_max, "created_at": product.created_at,
         "updated_at": product.updated_at, "description": product.description, "tax_class": product.tax_class,
         "meta_title": product.meta_title, "meta_description": product.meta_description,
-        "options": product.options or [], "attributes": [{"key": f.key, "value": f.value} for f in facts if f.kind == "a"],
-        "category_ids": [f.category_id for f in facts if f.kind == "c"],
+        "options": product.options or [],
+        "attributes": sorted(({"key": a["key"], "value": a["value"]} for a in _json_list(product.attributes_json)),
+                             key=lambda a: a["key"]),
+        "category_ids": sorted(c["category_id"] for c in _json_list(product.categories_json)),
         "variants": variants_data(dialect, product.variants_json),
         "images": images_data(dialect, product.images_json, media_url)})
 
 
-@functools.cache
-def _detail_statement(dialect: str):
-    """One product by ``product_id`` with its children, built once per dialect (see :func:`_children_json`)."""
-    return select(Product.id, Product.name, Product.slug, Product.status, Product.price_min, Product.price_max,
+def _json_list(raw: str | None) -> list[dict]:
+    """A JSON array aggregated by the database: ``None`` when there was no row to aggregate."""
+    return from_json(raw) if raw else []
+
+
+@functools.lru_cache(maxsize=8)
+def _detail_statement(dialect: str, only_status: ProductStatus | None):
+    """One product by ``product_id`` (of ``only_status``, if given) with its children, attributes
+    and categories, built once per dialect and status (see :func:`_children_json`).
+
+    Attributes and categories used to take a second statement, built anew on every request; as
+    correlated subqueries here, the detail is one round trip of one statement built once. They
+    are keyed by (store_id, product_id) and joined on the product's store, and the API sorts them
+    (a product has few), so neither dialect's aggregate order matters.
+    """
+    attributes = _json_array_of(dialect, ProductAttribute, ("key", "value"))
+    categories = _json_array_of(dialect, ProductCategory, ("category_id",))
+    stmt = select(Product.id, Product.name, Product.slug, Product.status, Product.price_min, Product.price_max,
                   Product.created_at, Product.updated_at, Product.description, Product.tax_class,
-                  Product.meta_title, Product.meta_description, Product.options, *_children_json(dialect)
+                  Product.meta_title, Product.meta_description, Product.options, *_children_json(dialect),
+                  cast(attributes, Text).label("attributes_json"), cast(categories, Text).label("categories_json"),
                   ).where(Product.id == bindparam("product_id", type_=Integer))
+    return stmt if only_status is None else stmt.where(Product.status == only_status)
 
 
 async def variant_detail(session: AsyncSession, variant_id: int) -> VariantRead:

@@ -22,6 +22,23 @@ def tee(**overrides) -> dict:
             **overrides}
 
 
+async def test_a_products_attributes_and_categories_read_back_sorted_and_only_its_own(client, factory):
+    store = await factory.store()
+    manager = await factory.staff(store, "manager")
+    tops, sale, basics = [(await client.post(f"{base(store)}/categories", headers=manager.headers,
+                                             json={"name": name})).json()["id"] for name in ("Tops", "Sale", "Basics")]
+    attributes = [{"key": "weave", "value": "jersey"}, {"key": "care", "value": "30 °C"},
+                  {"key": "material", "value": "cotton"}]
+    pid = (await client.post(f"{base(store)}/products", headers=manager.headers,
+                             json=tee(attributes=attributes, category_ids=[basics, tops, sale]))).json()["id"]
+    # A second product's facts must not leak into the first's.
+    await client.post(f"{base(store)}/products", headers=manager.headers, json=tee(
+        variants=[], attributes=[{"key": "fit", "value": "loose"}], category_ids=[tops]))
+    product = (await client.get(f"{base(store)}/products/{pid}", headers=manager.headers)).json()
+    assert product["attributes"] == sorted(attributes, key=lambda a: a["key"])
+    assert product["category_ids"] == sorted([tops, sale, basics])
+
+
 async def test_manager_creates_reads_updates_and_deletes_a_product(client, factory):
     store = await factory.store()
     manager = await factory.staff(store, "manager")

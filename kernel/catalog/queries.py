@@ -445,34 +445,55 @@ async def product_detail(session: AsyncSession, product_id: int, *, media_url=la
                          only_status: ProductStatus | None = None) -> ProductRead:
     """One product with everything about it, in one statement (a Core select, no ORM objects):
     its columns, and its variants, images, attributes and categories as JSON arrays."""
-    dialect = dialect_of(session)
-    product = (await session.execute(_detail_statement(dialect, only_status),
-                                     {"product_id": product_id, RESERVATIONS_NOW: utcnow(),
-                                      MEDIA_PREFIX: media_prefix(media_url)})).one_or_none()
+    product = await _detail(session, "id", product_id, media_url, only_status)
     if product is None:
         raise NotFound(f"No product with id {product_id} in this store.")
+    return product
+
+
+async def product_detail_by_slug(session: AsyncSession, slug: str, *, media_url=lambda key: key,
+                                 only_status: ProductStatus | None = None) -> ProductRead | None:
+    """:func:`product_detail` of the product whose slug is ``slug`` (``None``: no such product),
+    for the storefront's product pages, whose addresses name products by slug: the same one
+    statement, found by slug, rather than a statement for the id and then the detail."""
+    return await _detail(session, "slug", slug, media_url, only_status)
+
+
+async def _detail(session: AsyncSession, key: str, value: int | str, media_url,
+                  only_status: ProductStatus | None) -> ProductRead | None:
+    dialect = dialect_of(session)
+    product = (await session.execute(_detail_statement(dialect, only_status, key),
+                                     {DETAIL_KEY: value, RESERVATIONS_NOW: utcnow(),
+                                      MEDIA_PREFIX: media_prefix(media_url)})).one_or_none()
+    if product is None:
+        return None
     return ProductRead.model_validate({
         "id": product.id, "name": product.name, "slug": product.slug, "status": product.status,
         "price_min": product.price_min, "price_max": product.price_max, "created_at": product.created_at,
         "updated_at": product.updated_at, "description": product.description, "tax_class": product.tax_class,
         "meta_title": product.meta_title, "meta_description": product.meta_description,
         "options": product.options or [],
-        "attributes": sorted(({"key": a["key"], "value": a["value"]} for a in _json_list(product.attributes_json)),
-                             key=lambda a: a["key"]),
+        "attributes": sorted(_json_list(product.attributes_json), key=lambda a: a["key"]),
         "category_ids": sorted(c["category_id"] for c in _json_list(product.categories_json)),
         "variants": variants_data(dialect, product.variants_json),
         "images": images_data(dialect, product.images_json, media_url)})
 
 
 def _json_list(raw: str | None) -> list[dict]:
-    """A JSON array aggregated by the database: ``None`` when there was no row to aggregate."""
+    """A JSON array of objects aggregated by the database (:func:`_json_array_of`), which gives
+    ``None`` when there was no row to aggregate."""
     return from_json(raw) if raw else []
 
 
-@functools.lru_cache(maxsize=8)
-def _detail_statement(dialect: str, only_status: ProductStatus | None):
-    """One product by ``product_id`` (of ``only_status``, if given) with its children, attributes
-    and categories, built once per dialect and status (see :func:`_children_json`).
+DETAIL_KEY = "detail_key"  # the bind parameter a detail finds its product by (its id or its slug)
+_DETAIL_KEYS = {"id": (Product.id, Integer), "slug": (Product.slug, String)}
+
+
+@functools.lru_cache(maxsize=16)
+def _detail_statement(dialect: str, only_status: ProductStatus | None, key: str):
+    """One product by its ``key`` column (``id`` or ``slug``, bound as :data:`DETAIL_KEY`; of
+    ``only_status``, if given) with its children, attributes and categories, built once per
+    dialect, status and key (see :func:`_children_json`).
 
     Attributes and categories used to take a second statement, built anew on every request; as
     correlated subqueries here, the detail is one round trip of one statement built once. They
@@ -481,11 +502,12 @@ def _detail_statement(dialect: str, only_status: ProductStatus | None):
     """
     attributes = _json_array_of(dialect, ProductAttribute, ("key", "value"))
     categories = _json_array_of(dialect, ProductCategory, ("category_id",))
+    column, type_ = _DETAIL_KEYS[key]
     stmt = select(Product.id, Product.name, Product.slug, Product.status, Product.price_min, Product.price_max,
                   Product.created_at, Product.updated_at, Product.description, Product.tax_class,
                   Product.meta_title, Product.meta_description, Product.options, *_children_json(dialect),
                   cast(attributes, Text).label("attributes_json"), cast(categories, Text).label("categories_json"),
-                  ).where(Product.id == bindparam("product_id", type_=Integer))
+                  ).where(column == bindparam(DETAIL_KEY, type_=type_))
     return stmt if only_status is None else stmt.where(Product.status == only_status)
 
 

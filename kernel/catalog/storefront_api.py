@@ -11,12 +11,11 @@ from typing import Annotated
 
 from fastapi import Depends, Path
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import select
 
 from kernel.catalog import queries, service
 from kernel.catalog.listing_params import ProductBrowsing
 from kernel.catalog.deps import API_ERRORS, Media
-from kernel.catalog.models import Product, ProductStatus
+from kernel.catalog.models import ProductStatus
 from kernel.catalog.schemas import SLUG_RE, CategoryRead, ImageRead, VariantRead
 from kernel.deps import SessionDep, StoreDep
 from kernel.errors import NotFound
@@ -94,11 +93,10 @@ async def browse(store: StoreDep, session: SessionDep, media: Media,
 async def product_page(store: StoreDep, session: SessionDep, media: Media,
                        product_slug: Annotated[str, Path(pattern=SLUG_RE, max_length=200,
                                                          examples=["organic-t-shirt"])]) -> PublicProductDetail:
-    product_id = (await session.execute(select(Product.id).where(
-        Product.slug == product_slug, Product.status == ProductStatus.active))).scalar_one_or_none()
-    if product_id is None:
+    p = await queries.product_detail_by_slug(session, product_slug, media_url=media.url,
+                                             only_status=ProductStatus.active)
+    if p is None:
         raise NotFound("No such product.")
-    p = await queries.product_detail(session, product_id, media_url=media.url, only_status=ProductStatus.active)
     return PublicProductDetail(id=p.id, name=p.name, slug=p.slug, price_min=p.price_min, price_max=p.price_max,
                                variants=[_variant(v) for v in p.variants], images=p.images,
                                description=p.description, meta_title=p.meta_title,

@@ -33,7 +33,7 @@ from kernel.carts.schemas import CartLineCreate, CartLineUpdate
 from kernel.catalog import queries
 from kernel.catalog import service as catalog
 from kernel.catalog.deps import Media
-from kernel.catalog.models import Category, Product, ProductStatus
+from kernel.catalog.models import Category, ProductStatus
 from kernel.catalog.schemas import MAX_INT, SLUG_RE
 from kernel.checkout import service as checkout
 from kernel.checkout.api import placement_slots, render_placed
@@ -188,11 +188,10 @@ async def category_page(request: Request, slug: SlugPath, session: SessionDep, m
 
 
 async def _product_context(session, media, slug: str) -> dict:
-    product_id = (await session.execute(select(Product.id).where(
-        Product.slug == slug, Product.status == ProductStatus.active))).scalar_one_or_none()
-    if product_id is None:
+    product = await queries.product_detail_by_slug(session, slug, media_url=media.url,
+                                                   only_status=ProductStatus.active)
+    if product is None:
         raise NotFound("This product is not in the shop (any more).")
-    product = await queries.product_detail(session, product_id, media_url=media.url, only_status=ProductStatus.active)
     variants = [{"variant": v, "sellable": not v.track_inventory or v.allow_backorder or (v.available or 0) > 0}
                 for v in product.variants]
     return {"product": product, "variants": variants}

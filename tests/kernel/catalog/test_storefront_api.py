@@ -23,6 +23,14 @@ async def test_public_catalog_shows_only_active_products(client, factory):
         ["Shown Tee"]
     detail = await client.get(f"{url}/products/{active.slug}")
     assert detail.status_code == 200 and detail.json()["name"] == "Shown Tee"
+    assert detail.json()["id"] == active.id and detail.json()["price_min"] == 1000
+    # A slug names a product within its store: another store's product is never found by it here,
+    # and a product of the same slug there is that store's own.
+    assert (await client.get(f"{url}/products/elsewhere-tee")).status_code == 404
+    twin = await make_product(factory, other, name="Shown Tee", status="active", price=4200)
+    theirs = (await client.get(f"/api/v1/storefront/{other.slug}/products/{active.slug}")).json()
+    assert theirs["id"] == twin.id and theirs["price_min"] == 4200
+    assert (await client.get(f"{url}/products/{active.slug}")).json()["id"] == active.id
     draft_slug = "draft-tee"
     assert (await client.get(f"{url}/products/{draft_slug}")).status_code == 404
     assert (await client.get("/api/v1/storefront/no-such-store/products")).status_code == 404

@@ -39,11 +39,12 @@ class StoreContext:
     # The sign-in epoch read with the store (see kernel.accounts.models.AuthEpoch); None when the
     # context was made from a Store entity, which means "unknown": no cached sign-in is trusted.
     auth_epoch: int | None = None
+    checkout_hold_minutes: int = 0  # see kernel.checkout.holds
 
     @classmethod
     def of(cls, store: Store) -> "StoreContext":
         return cls(store.id, store.slug, store.name, store.currency, store.locale, store.timezone,
-                   store.plugins_version, store.is_active)
+                   store.plugins_version, store.is_active, checkout_hold_minutes=store.checkout_hold_minutes or 0)
 
 
 class StoreSuspended(NotFound):
@@ -63,13 +64,13 @@ async def bind_store(session: AsyncSession, store_id: int) -> None:
 # epoch rides along: read before the request's sign-in, in the same round trip as the store.
 _stores, _epochs = Store.__table__.c, AuthEpoch.__table__.c
 _CONTEXT_COLUMNS = (_stores.id, _stores.slug, _stores.name, _stores.currency, _stores.locale, _stores.timezone,
-                    _stores.plugins_version, _stores.status,
+                    _stores.plugins_version, _stores.status, _stores.checkout_hold_minutes,
                     select(_epochs.value).where(_epochs.id == 1).scalar_subquery().label("auth_epoch"))
 
 
 def _context(row) -> StoreContext:
     return StoreContext(row.id, row.slug, row.name, row.currency, row.locale, row.timezone, row.plugins_version,
-                        row.status == StoreStatus.active, row.auth_epoch)
+                        row.status == StoreStatus.active, row.auth_epoch, row.checkout_hold_minutes)
 
 
 @functools.cache

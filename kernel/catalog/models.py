@@ -9,6 +9,7 @@ join to show it) and maps one-to-one onto the CSV format.
 from __future__ import annotations
 
 import enum
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (JSON, Enum, ForeignKeyConstraint, Index, Integer, String, Text, UniqueConstraint)
@@ -85,6 +86,10 @@ class ProductVariant(TimestampMixin, TenantMixin, Base):
     allow_backorder: Mapped[bool] = mapped_column(default=False)
     stock_on_hand: Mapped[int] = mapped_column(Integer, default=0)
     low_stock_threshold: Mapped[int | None] = mapped_column(Integer)
+    # The latest expiry any hold on this variant has had (a trigger on stock_reservations writes
+    # it: migration catalog_0005). Where it is NULL or past no hold is live, and reads of the
+    # variant's available units skip looking (kernel.inventory.service.held_quantity).
+    reserved_until: Mapped[datetime | None] = mapped_column()
     option1: Mapped[str | None] = mapped_column(String(100))
     option2: Mapped[str | None] = mapped_column(String(100))
     option3: Mapped[str | None] = mapped_column(String(100))

@@ -40,7 +40,7 @@ from kernel.catalog.models import (Category, Product, ProductAttribute, ProductC
 from kernel.catalog.schemas import ImageRead, ProductPage, ProductRead, VariantRead
 from kernel.db import as_utc, dialect_of, utcnow
 from kernel.errors import InvalidInput, NotFound
-from kernel.inventory.models import StockReservation
+from kernel.inventory.service import held_quantity
 
 
 class Sort(str, Enum):
@@ -99,11 +99,8 @@ def decode_cursor(cursor: str, sort: Sort) -> tuple[Any, int]:
 
 
 def _available_expression(now=None):
-    """on hand − unexpired reservations, per variant row (a correlated subquery)."""
-    reserved = select(func.coalesce(func.sum(StockReservation.quantity), 0)).where(
-        StockReservation.variant_id == ProductVariant.id,
-        StockReservation.expires_at > (utcnow() if now is None else now)).scalar_subquery()
-    return ProductVariant.stock_on_hand - reserved
+    """on hand − unexpired reservations, per variant row."""
+    return ProductVariant.stock_on_hand - held_quantity(utcnow() if now is None else now)
 
 
 def _category_tree(category_id: int):

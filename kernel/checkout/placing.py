@@ -6,8 +6,9 @@ Order of work, chosen for correctness under concurrency:
    committed answer). Same key, different cart or body: refused, nothing changes.
 2. Close the cart (conditional UPDATE): the same cart can become an order only once.
 3. Recompute the checkout from the catalog and plugins; refuse if anything is missing.
-4. Decrement stock variant by variant in id order (no deadlocks between carts sharing items);
-   any shortfall raises and rolls the whole order back.
+4. Decrement stock variant by variant in id order (no deadlocks between carts sharing items),
+   leaving what other carts in checkout hold, and end this cart's holds
+   (:mod:`kernel.checkout.holds`); any shortfall raises and rolls the whole order back.
 5. Take the store's next order number (:func:`kernel.orders.service.take_order_number`: on
    PostgreSQL committed on its own, so placements do not queue on the store's counter), insert
    the order and its lines, then the stock ledger rows naming it.
@@ -29,6 +30,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from kernel.carts.models import Cart, CartStatus
 from kernel.carts.service import CartAlreadyOrdered
+from kernel.checkout.holds import end_holds, hold_ref, lock_for_sale
 from kernel.checkout.models import IdempotencyKey
 from kernel.checkout.service import build_checkout
 from kernel.db import bound_store_id, dialect_of, upsert_insert_for
@@ -156,14 +158,17 @@ async def place_order(session: AsyncSession, hooks, cart: Cart, body: dict[str, 
     for line in sellable:
         quantities[line.variant_id] = quantities.get(line.variant_id, 0) + line.quantity
     taken = []
+    await lock_for_sale(session, hooks.store, sorted(quantities))
     for variant_id in sorted(quantities):
         try:
-            change = await change_stock(session, variant_id, -quantities[variant_id])
+            change = await change_stock(session, variant_id, -quantities[variant_id], for_cart=hold_ref(cart.id))
         except OutOfStock:
             name = next(l.name for l in sellable if l.variant_id == variant_id)
-            raise OutOfStock(f"Sorry, '{name}' sold out while you were checking out; nothing was charged.") from None
+            raise OutOfStock(f"Sorry, '{name}' sold out while you were checking out (or other shoppers hold "
+                             "the rest in their checkouts); nothing was charged.") from None
         if change is not None:
             taken.append(change)
+    await end_holds(session, hooks.store, cart.id)
 
     number = await take_order_number(session, store_id)
     shipping = state.rate

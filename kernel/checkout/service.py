@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kernel.carts.models import Cart
 from kernel.carts.service import PricedCart, lock_open_cart, price_cart
 from kernel.checkout.addresses import validate_address
+from kernel.checkout.holds import hold_cart_stock
 from kernel.checkout.totals import Totals, compute_totals
 from kernel.errors import InvalidInput
 from plugin_sdk.types import Address, CartLineView, CartView, PaymentMethod, ShippingRate, TaxLine
@@ -106,9 +107,11 @@ async def build_checkout(session: AsyncSession, hooks, cart: Cart) -> CheckoutSt
     return state
 
 
-async def update_checkout(session: AsyncSession, hooks, cart: Cart, changes: dict) -> None:
+async def update_checkout(session: AsyncSession, hooks, cart: Cart, changes: dict, *, hold_stock: bool = True) -> None:
     """Apply the shopper's choices (only the keys given). Addresses are validated per country;
-    shipping and payment choices must be among what the plugins offer right now."""
+    shipping and payment choices must be among what the plugins offer right now. Then, when the
+    store holds stock for checkouts, the cart's lines are held anew (:mod:`kernel.checkout.holds`;
+    ``hold_stock=False`` for a caller that has just held them)."""
     await lock_open_cart(session, cart)
     if "email" in changes:
         cart.email = changes["email"]
@@ -138,3 +141,5 @@ async def update_checkout(session: AsyncSession, hooks, cart: Cart, changes: dic
                                             "type": "value_error"}])
             cart.payment_plugin_id, cart.payment_code = plugin_id, code
         await session.flush()
+    if hold_stock and hooks.store.checkout_hold_minutes:
+        await hold_cart_stock(session, hooks.store, await price_cart(session, cart))

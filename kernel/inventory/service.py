@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from sqlalchemy import Integer, and_, bindparam, delete, func, insert, literal, or_, select, update
+from sqlalchemy import (DateTime, Integer, String, and_, bindparam, case, delete, func, insert, literal, or_, select,
+                        update)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.catalog.models import ProductVariant
@@ -37,15 +38,20 @@ class OutOfStock(Conflict):
 
 
 @functools.cache
-def _stock_change(*, decrease: bool):
-    """The conditional UPDATE behind :func:`adjust_stock`, built once per direction (it runs for every
-    line of every order). A decrease must leave stock ≥ 0 unless the variant allows backorders; an
-    increase must keep the column inside PostgreSQL's integer (an overflow would be a 500)."""
+def _stock_change(*, decrease: bool, sale: bool = False):
+    """The conditional UPDATE behind :func:`adjust_stock`, built once per kind (it runs for every
+    line of every order). A decrease must leave stock ≥ 0 unless the variant allows backorders; a
+    ``sale`` must also leave the units other carts hold (binds ``now`` and ``cart_ref``, the buyer's
+    holds). An increase must keep the column inside PostgreSQL's integer (an overflow would be a 500)."""
     v = ProductVariant.__table__.c  # Core: see kernel.db.bound_store_id
     delta = bindparam("delta", type_=Integer)
     condition = and_(v.id == bindparam("variant_id", type_=Integer), v.store_id == bound_store_id())
     if decrease:
-        condition = and_(condition, or_(v.stock_on_hand + delta >= 0, v.allow_backorder.is_(True)))
+        left = v.stock_on_hand + delta
+        if sale:
+            left = left - held_quantity(bindparam("now", type_=DateTime(timezone=True)),
+                                        exclude_cart=bindparam("cart_ref", type_=String))
+        condition = and_(condition, or_(left >= 0, v.allow_backorder.is_(True)))
     else:
         condition = and_(condition, v.stock_on_hand <= MAX_STOCK - delta)
     return (update(ProductVariant.__table__)
@@ -82,13 +88,22 @@ class StockChange:
     product_id: int
 
 
-async def change_stock(session: AsyncSession, variant_id: int, delta: int) -> StockChange | None:
+async def change_stock(session: AsyncSession, variant_id: int, delta: int, *,
+                       for_cart: str | None = None) -> StockChange | None:
     """The first half of :func:`adjust_stock`: the conditional UPDATE alone (``None``: the variant
     does not track inventory). The caller must :func:`record_change` it in the same transaction;
-    placing an order does so once the order, which the ledger row names, exists."""
+    placing an order does so once the order, which the ledger row names, exists.
+
+    ``for_cart``: a sale to that cart, which may take its own holds but not the units other carts
+    hold (a staff adjustment records what physically happened, holds or not).
+    """
     if abs(delta) > MAX_STOCK:
         raise InvalidInput(f"A stock change is at most {MAX_STOCK} units.")
-    result = await session.execute(_stock_change(decrease=delta < 0), {"delta": delta, "variant_id": variant_id})
+    params = {"delta": delta, "variant_id": variant_id}
+    sale = for_cart is not None and delta < 0
+    if sale:
+        params |= {"now": utcnow(), "cart_ref": for_cart}
+    result = await session.execute(_stock_change(decrease=delta < 0, sale=sale), params)
     row = result.one_or_none()
     if row is None:
         tracked = (await session.execute(
@@ -116,11 +131,20 @@ async def record_change(session: AsyncSession, change: StockChange, *, reason: s
                                                 "threshold": threshold})
 
 
-def _active_reserved(variant_id, now: datetime, *, exclude_cart: str | None = None):
-    conditions = [StockReservation.variant_id == variant_id, StockReservation.expires_at > now]
+def held_quantity(now, *, exclude_cart=None):
+    """The units of the (outer) :class:`ProductVariant` held at ``now`` by unexpired reservations,
+    other than ``exclude_cart``'s: an SQL expression.
+
+    The holds are looked up only where the variant's ``reserved_until`` says one may still be
+    live; for the usual variant, which nobody holds, the answer is 0 without a lookup (listing
+    a page of products did sixty of them).
+    """
+    v, r = ProductVariant.__table__.c, StockReservation.__table__.c  # Core: usable in Core UPDATEs too
+    conditions = [r.variant_id == v.id, r.expires_at > now]
     if exclude_cart is not None:
-        conditions.append(StockReservation.cart_ref != exclude_cart)
-    return select(func.coalesce(func.sum(StockReservation.quantity), 0)).where(*conditions).scalar_subquery()
+        conditions.append(r.cart_ref != exclude_cart)
+    held = select(func.coalesce(func.sum(r.quantity), 0)).where(*conditions).scalar_subquery()
+    return case((v.reserved_until > now, held), else_=0)
 
 
 async def reserve(session: AsyncSession, variant_id: int, qty: int, cart_ref: str,
@@ -150,7 +174,7 @@ async def reserve(session: AsyncSession, variant_id: int, qty: int, cart_ref: st
     source = select(literal(store_id), ProductVariant.id, literal(cart_ref), literal(qty), literal(now + ttl),
                     literal(now)).where(
         ProductVariant.id == variant_id, ProductVariant.store_id == store_id,
-        ProductVariant.stock_on_hand - _active_reserved(ProductVariant.id, now) >= qty)
+        ProductVariant.stock_on_hand - held_quantity(now) >= qty)
     table = StockReservation.__table__
     result = await session.execute(
         insert(table).from_select(["store_id", "variant_id", "cart_ref", "quantity", "expires_at", "created_at"],
@@ -181,7 +205,7 @@ async def stock_level(session: AsyncSession, variant_id: int) -> dict:
     row = (await session.execute(select(
         ProductVariant.id, ProductVariant.sku, ProductVariant.track_inventory, ProductVariant.allow_backorder,
         ProductVariant.stock_on_hand, ProductVariant.low_stock_threshold,
-        _active_reserved(ProductVariant.id, now).label("reserved")).where(ProductVariant.id == variant_id))
+        held_quantity(now).label("reserved")).where(ProductVariant.id == variant_id))
     ).one_or_none()
     if row is None:
         raise NotFound(f"No variant with id {variant_id} in this store.")

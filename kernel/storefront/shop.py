@@ -344,7 +344,7 @@ async def save_checkout(request: Request, session: SessionDep):
         for key, value in choices.items():
             try:
                 async with session.begin_nested():
-                    await checkout.update_checkout(session, hooks, cart, {key: value})
+                    await checkout.update_checkout(session, hooks, cart, {key: value}, hold_stock=False)
             except InvalidInput:
                 pass  # not offered for this address: the page asks for a new choice
     except ValidationError as invalid:

@@ -30,6 +30,8 @@ class Store(TimestampMixin, Base):
     # Bumped whenever the store's plugin set or plugin settings change; every process compares it
     # per request and rebuilds its cached per-store hook relay when it moved (cross-process invalidation).
     plugins_version: Mapped[int] = mapped_column(Integer, default=1)
+    # How long a cart in checkout holds its stock for the shopper (0: no holds); see docs/orders.md.
+    checkout_hold_minutes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     domains: Mapped[list["StoreDomain"]] = relationship(
         back_populates="store", cascade="all, delete-orphan", lazy="raise", order_by="StoreDomain.hostname"

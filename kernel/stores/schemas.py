@@ -61,6 +61,9 @@ class StoreCreate(StoreBase):
     locale: str = Field(default="en_US", max_length=35, examples=["de_DE"])
     timezone: str = Field(default="UTC", max_length=64, examples=["Europe/Berlin"])
     domains: list[str] = Field(default_factory=list, max_length=20, examples=[["shop.acme.example"]])
+    checkout_hold_minutes: int = Field(
+        default=0, ge=0, le=1440, examples=[15],
+        description="Minutes a cart in checkout holds its stock for the shopper; 0 holds nothing.")
 
     @field_validator("slug")
     @classmethod
@@ -81,6 +84,9 @@ class StoreUpdate(StoreBase):
     locale: str | None = Field(default=None, max_length=35, examples=["de_DE"])
     timezone: str | None = Field(default=None, max_length=64, examples=["Europe/Berlin"])
     domains: list[str] | None = Field(default=None, max_length=20, examples=[["shop.acme.example"]])
+    checkout_hold_minutes: int | None = Field(
+        default=None, ge=0, le=1440, examples=[15],
+        description="Minutes a cart in checkout holds its stock for the shopper; 0 holds nothing.")
 
     @field_validator("currency")
     @classmethod
@@ -114,6 +120,8 @@ class StoreRead(BaseModel):
     locale: str = Field(examples=["de_DE"])
     timezone: str = Field(examples=["Europe/Berlin"])
     domains: list[str] = Field(examples=[["shop.acme.example"]])
+    checkout_hold_minutes: int = Field(examples=[15],
+                                       description="Minutes a cart in checkout holds its stock (0: none).")
     created_at: datetime = Field(examples=["2026-11-25T12:00:00Z"])
 
     @field_validator("domains", mode="before")

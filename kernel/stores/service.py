@@ -27,7 +27,7 @@ async def create_store(session: AsyncSession, data: StoreCreate) -> Store:
         raise Conflict(f"A store with slug {data.slug!r} already exists.")
     await _ensure_domains_free(session, data.domains)
     store = Store(slug=data.slug, name=data.name, currency=data.currency, locale=data.locale,
-                  timezone=data.timezone,
+                  timezone=data.timezone, checkout_hold_minutes=data.checkout_hold_minutes,
                   domains=[StoreDomain(hostname=h, is_primary=i == 0) for i, h in enumerate(data.domains)])
     session.add(store)
     await session.flush()

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import func, select
 
 from kernel.catalog.models import ProductVariant
-from kernel.db import store_session
+from kernel.db import as_utc, store_session, utcnow
 from kernel.events.models import OutboxEvent
-from kernel.inventory.models import StockMovement
+from kernel.inventory.models import StockMovement, StockReservation
 from kernel.inventory.service import OutOfStock, adjust_stock, available, release, reserve
 from tests.support.makers_catalog import make_product
 
@@ -108,6 +108,28 @@ async def test_reservations_hold_stock_until_they_expire_or_are_released(factory
     async with factory.session(store) as session:
         assert await available(session, variant.id) == 4, "expired reservations are ignored"
         await reserve(session, variant.id, 4, "cart-d")
+
+
+async def test_every_hold_counts_however_it_is_written(factory):
+    """Reads skip the hold lookup where a variant's ``reserved_until`` says none is live; the
+    database keeps that bound, so a hold written past :func:`reserve` counts too."""
+    store = await factory.store()
+    variant = await variant_of(factory, store, await make_product(factory, store, stock=5))
+    soon = utcnow() + timedelta(minutes=5)
+    async with factory.session(store) as session:
+        session.add(StockReservation(variant_id=variant.id, cart_ref="written-by-hand", quantity=2, expires_at=soon))
+    async with factory.session(store) as session:
+        assert await available(session, variant.id) == 3
+        assert as_utc((await session.get(ProductVariant, variant.id)).reserved_until) == soon
+        hold = (await session.execute(select(StockReservation))).scalar_one()
+        hold.expires_at = soon + timedelta(minutes=10)  # moved later: the bound follows
+    async with factory.session(store) as session:
+        assert as_utc((await session.get(ProductVariant, variant.id)).reserved_until) == soon + timedelta(minutes=10)
+        (await session.execute(select(StockReservation))).scalar_one().expires_at = utcnow() - timedelta(seconds=1)
+    async with factory.session(store) as session:
+        assert await available(session, variant.id) == 5, "an expired hold holds nothing"
+        assert as_utc((await session.get(ProductVariant, variant.id)).reserved_until) == soon + timedelta(minutes=10), \
+            "the bound never moves back"
 
 
 @pytest.mark.postgres_only

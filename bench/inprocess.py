@@ -226,7 +226,8 @@ async def checkout(scenarios: set[str], requests: int, repeat: int, profile: str
                 assert status in (200, 201), status
             calls["add to cart"] = add
         if "place" in scenarios:
-            n = min(100, requests) + requests * repeat  # every placement needs a fresh cart
+            # every placement needs a fresh cart: the warm-up's, the rounds', and a profile's
+            n = min(100, requests) + requests * repeat + (requests if profile else 0)
             tokens = iter([await new_cart(True) for _ in range(n)])
 
             async def place():

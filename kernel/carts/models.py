@@ -42,6 +42,11 @@ class Cart(TimestampMixin, TenantMixin, Base):
         back_populates="cart", cascade="all, delete-orphan", order_by="CartLine.id", lazy="selectin",
         overlaps="cart")
 
+    @property
+    def hold_ref(self) -> str:
+        """What this cart's stock holds in checkout are named (kernel.checkout.holds)."""
+        return f"cart:{self.id}"
+
 
 class CartLine(TimestampMixin, TenantMixin, Base):
     """A variant and a quantity. No foreign key to the variant on purpose: a deleted variant leaves

@@ -18,6 +18,7 @@ from kernel.carts.models import Cart, CartLine, CartStatus
 from kernel.catalog.models import Product, ProductStatus, ProductVariant
 from kernel.db import bound_store_id, dialect_of, utcnow
 from kernel.errors import Conflict, InvalidInput, NotFound
+from kernel.inventory.service import release
 from kernel.security import new_token, token_digest
 
 MAX_QUANTITY = 999
@@ -161,6 +162,7 @@ async def merge_carts(session: AsyncSession, guest: Cart, customer: Customer) ->
             target.lines.append(CartLine(variant_id=line.variant_id, quantity=line.quantity))
     guest.status = CartStatus.merged
     await session.flush()
+    await release(session, guest.hold_ref)  # its stock held in checkout, which the customer's cart may now need
     return target
 
 

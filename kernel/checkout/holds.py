@@ -6,12 +6,13 @@ lines for that long, replacing what the cart held before (:func:`hold_cart_stock
 is live every other shopper sees those units as unavailable: the product pages' and the API's
 ``available``, other carts' holds, and other carts' placements (which may take only what nobody
 else holds). Placing the order takes the stock and ends the cart's holds in its one transaction
-(:func:`lock_for_sale`, then the stock, then :func:`end_holds`); an abandoned checkout's holds simply run out.
-The cart's own messages keep reading the stock on hand: a hold is checkout's promise, not the
-cart's.
+(:func:`lock_for_sale`, then the stock, then :func:`end_holds`); an abandoned checkout's holds
+simply run out. The cart's own messages keep reading the stock on hand: a hold is checkout's
+promise, not the cart's.
 
-The holds are ``kernel.inventory`` reservations named ``cart:<id>``; the variant row is locked
-before each is written, so concurrent checkouts never hold more than there is.
+The holds are ``kernel.inventory`` reservations named ``cart:<id>`` (``Cart.hold_ref``); the
+variant row is locked before each is written, so concurrent checkouts never hold more than there
+is. A guest cart merged into a customer's at sign-in gives its holds up.
 """
 
 from __future__ import annotations
@@ -21,15 +22,11 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kernel.carts.models import Cart
 from kernel.carts.service import PricedCart
 from kernel.catalog.models import ProductVariant
 from kernel.inventory.service import OutOfStock, available, release, reserve
 from kernel.tenancy import StoreContext
-
-
-def hold_ref(cart_id: int) -> str:
-    """The reservations' name for a cart's holds."""
-    return f"cart:{cart_id}"
 
 
 def _quantities(priced: PricedCart) -> dict[int, tuple[int, str]]:
@@ -50,7 +47,7 @@ async def hold_cart_stock(session: AsyncSession, store: StoreContext, priced: Pr
     """
     if not store.checkout_hold_minutes:
         return
-    ref, ttl = hold_ref(priced.cart.id), timedelta(minutes=store.checkout_hold_minutes)
+    ref, ttl = priced.cart.hold_ref, timedelta(minutes=store.checkout_hold_minutes)
     await release(session, ref)  # lines removed or lowered since the last update hold nothing more
     for variant_id, (units, name) in sorted(_quantities(priced).items()):  # id order: no deadlocks
         try:
@@ -62,7 +59,7 @@ async def hold_cart_stock(session: AsyncSession, store: StoreContext, priced: Pr
 
 
 async def lock_for_sale(session: AsyncSession, store: StoreContext, variant_ids: list[int]) -> None:
-    """Before a placement takes stock (``change_stock(…, for_cart=hold_ref(cart id))``, in id order),
+    """Before a placement takes stock (``change_stock(…, for_cart=cart.hold_ref)``, in id order),
     when the store holds stock: lock the variants, so that those stock statements see every hold
     committed before them. One statement's snapshot is taken before it waits for a row lock and
     would miss a hold committed meanwhile; the stock itself is never oversold either way."""
@@ -71,8 +68,8 @@ async def lock_for_sale(session: AsyncSession, store: StoreContext, variant_ids:
                               .order_by(ProductVariant.id).with_for_update())
 
 
-async def end_holds(session: AsyncSession, store: StoreContext, cart_id: int) -> None:
+async def end_holds(session: AsyncSession, store: StoreContext, cart: Cart) -> None:
     """The cart is ordered: its holds end. (Holds taken before the store turned them off are left
     to run out: the placement already took its units past them.)"""
     if store.checkout_hold_minutes:
-        await release(session, hold_ref(cart_id))
+        await release(session, cart.hold_ref)

@@ -30,7 +30,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from kernel.carts.models import Cart, CartStatus
 from kernel.carts.service import CartAlreadyOrdered
-from kernel.checkout.holds import end_holds, hold_ref, lock_for_sale
+from kernel.checkout.holds import end_holds, lock_for_sale
 from kernel.checkout.models import IdempotencyKey
 from kernel.checkout.service import build_checkout
 from kernel.db import bound_store_id, dialect_of, upsert_insert_for
@@ -161,14 +161,14 @@ async def place_order(session: AsyncSession, hooks, cart: Cart, body: dict[str, 
     await lock_for_sale(session, hooks.store, sorted(quantities))
     for variant_id in sorted(quantities):
         try:
-            change = await change_stock(session, variant_id, -quantities[variant_id], for_cart=hold_ref(cart.id))
+            change = await change_stock(session, variant_id, -quantities[variant_id], for_cart=cart.hold_ref)
         except OutOfStock:
             name = next(l.name for l in sellable if l.variant_id == variant_id)
             raise OutOfStock(f"Sorry, '{name}' sold out while you were checking out (or other shoppers hold "
                              "the rest in their checkouts); nothing was charged.") from None
         if change is not None:
             taken.append(change)
-    await end_holds(session, hooks.store, cart.id)
+    await end_holds(session, hooks.store, cart)
 
     number = await take_order_number(session, store_id)
     shipping = state.rate

@@ -8,6 +8,8 @@ import asyncio
 import pytest
 from sqlalchemy import func, select
 
+from kernel.accounts.models import Customer
+from kernel.accounts.service import start_session
 from kernel.inventory.models import StockReservation
 from tests.support import shop
 
@@ -84,6 +86,24 @@ async def test_a_placement_leaves_what_other_checkouts_hold(client, factory):
     assert refused.status_code == 409 and "other shoppers hold" in refused.json()["detail"]
     assert (await shop.place(client, store, early, key="early")).status_code == 201
     assert await stock_seen_by_staff(client, factory, store, v.id) == (1, 0)
+
+
+async def test_a_guest_checkout_merged_at_sign_in_gives_its_holds_to_the_customer(client, factory):
+    store, v = await holding_store(factory, stock=2)
+    async with factory.session(store) as session:
+        customer = Customer(email="ada@example.com")
+        session.add(customer)
+        await session.flush()
+        token = await start_session(session, customer=customer)
+    auth = {"Authorization": f"Bearer {token}"}
+    mine = await shop.new_cart(factory, store, headers=auth, customer_id=customer.id)
+    guest = await cart_with(client, factory, store, v.id, 2)
+    assert (await checkout(client, store, guest)).status_code == 200  # the guest holds both
+    merged = await client.get(f"{shop.base(store)}/carts/current", headers={**guest, **auth})
+    assert merged.status_code == 200 and merged.json()["item_count"] == 2
+    assert await stock_seen_by_staff(client, factory, store, v.id) == (2, 2), "the merged guest cart holds nothing"
+    assert (await checkout(client, store, mine, {**CONTACT, **CHOICES})).status_code == 200
+    assert (await shop.place(client, store, mine, key="signed-in")).status_code == 201
 
 
 async def test_a_store_that_holds_nothing_sells_freely(client, factory):

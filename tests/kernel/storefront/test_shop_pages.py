@@ -229,6 +229,23 @@ async def test_a_total_that_changed_since_the_page_is_not_placed(app, factory):
     assert await stock_of(factory, store, v) == 5
 
 
+async def test_stock_held_by_another_checkout_is_explained_on_the_checkout_page(app, factory):
+    store = await factory.store(checkout_hold_minutes=15)
+    await shop.standard_plugins(factory, store)
+    v = await shop.variant(factory, store, stock=2, name="Last lamp")
+    slug = await product_slug(factory, store, v)
+    async with shopper(app, store) as first, shopper(app, store) as second:
+        for browser in (first, second):
+            assert (await add_to_cart(browser, slug, v.id, 2)).status_code == 303
+        assert (await fill_checkout(first, shop.US_ADDRESS)).status_code == 303  # holds both lamps
+        refused = await fill_checkout(second, shop.US_ADDRESS)
+        assert refused.status_code == 409
+        assert "Only 0 of &#39;Last lamp&#39; can be held for you now" in refused.text
+    async with factory.session(store) as session:
+        emails = (await session.execute(select(Cart.email).order_by(Cart.id))).scalars().all()
+    assert emails == ["shopper@example.com", None], "the refused checkout saved nothing"
+
+
 async def test_pages_of_one_store_know_nothing_of_another(app, factory):
     """Store A's cart cookie, line ids and product slugs, aimed at every storefront page of store B."""
     from kernel.storefront.shop import router

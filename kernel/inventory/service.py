@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kernel.catalog.models import ProductVariant
 from kernel.db import bound_store_id, utcnow
 from kernel.errors import Conflict, InvalidInput, NotFound
-from kernel.events.service import emit_event
+from kernel.events.service import write_events
 from kernel.inventory.models import StockMovement, StockReservation
 
 MAX_RESERVATION_TTL = timedelta(hours=24)
@@ -122,13 +122,29 @@ async def record_change(session: AsyncSession, change: StockChange, *, reason: s
                         order_id: int | None = None, actor: str | None = None) -> None:
     """The second half of :func:`adjust_stock`: the ledger row, and ``stock.low`` when the change
     crossed the variant's threshold downwards."""
-    session.add(StockMovement(variant_id=change.variant_id, quantity=change.delta, reason=reason, note=note,
-                              order_id=order_id, actor=actor))
-    new_stock, threshold = change.stock_on_hand, change.low_stock_threshold
-    if threshold is not None and new_stock <= threshold < new_stock - change.delta:
-        await emit_event(session, "stock.low", {"variant_id": change.variant_id, "product_id": change.product_id,
-                                                "sku": change.sku, "stock_on_hand": new_stock,
-                                                "threshold": threshold})
+    await record_changes(session, [change], reason=reason, note=note, order_id=order_id, actor=actor)
+
+
+async def record_changes(session: AsyncSession, changes: list[StockChange], *, reason: str, note: str = "",
+                         order_id: int | None = None, actor: str | None = None) -> None:
+    """:func:`record_change` for several changes: their ledger rows in one INSERT, written now (an
+    order's lines are recorded together; see :func:`kernel.events.service.write_events`)."""
+    if not changes:
+        return
+    store_id, now = session.info["store_id"], utcnow()
+    await session.execute(insert(StockMovement.__table__), [
+        {"store_id": store_id, "variant_id": change.variant_id, "quantity": change.delta, "reason": reason,
+         "note": note, "order_id": order_id, "actor": actor, "created_at": now} for change in changes])
+    await write_events(session, [("stock.low", {
+        "variant_id": change.variant_id, "product_id": change.product_id, "sku": change.sku,
+        "stock_on_hand": change.stock_on_hand, "threshold": change.low_stock_threshold})
+        for change in changes if _crossed_threshold(change)])
+
+
+def _crossed_threshold(change: StockChange) -> bool:
+    """Whether the change took stock from above the variant's low-stock threshold to at or below it."""
+    threshold, new_stock = change.low_stock_threshold, change.stock_on_hand
+    return threshold is not None and new_stock <= threshold < new_stock - change.delta
 
 
 def held_quantity(now, *, exclude_cart=None):

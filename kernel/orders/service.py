@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import uuid
 
-from sqlalchemy import Integer, bindparam, select, text, update
+from sqlalchemy import Integer, bindparam, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.db import dialect_of, side_engine, upsert_insert, utcnow
@@ -81,6 +81,19 @@ def add_timeline(session: AsyncSession, order: Order, kind: str, message: str, *
     entry = OrderTimelineEntry(order_id=order.id, kind=kind, message=message, data=data, actor=actor)
     session.add(entry)
     return entry
+
+
+def timeline_entry(kind: str, message: str, *, actor: str | None = None, **data) -> dict:
+    """One entry for :func:`write_timeline`, as :func:`add_timeline` takes it."""
+    return {"kind": kind, "message": message, "data": data, "actor": actor}
+
+
+async def write_timeline(session: AsyncSession, order_id: int, entries: list[dict]) -> None:
+    """Add several entries to an order's timeline now, in one INSERT (see
+    :func:`kernel.events.service.write_events` for why a hot path skips the unit of work)."""
+    store_id, now = session.info["store_id"], utcnow()
+    await session.execute(insert(OrderTimelineEntry.__table__),
+                          [{**entry, "store_id": store_id, "order_id": order_id, "created_at": now} for entry in entries])
 
 
 async def get_order(session: AsyncSession, order_id: int, *, lock: bool = False) -> Order:

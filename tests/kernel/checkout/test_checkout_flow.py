@@ -11,6 +11,7 @@ from kernel.events.models import OutboxEvent
 from kernel.inventory.models import StockMovement
 from kernel.security import hash_password
 from tests.support import shop
+from tests.support.plugins import registered
 
 
 async def test_guest_checkout_end_to_end(client, factory):
@@ -99,3 +100,27 @@ async def test_customer_checkout_end_to_end(client, factory):
         count = (await session.execute(select(func.count()).select_from(StockMovement)
                                        .where(StockMovement.reason == "sold"))).scalar_one()
         assert count == 1
+
+
+async def test_a_gateway_that_charges_at_once_leaves_the_order_paid(client, factory):
+    store = await factory.store()
+    with registered("instant_pay"):
+        await shop.standard_plugins(factory, store)
+        await shop.enable(factory, store, "instant_pay")
+        v = await shop.variant(factory, store, price=1500, stock=4)
+        cart = await shop.new_cart(factory, store)
+        await shop.fill_checkout(client, store, cart, variant_id=v.id, quantity=2, method="instant_pay:card")
+        r = await shop.place(client, store, cart, key="instant")
+        assert r.status_code == 201, r.text
+        order = r.json()
+        assert order["status"] == "paid"
+        assert (order["payment"]["status"], order["payment"]["reference"]) == ("captured", "instant-1")
+        owner = await factory.staff(store, "owner")
+        detail = (await client.get(f"{shop.base(store)}/orders/{order['id']}", headers=owner.headers)).json()
+    assert detail["paid_total"] == order["total"] == 3500  # 2 × 15.00 + 5.00 standard shipping
+    assert [t["kind"] for t in detail["timeline"]] == ["placed", "payment", "status"]
+    payment = detail["payments"][0]
+    assert (payment["status"], payment["captured_amount"], payment["amount"]) == ("captured", 3500, 3500)
+    async with factory.session(store) as session:
+        names = (await session.execute(select(OutboxEvent.name).order_by(OutboxEvent.id))).scalars().all()
+    assert names == ["order.placed", "order.paid"]

@@ -116,8 +116,11 @@ async def test_a_store_that_holds_nothing_sells_freely(client, factory):
     assert (await shop.place(client, store, carts[0], key="a")).status_code == 409
 
 
-async def test_owners_set_the_hold_and_bad_values_are_refused(client, factory):
-    store = await factory.store()
+async def test_owners_set_the_hold_and_checkouts_follow_at_once(client, factory):
+    store, v = await holding_store(factory, minutes=0, stock=3)
+    cart = await cart_with(client, factory, store, v.id, 1)
+    assert (await checkout(client, store, cart)).status_code == 200
+    assert await stock_seen_by_staff(client, factory, store, v.id) == (3, 3)
     owner, manager = await factory.staff(store, "owner"), await factory.staff(store, "manager")
     url = f"/api/v1/stores/{store.slug}"
     for bad in (-1, 1441, "soon", 2.5):
@@ -127,6 +130,8 @@ async def test_owners_set_the_hold_and_bad_values_are_refused(client, factory):
     r = await client.patch(url, headers=owner.headers, json={"checkout_hold_minutes": 20})
     assert r.status_code == 200 and r.json()["checkout_hold_minutes"] == 20
     assert (await client.get(url, headers=manager.headers)).json()["checkout_hold_minutes"] == 20
+    assert (await checkout(client, store, cart)).status_code == 200
+    assert await stock_seen_by_staff(client, factory, store, v.id) == (3, 2), "the next checkout update holds"
 
 
 @pytest.mark.postgres_only

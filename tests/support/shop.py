@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import uuid
 
+from kernel.accounts.models import Customer
+from kernel.accounts.service import start_session
 from kernel.carts.service import create_cart
 from kernel.catalog.models import Product, ProductStatus, ProductVariant
 from kernel.catalog.search import refresh_products
@@ -49,6 +51,16 @@ async def standard_plugins(factory, store, *, tax: dict | None = None, shipping:
 
 def base(store) -> str:
     return f"/api/v1/stores/{store.slug}"
+
+
+async def signed_in_customer(factory, store, email: str, **fields) -> tuple[Customer, dict[str, str]]:
+    """A customer of ``store`` and the headers of a session they signed in to (their bearer token)."""
+    async with factory.session(store) as session:
+        customer = Customer(email=email, **fields)
+        session.add(customer)
+        await session.flush()
+        token = await start_session(session, customer=customer)
+    return customer, {"Authorization": f"Bearer {token}"}
 
 
 async def new_cart(factory, store, headers: dict | None = None, *, customer_id: int | None = None) -> dict[str, str]:

@@ -167,16 +167,9 @@ async def test_addresses_validated_per_country(client, factory):
 
 
 async def test_signed_in_customer_gets_merged_cart_through_the_api(client, factory):
-    from kernel.accounts.service import start_session
-
     store = await factory.store()
     v = await shop.variant(factory, store, stock=20, name="Tea")
-    async with factory.session(store) as session:
-        customer = Customer(email="tea@example.com")
-        session.add(customer)
-        await session.flush()
-        token = await start_session(session, customer=customer)
-    auth = {"Authorization": f"Bearer {token}"}
+    customer, auth = await shop.signed_in_customer(factory, store, "tea@example.com")
     mine = await shop.new_cart(factory, store, headers=auth, customer_id=customer.id)  # the customer's own cart
     await client.post(f"{shop.base(store)}/carts/current/lines", json={"variant_id": v.id, "quantity": 2}, headers=mine)
     guest = await shop.new_cart(factory, store)

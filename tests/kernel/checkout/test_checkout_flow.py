@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from kernel.accounts.models import Customer
-from kernel.accounts.service import start_session
 from kernel.catalog.models import ProductVariant
 from kernel.events.models import OutboxEvent
 from kernel.inventory.models import StockMovement
@@ -74,12 +72,8 @@ async def test_customer_checkout_end_to_end(client, factory):
     await shop.standard_plugins(factory, store, tax={"prices_include_tax": True,
                                                      "rates": [{"country": "DE", "rate_bp": 1900, "name": "MwSt"}]})
     v = await shop.variant(factory, store, price=1190, cost=500, stock=3)
-    async with factory.session(store) as session:
-        customer = Customer(email="kim@example.com", full_name="Kim", password_hash=hash_password("pw-123456"))
-        session.add(customer)
-        await session.flush()
-        token = await start_session(session, customer=customer)
-    auth = {"Authorization": f"Bearer {token}"}
+    customer, auth = await shop.signed_in_customer(factory, store, "kim@example.com", full_name="Kim",
+                                                   password_hash=hash_password("pw-123456"))
     # A guest cart started before signing in is merged into the customer's cart on the first signed-in call.
     guest = await shop.new_cart(factory, store)
     r = await client.post(f"{shop.base(store)}/carts/current/lines", json={"variant_id": v.id}, headers=guest)

@@ -8,8 +8,6 @@ import asyncio
 import pytest
 from sqlalchemy import func, select
 
-from kernel.accounts.models import Customer
-from kernel.accounts.service import start_session
 from kernel.inventory.models import StockReservation
 from tests.support import shop
 
@@ -90,12 +88,7 @@ async def test_a_placement_leaves_what_other_checkouts_hold(client, factory):
 
 async def test_a_guest_checkout_merged_at_sign_in_gives_its_holds_to_the_customer(client, factory):
     store, v = await holding_store(factory, stock=2)
-    async with factory.session(store) as session:
-        customer = Customer(email="ada@example.com")
-        session.add(customer)
-        await session.flush()
-        token = await start_session(session, customer=customer)
-    auth = {"Authorization": f"Bearer {token}"}
+    customer, auth = await shop.signed_in_customer(factory, store, "ada@example.com")
     mine = await shop.new_cart(factory, store, headers=auth, customer_id=customer.id)
     guest = await cart_with(client, factory, store, v.id, 2)
     assert (await checkout(client, store, guest)).status_code == 200  # the guest holds both
@@ -144,3 +137,23 @@ async def test_concurrent_checkouts_never_hold_more_than_there_is(client, factor
         held = (await session.execute(select(func.sum(StockReservation.quantity)))).scalar_one()
     assert held == 5
     assert await stock_seen_by_staff(client, factory, store, v.id) == (5, 0)
+
+
+@pytest.mark.postgres_only
+async def test_holders_placing_at_once_each_get_their_units_and_a_latecomer_none(client, factory):
+    store, v = await holding_store(factory, stock=5)
+    holders = [await cart_with(client, factory, store, v.id, 1) for _ in range(5)]
+    for cart in holders:
+        assert (await checkout(client, store, cart, {**CONTACT, **CHOICES})).status_code == 200
+    store_now = f"/api/v1/stores/{store.slug}"
+    owner = await factory.staff(store, "owner")
+    assert (await client.patch(store_now, headers=owner.headers, json={"checkout_hold_minutes": 0})).status_code == 200
+    latecomer = await cart_with(client, factory, store, v.id, 1)  # holds nothing now: the cart reads 5 on hand
+    assert (await checkout(client, store, latecomer, {**CONTACT, **CHOICES})).status_code == 200
+    assert (await client.patch(store_now, headers=owner.headers, json={"checkout_hold_minutes": 15})).status_code == 200
+    placed = await asyncio.gather(*(shop.place(client, store, cart, key=f"k{i}")
+                                    for i, cart in enumerate([latecomer, *holders])))
+    assert [r.status_code for r in placed] == [409] + [201] * 5, [r.text for r in placed]
+    assert await stock_seen_by_staff(client, factory, store, v.id) == (0, 0)
+    async with factory.session(store) as session:
+        assert (await session.execute(select(func.count()).select_from(StockReservation))).scalar_one() == 0

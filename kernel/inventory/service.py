@@ -164,8 +164,9 @@ def held_quantity(now, *, exclude_cart=None):
 
 
 async def reserve(session: AsyncSession, variant_id: int, qty: int, cart_ref: str,
-                  ttl: timedelta = timedelta(minutes=15)) -> StockReservation | None:
-    """Hold ``qty`` of a variant for ``cart_ref`` until now + ``ttl`` (replacing that cart's hold on it).
+                  ttl: timedelta = timedelta(minutes=15)) -> int | None:
+    """Hold ``qty`` of a variant for ``cart_ref`` until now + ``ttl`` (replacing that cart's hold on it);
+    returns the reservation's id.
 
     Refused with :class:`OutOfStock` when fewer than ``qty`` are available. Variants that
     do not track inventory or allow backorders need no hold (returns ``None``).
@@ -198,7 +199,7 @@ async def reserve(session: AsyncSession, variant_id: int, qty: int, cart_ref: st
     reservation_id = result.scalar_one_or_none()
     if reservation_id is None:
         raise OutOfStock(f"Only part of the requested quantity of variant {variant_id} is available.")
-    return await session.get(StockReservation, reservation_id)
+    return reservation_id
 
 
 async def release(session: AsyncSession, cart_ref: str, variant_id: int | None = None) -> int:

@@ -15,10 +15,12 @@ Order of work, chosen for correctness under concurrency:
 6. Ask the chosen gateway to start the payment, record it, emit ``order.placed``, store the answer
    under the idempotency key.
 
-The order and its lines go through the ORM; the rows written after them (the ledger's, the
-payment, the timeline's, the outbox's, the cart's link to its order) are Core statements run at
-once. Through the unit of work, those rows were about a quarter of a placement's CPU: more than
-everything else it wrote (``bench/README.md``, session 12).
+Every row a placement writes (the order and its lines, the ledger's, the payment, the timeline's,
+the outbox's, the cart's link to its order) is a Core statement run at once, not an object
+flushed by the unit of work. Its bookkeeping was about a quarter of a placement's CPU for the
+rows after the order (``bench/README.md``, session 12) and about a twentieth more for the order
+and its lines (session 13). Only a gateway that charges at once loads the order, to move it to
+paid through the state machine like any other payment.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from kernel.carts.service import CartAlreadyOrdered
 from kernel.checkout.holds import end_holds, lock_for_sale
 from kernel.checkout.models import IdempotencyKey
 from kernel.checkout.service import build_checkout
-from kernel.db import bound_store_id, dialect_of, upsert_insert_for
+from kernel.db import bound_store_id, dialect_of, upsert_insert_for, utcnow
 from kernel.errors import Conflict, InvalidInput
 from kernel.events.service import write_events
 from kernel.inventory.service import OutOfStock, change_stock, record_changes
@@ -90,6 +92,24 @@ def _set_cart_order():
     c = Cart.__table__.c  # Core: see kernel.db.bound_store_id
     return (update(Cart.__table__).where(c.id == bindparam("cart_id", type_=Integer), c.store_id == bound_store_id())
             .values(order_id=bindparam("order_id", type_=Integer)))
+
+
+@functools.cache
+def _insert_order():
+    table = Order.__table__
+    return insert(table).returning(table.c.id)
+
+
+async def _write_order(session: AsyncSession, values: dict[str, Any], lines: list[dict[str, Any]]) -> Order:
+    """The order and its lines, written now (two INSERTs; see the module's docstring); returned as
+    a detached :class:`Order`, without its lines, for the payment gateway, the events and the answer."""
+    store_id, now = session.info["store_id"], utcnow()
+    values = {**values, "store_id": store_id, "placed_at": now, "created_at": now, "updated_at": now,
+              "paid_total": 0, "refunded_total": 0}
+    order_id = (await session.execute(_insert_order(), values)).scalar_one()
+    await session.execute(insert(OrderLine.__table__),
+                          [{**line, "store_id": store_id, "order_id": order_id} for line in lines])
+    return Order(id=order_id, **values)
 
 
 @functools.cache
@@ -202,22 +222,19 @@ async def place_order(session: AsyncSession, hooks, cart: Cart, body: dict[str, 
 
     number = await take_order_number(session, store_id)
     shipping = state.rate
-    order = Order(
+    order = await _write_order(session, dict(
         number=number, status=OrderStatus.pending_payment, currency=cart.currency, email=cart.email,
         customer_id=cart.customer_id, cart_id=cart.id, shipping_address=cart.shipping_address,
         billing_address=cart.billing_address or cart.shipping_address,
         shipping_plugin_id=shipping.plugin_id, shipping_code=shipping.code, shipping_name=shipping.name,
         prices_include_tax=totals.prices_include_tax, subtotal=totals.subtotal, discount_total=totals.discount_total,
         shipping_total=totals.shipping_total, shipping_tax=totals.shipping_tax, tax_total=totals.tax_total,
-        total=totals.total, tax_lines=[t.model_dump() for t in state.tax_lines])
-    for priced, amounts in zip(sellable, totals.lines):
-        order.lines.append(OrderLine(
+        total=totals.total, tax_lines=[t.model_dump() for t in state.tax_lines]), [dict(
             variant_id=priced.variant_id, product_id=priced.product_id, sku=priced.sku, name=priced.name,
             quantity=priced.quantity, unit_price=priced.unit_price, unit_cost=priced.unit_cost,
             subtotal=amounts.subtotal, discount_total=amounts.discount, tax_total=amounts.tax,
-            net_revenue=amounts.net_revenue, total=amounts.total, tax_class=priced.tax_class))
-    session.add(order)
-    await session.flush()
+            net_revenue=amounts.net_revenue, total=amounts.total, tax_class=priced.tax_class)
+        for priced, amounts in zip(sellable, totals.lines)])
     await record_changes(session, taken, reason="sold", order_id=order.id, actor=f"order:{order.id}")
 
     method = state.method
@@ -237,13 +254,14 @@ async def place_order(session: AsyncSession, hooks, cart: Cart, body: dict[str, 
         timeline_entry("payment", f"Payment started with {method.name}.", actor="system",
                        plugin_id=method.plugin_id, method=method.code, status=status.value)])
     events = [("order.placed", event_payload(order, email=order.email))]
-    if status == PaymentStatus.captured:  # gateways that charge at once
+    if status == PaymentStatus.captured:  # gateways that charge at once: the order, loaded, moves to paid
+        order = await session.get_one(Order, order.id)
         order.paid_total = payment.amount
         await set_status(session, order, OrderStatus.paid, actor="system", message="Paid at checkout.")
         events.append(("order.paid", event_payload(order, payment_id=payment.id, amount=payment.amount)))
+        await session.flush()
     await write_events(session, events)
     response = render(order, payment)
-    await session.flush()
     if key_id is not None:
         await session.execute(_record_answer(), {"key_id": key_id, "response": response, "order_id": order.id})
     return 201, response, False

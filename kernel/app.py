@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from kernel import __version__
 from kernel.accounts.signins import SignInCache
+from kernel.catalog.media import media_store
 from kernel.config import Settings, get_settings
 from kernel.db import connection_turns, create_engine_for, make_sessionmaker
 from kernel.errors import install_error_handlers
@@ -132,6 +133,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="PyCommerce", version=__version__, description=API_DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings
     app.state.sign_ins = SignInCache()  # this process's staff sign-ins (kernel.accounts.signins)
+    app.state.media = media_store(settings)  # where uploads go: made once, it holds no connection
     install_error_handlers(app)
     app.state.problem_page = problem_page  # a browser's page requests get their problems as pages
     _include_kernel_routers(app)

@@ -188,7 +188,7 @@ media_router = KernelRouter(include_in_schema=False)
 @media_router.get("/media/{key:path}")
 async def serve_media(key: str, request: Request) -> FileResponse:
     """Serve the local media store (a CDN or the S3 bucket serves it in larger deployments)."""
-    store = media_store(request.app.state.settings)
+    store = request.app.state.media
     if not isinstance(store, LocalMediaStore) or "\x00" in key:
         raise NotFound("No such file.")
     path = store.path(key)

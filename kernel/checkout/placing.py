@@ -101,8 +101,9 @@ def _insert_order():
 
 
 async def _write_order(session: AsyncSession, values: dict[str, Any], lines: list[dict[str, Any]]) -> Order:
-    """The order and its lines, written now (two INSERTs; see the module's docstring); returned as
-    a detached :class:`Order`, without its lines, for the payment gateway, the events and the answer."""
+    """The order and its lines, written now (two INSERTs; see the module's docstring). Returns an
+    :class:`Order` outside the session holding what was written (its lines left out: nobody reads
+    them here) for the payment gateway, the events and the answer."""
     store_id, now = session.info["store_id"], utcnow()
     values = {**values, "store_id": store_id, "placed_at": now, "created_at": now, "updated_at": now,
               "paid_total": 0, "refunded_total": 0}

@@ -95,8 +95,8 @@ def _set_cart_order():
 
 
 @functools.cache
-def _insert_order():
-    table = Order.__table__
+def _insert_returning_id(table):
+    """Built once per table: an INSERT of one row that returns the new row's id."""
     return insert(table).returning(table.c.id)
 
 
@@ -107,25 +107,20 @@ async def _write_order(session: AsyncSession, values: dict[str, Any], lines: lis
     store_id, now = session.info["store_id"], utcnow()
     values = {**values, "store_id": store_id, "placed_at": now, "created_at": now, "updated_at": now,
               "paid_total": 0, "refunded_total": 0}
-    order_id = (await session.execute(_insert_order(), values)).scalar_one()
+    order_id = (await session.execute(_insert_returning_id(Order.__table__), values)).scalar_one()
     await session.execute(insert(OrderLine.__table__),
                           [{**line, "store_id": store_id, "order_id": order_id} for line in lines])
     return Order(id=order_id, **values)
 
 
-@functools.cache
-def _insert_payment():
-    table = Payment.__table__
-    return insert(table).returning(table.c.id)
-
-
 async def _write_payment(session: AsyncSession, order: Order, *, status: PaymentStatus, **fields) -> Payment:
     """The order's payment, written now (see :func:`kernel.events.service.write_events`); returned
-    as a detached :class:`Payment` for the answer. A gateway that charged at once has captured it all."""
+    as a :class:`Payment` outside the session for the answer. A gateway that charged at once has
+    captured it all."""
     values = {**fields, "order_id": order.id, "amount": order.total, "currency": order.currency, "status": status,
               "captured_amount": order.total if status == PaymentStatus.captured else 0, "refunded_amount": 0}
-    payment_id = (await session.execute(_insert_payment(), {**values, "store_id": session.info["store_id"]})
-                  ).scalar_one()
+    payment_id = (await session.execute(_insert_returning_id(Payment.__table__),
+                                        {**values, "store_id": session.info["store_id"]})).scalar_one()
     return Payment(id=payment_id, **values)
 
 

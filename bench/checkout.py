@@ -32,7 +32,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -43,7 +42,7 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
 from bench.targets import against_flanking_limits, checkout_targets
-from bench.workers import run_sampling_split
+from bench.workers import run_sampling_split, server_command, server_name
 from kernel import migrate
 from kernel.catalog.models import Product, ProductStatus, ProductVariant
 from kernel.db import create_engine_for, make_sessionmaker, store_session, sync_url
@@ -146,10 +145,7 @@ def start_server(app_url: str) -> subprocess.Popen:
            # 2 workers x 15 connections: the PostgreSQL server (max_connections 100) is shared.
            "PYCOMMERCE_DB_POOL_SIZE": os.environ.get("PYCOMMERCE_DB_POOL_SIZE", "15"),
            "PYCOMMERCE_DB_MAX_OVERFLOW": os.environ.get("PYCOMMERCE_DB_MAX_OVERFLOW", "0")}
-    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "bench.app:create_bench_app", "--factory", "--host",
-                               "127.0.0.1", "--port", str(APP_PORT), "--workers", "2", "--loop", "uvloop", "--http",
-                               "httptools", "--no-access-log", "--log-level", "warning"],
-                              cwd=ROOT, env=env, start_new_session=True)
+    server = subprocess.Popen(server_command(APP_PORT), cwd=ROOT, env=env, start_new_session=True)
     for _ in range(150):
         try:
             if httpx.get(f"http://127.0.0.1:{APP_PORT}/healthz", timeout=1).status_code < 500:
@@ -377,7 +373,8 @@ def main() -> None:
     finally:
         stop_server(server)
     load = os.getloadavg()
-    print(f"\nload average at the end {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} on {os.cpu_count()} cores")
+    print(f"\nserver: {server_name()}; load average at the end {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} "
+          f"on {os.cpu_count()} cores")
     print_report(rows)
 
 

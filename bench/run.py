@@ -1,12 +1,13 @@
 """Run the load benchmark: (a) bare limit, (b) product list, (c) detail, (d) search, at 16 and 64 connections.
 
 Usage: python bench/seed.py && python bench/run.py
-Starts uvicorn (2 workers, uvloop, httptools, no access log) on 127.0.0.1:8765 against the seeded
-database, then per connection count runs wrk (2 threads, a 3 s warm-up and a 10 s measurement) on
-the bare limit and each scenario in turn, the limit before and after every scenario:
-bare, list, bare, detail, bare, search, bare. Each scenario is compared with the mean of the two
-limit measurements around it, so a machine that speeds up or slows down during the run (this one
-drifts by a fifth within minutes) moves both sides of the ratio alike. Writes a Markdown table to
+Starts the app with two workers (kernel.serving, as ``pycommerce serve --workers 2``; uvloop,
+httptools, no access log; :mod:`bench.workers`) on 127.0.0.1:8765 against the seeded database,
+then per connection count runs wrk (2 threads, a 3 s warm-up and a 10 s measurement) on the bare
+limit and each scenario in turn, the limit before and after every scenario: bare, list, bare,
+detail, bare, search, bare. Each scenario is compared with the mean of the two limit measurements
+around it, so a machine that speeds up or slows down during the run (this one drifts by a fifth
+within minutes) moves both sides of the ratio alike. Writes a Markdown table to
 bench/results/<UTC timestamp>.md (and prints it), with the verdicts on issue 4's targets
 (:mod:`bench.targets`) and, for each run, how its connections spread over the two workers
 (:mod:`bench.workers`).
@@ -31,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if __package__ in (None, ""):  # run as ``python bench/run.py``: make ``bench`` importable as a package
     sys.path.insert(0, str(ROOT))
 from bench.targets import against_flanking_limits, catalog_targets  # noqa: E402
-from bench.workers import run_sampling_split  # noqa: E402
+from bench.workers import run_sampling_split, server_command, server_name  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 HOST, PORT = "127.0.0.1", 8765
@@ -97,10 +98,7 @@ def main() -> None:
            "PYCOMMERCE_SECRET_KEY": "bench-secret-key-not-for-production", "PYCOMMERCE_LOG_LEVEL": "WARNING",
            "PYCOMMERCE_DB_POOL_SIZE": os.environ.get("PYCOMMERCE_DB_POOL_SIZE", "20"),
            "PYCOMMERCE_DB_MAX_OVERFLOW": os.environ.get("PYCOMMERCE_DB_MAX_OVERFLOW", "10")}
-    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "bench.app:create_bench_app", "--factory",
-                               "--host", HOST, "--port", str(PORT), "--workers", "2", "--loop", "uvloop",
-                               "--http", "httptools", "--no-access-log", "--log-level", "warning"],
-                              cwd=ROOT, env=env, start_new_session=True)
+    server = subprocess.Popen(server_command(PORT), cwd=ROOT, env=env, start_new_session=True)
     try:
         for _ in range(100):
             try:
@@ -128,7 +126,7 @@ def main() -> None:
         server.wait(timeout=20)
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     load = os.getloadavg()
-    lines = [f"Run {stamp}: wrk -t2, {WARMUP} warm-up + {DURATION}, uvicorn 2 workers, 2 stores × 10,000 "
+    lines = [f"Run {stamp}: wrk -t2, {WARMUP} warm-up + {DURATION}, {server_name()}, 2 stores × 10,000 "
              "products × 3 variants, the limit measured before and after each scenario; load average at the end "
              f"{load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} on {os.cpu_count()} cores", "",
              *flanked_table(rows)]

@@ -1,22 +1,43 @@
-"""How wrk's connections spread over the server's worker processes, read while a run is under way.
+"""How the benchmark's server runs its workers, and how wrk's connections spread over them.
 
-uvicorn's workers share one listening socket and each takes the connections it happens to accept
-first. wrk opens its connections once, at the start of a run, and keeps them: runs of 16
-connections on 2 workers were seen served 8/8, 9/7 and 10/6. The worker holding more queues more
-requests behind each other, up to 10/8 as many at 10/6 (less when the other worker's idle time
-goes to it), and its slowest answers are the run's p99. Limit and scenario each draw a split of
-their own, so a p99 ratio between them can move with their splits as well as with what the
-scenario costs. The tables print each run's split beside it, so that a reader can tell.
+The server is the app under :mod:`kernel.serving`, as ``pycommerce serve --workers 2`` runs it:
+a supervisor accepts each connection and hands it to the next of two workers, so wrk's 16
+connections are served 8/8 and its 64 connections 32/32 in every run. ``BENCH_SERVER=uvicorn``
+runs uvicorn's own workers instead, which share one listening socket and each take the
+connections they happen to accept first. wrk opens its connections once, at the start of a run,
+and keeps them: under uvicorn's workers, runs of 16 connections were seen served 8/8, 9/7, 10/6
+and 14/2. The worker holding more queues more requests behind each other (up to 10/8 as many at
+10/6, less when the other worker's idle time goes to it), and its slowest answers are the run's
+p99: the product list's p99 at 16 connections was 38.5–45.2 ms at 8/8 and 56.4–60.7 ms at 10/6
+(session 13). The tables print each run's split beside it, so that a reader can tell.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
+import sys
 import time
 from collections import Counter
 
 _PROCESS = re.compile(r"pid=(\d+)")
+
+
+def server_command(port: int) -> list[str]:
+    """The command that serves ``bench.app`` on ``port`` with two workers (uvloop, httptools, no
+    access log): under kernel.serving, or uvicorn's own workers when ``BENCH_SERVER=uvicorn``."""
+    common = ["bench.app:create_bench_app", "--factory", "--host", "127.0.0.1", "--port", str(port),
+              "--workers", "2", "--loop", "uvloop", "--http", "httptools", "--log-level", "warning"]
+    if os.environ.get("BENCH_SERVER") == "uvicorn":
+        return [sys.executable, "-m", "uvicorn", *common, "--no-access-log"]
+    return [sys.executable, "-m", "kernel.serving", *common]
+
+
+def server_name() -> str:
+    """What :func:`server_command` runs, for a results table's heading."""
+    return ("uvicorn, 2 workers sharing the socket" if os.environ.get("BENCH_SERVER") == "uvicorn"
+            else "kernel.serving, 2 uvicorn workers, connections handed out in turn")
 
 
 def connections_per_worker(port: int) -> str:

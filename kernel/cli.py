@@ -22,14 +22,21 @@ def main() -> None:
 @main.command(help="Serve the application (API, admin, storefront) with uvicorn.")
 @click.option("--host", default=None, help="Interface to bind (default: PYCOMMERCE_HOST or 127.0.0.1).")
 @click.option("--port", default=None, type=int, help="Port (default: PYCOMMERCE_PORT or 8000).")
-@click.option("--workers", default=1, show_default=True, type=int, help="Worker processes.")
+@click.option("--workers", default=1, show_default=True, type=int,
+              help="Worker processes; with more than one, each new connection goes to the next in turn.")
 @click.option("--reload", is_flag=True, help="Reload on code changes (development).")
 def serve(host: str | None, port: int | None, workers: int, reload: bool) -> None:
+    settings = get_settings()
+    host, port, log_level = host or settings.host, port or settings.port, settings.log_level.lower()
+    from kernel import serving
+
+    if workers > 1 and not reload and serving.can_balance():  # see kernel.serving for why not uvicorn's workers
+        sys.exit(serving.main(["kernel.app:create_app", "--factory", "--host", host, "--port", str(port),
+                               "--workers", str(workers), "--log-level", log_level]))
     import uvicorn
 
-    settings = get_settings()
-    uvicorn.run("kernel.app:create_app", factory=True, host=host or settings.host, port=port or settings.port,
-                workers=workers, reload=reload, access_log=False, log_level=settings.log_level.lower())
+    uvicorn.run("kernel.app:create_app", factory=True, host=host, port=port, workers=workers, reload=reload,
+                access_log=False, log_level=log_level)
 
 
 @main.command(help="Bring the database (kernel and every installed plugin) to the latest schema.")

@@ -79,7 +79,7 @@ def _start_worker(options: ServeOptions) -> _Worker:
         command.insert(-1, "--factory")
     process = subprocess.Popen(command, pass_fds=[theirs.fileno()])
     theirs.close()
-    ours.setblocking(False)  # a worker that stops reading must not stall the handing out: it is skipped
+    ours.setblocking(False)  # a worker that stopped reading is skipped once its queue is full, not waited for
     return _Worker(process, ours)
 
 

@@ -7,7 +7,6 @@ import http.client
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -17,14 +16,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.plugin_server import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 APP = "tests.support.serving_app:app"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def wait_until(condition, timeout: float = 20.0, what: str = "the condition"):

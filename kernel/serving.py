@@ -13,10 +13,12 @@ Here a small supervisor process owns the listening socket. It accepts each conne
 its file descriptor to the next worker over a Unix socket pair (``SCM_RIGHTS``); the worker
 attaches it to its uvicorn server as if it had accepted the connection itself. The supervisor
 touches a connection once, when it opens: the requests on it go straight to the worker. A worker
-that dies is started again; one that dies before its app has started (the app cannot be imported,
-say) stops the whole server, since a new one would fail the same way. SIGTERM or SIGINT to the supervisor closes the
-listening socket and lets every worker finish its requests (uvicorn's graceful shutdown). A
-supervisor killed outright closes its end of every channel; the workers see that and stop.
+that dies is started again (connections handed to it and not yet taken are lost with it); one that
+dies before its app has started (the app cannot be imported, say) stops the whole server, since a
+new one would fail the same way. SIGTERM or SIGINT to the supervisor closes the listening socket
+and lets every worker finish its requests (uvicorn's graceful shutdown), for up to
+``STOP_TIMEOUT_SECONDS``. A supervisor killed outright closes its end of every channel; the
+workers see that and stop.
 
     pycommerce serve --workers 2          # uses this
     python -m kernel.serving kernel.app:create_app --factory --workers 2 --port 8000

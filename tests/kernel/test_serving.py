@@ -156,7 +156,7 @@ def test_an_app_that_cannot_start_stops_the_server_with_an_error(supervisor):
     assert "before its app started: stopping" in output
 
 
-def test_pycommerce_serve_with_two_workers_hands_out_connections(tmp_path):
+def test_pycommerce_serve_with_two_workers_runs_them_under_the_supervisor(tmp_path):
     """``pycommerce serve --workers 2`` runs the platform under this supervisor, not uvicorn's own workers."""
     port = free_port()
     env = {key: value for key, value in os.environ.items() if key != "PYCOMMERCE_DATABASE_URL"}

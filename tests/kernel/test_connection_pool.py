@@ -85,8 +85,9 @@ async def test_the_side_pool_commits_on_its_own_and_closes_with_its_engine(datab
         await main.execute(text("select 1"))  # the main pool's only connection is busy in a transaction
         async with side.connect() as connection:
             side_pid = (await connection.execute(text("select pg_backend_pid()"))).scalar()
-            in_transaction = (await connection.execute(text("select now() <> statement_timestamp()"))).scalar()
-    assert in_transaction is False  # autocommit: each statement is its own transaction
+            side_state = (await main.execute(text("select state from pg_stat_activity where pid = :pid"),
+                                             {"pid": side_pid})).scalar()
+    assert side_state == "idle"  # autocommit: its transaction ended with its statement (not "idle in transaction")
     await engine.dispose()
     owner = create_engine(kernel_db.sync_url(database.owner_url))
     try:

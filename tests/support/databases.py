@@ -73,7 +73,9 @@ def create_postgres() -> TestDatabase:
     finally:
         admin_engine.dispose()
     owner_url = admin_url.set(database=name).render_as_string(hide_password=False)
-    app_url = admin_url.set(database=name, username=APP_ROLE, password=None).render_as_string(hide_password=False)
+    # A plain URL, as production's: the app picks its driver for it (asyncpg), as it will there.
+    app_url = admin_url.set(drivername="postgresql", database=name, username=APP_ROLE,
+                            password=None).render_as_string(hide_password=False)
     migrate.upgrade(owner_url)
     migrate.grant_app_role(owner_url, APP_ROLE)
     return TestDatabase("postgresql", app_url, owner_url, name)

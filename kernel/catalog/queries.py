@@ -31,7 +31,7 @@ from typing import Any
 
 from pydantic_core import from_json, to_json
 from sqlalchemy import (DateTime, Integer, LargeBinary, String, Text, bindparam, case, cast, exists, func,
-                        literal_column, null, or_, select, text, tuple_, type_coerce)
+                        literal_column, null, or_, select, tuple_, type_coerce)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.catalog import search
@@ -182,14 +182,6 @@ def _product_head(r) -> dict:
             "price_max": r.price_max, "created_at": as_utc(r.created_at)}
 
 
-# For this transaction (the search request's last statement follows): PostgreSQL re-plans a search
-# on every execution, because a custom plan's cost estimate for the query's words always looks
-# better than the generic one's, although both have the same shape (the full-text index, then the
-# products by key, then the top of the sort). Planning was about a millisecond of its CPU per
-# search, more than running it.
-_GENERIC_PLAN = text("select set_config('plan_cache_mode', 'force_generic_plan', true)")
-
-
 async def _page_rows(session: AsyncSession, filters: ProductFilters, *, sort: Sort, after: str | None,
                      limit: int, media_url) -> tuple[list, str | None]:
     """The page's rows (one statement) and the cursor of the page after it (``None``: the last)."""
@@ -203,8 +195,6 @@ async def _page_rows(session: AsyncSession, filters: ProductFilters, *, sort: So
         if params["fts"] is None:
             return [], None  # no words, no match
         stmt = _page_statement(dialect, sort, after is not None, True, limit + 1)
-        if dialect == "postgresql":
-            await session.execute(_GENERIC_PLAN)
     else:
         stmt = _page_statement(dialect, sort, after is not None, False, limit + 1)
         clauses = _filter_clauses(session, filters)

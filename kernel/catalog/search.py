@@ -6,7 +6,8 @@ so the index commits or rolls back with the change.
 
 * SQLite: the FTS5 table ``product_search`` (rowid = product id), created in catalog_0002.
 * PostgreSQL: the table ``product_search`` (tsvector ``document``, GIN-indexed), created in
-  catalog_0002 (why a side table: see that migration).
+  catalog_0002 (why a side table: see that migration), read through the function
+  ``pyc_product_search_matches`` (catalog_0006: why a function).
 
 Query syntax (documented in docs/catalog.md): the words of ``q`` (letters and digits;
 everything else separates words) must all match in the name, description or a variant
@@ -89,9 +90,10 @@ def query_expression(dialect: str, q: str) -> str | None:
     return " AND ".join([*(f'"{w}"' for w in words[:-1]), f'"{words[-1]}"*'])
 
 
+# PostgreSQL matches in a function of migration catalog_0006, which keeps one plan for every search
+# (and so lets the page statement around it keep one too) without a statement of its own.
 _MATCHING_IDS = {
-    "postgresql": ("SELECT product_id FROM product_search WHERE store_id = :fts_sid "
-                   "AND document @@ to_tsquery('simple', :fts)", "product_id"),
+    "postgresql": ("SELECT id FROM pyc_product_search_matches(:fts_sid, :fts) AS matched (id)", "id"),
     "sqlite": ("SELECT rowid FROM product_search WHERE product_search MATCH :fts AND store_id = :fts_sid", "rowid"),
 }
 

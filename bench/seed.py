@@ -22,6 +22,7 @@ from sqlalchemy import create_engine, text
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from kernel import migrate  # noqa: E402
+from kernel.catalog import search  # noqa: E402
 from kernel.db import create_engine_for, make_sessionmaker, store_session, sync_url  # noqa: E402
 
 ADMIN_URL = os.environ.get("BENCH_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -122,10 +123,8 @@ def bulk_catalog(owner_url: str, slugs: list[str]) -> dict[str, list[int]]:
             "UPDATE products p SET price_min = v.lo, price_max = v.hi FROM (SELECT product_id, min(price) lo,"
             " max(price) hi FROM product_variants GROUP BY product_id) v WHERE v.product_id = p.id"))
         c.execute(text(
-            "INSERT INTO product_search (product_id, store_id, document) SELECT p.id, p.store_id,"
-            " setweight(to_tsvector('simple', p.name), 'A') ||"
-            " setweight(to_tsvector('simple', coalesce(v.skus, '')), 'A') ||"
-            " setweight(to_tsvector('simple', p.description), 'C')"
+            "INSERT INTO product_search (product_id, store_id, document) SELECT p.id, p.store_id, "
+            + search.postgres_document("p", "v.skus") +
             " FROM products p JOIN (SELECT product_id, string_agg(sku, ' ') skus FROM product_variants"
             " GROUP BY product_id) v ON v.product_id = p.id"
             " ON CONFLICT (product_id) DO UPDATE SET document = excluded.document"))

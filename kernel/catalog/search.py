@@ -6,8 +6,9 @@ so the index commits or rolls back with the change.
 
 * SQLite: the FTS5 table ``product_search`` (rowid = product id), created in catalog_0002.
 * PostgreSQL: the table ``product_search`` (tsvector ``document``, GIN-indexed), created in
-  catalog_0002 (why a side table: see that migration), read through the function
-  ``pyc_product_search_matches`` (catalog_0006: why a function).
+  catalog_0002 (why a side table: see that migration). Its lexemes carry their store's id, and
+  searches read it through the function ``pyc_product_search_matches``, which asks for the
+  store's lexemes only (catalog_0006: why both).
 
 Query syntax (documented in docs/catalog.md): the words of ``q`` (letters and digits;
 everything else separates words) must all match in the name, description or a variant
@@ -37,6 +38,19 @@ def terms(q: str) -> list[str]:
     return [t.lower() for t in _WORD.findall(q)][:MAX_TERMS]
 
 
+def postgres_document(product: str, skus: str) -> str:
+    """PostgreSQL: the SQL of a product's search entry: its name and its variants' SKUs (weight A)
+    and its description (weight C), every lexeme carrying the store's id (migration catalog_0006).
+    ``product`` names the ``products`` row, ``skus`` an SQL expression of the SKUs, space-separated."""
+    return (f"pyc_store_lexemes({product}.store_id, setweight(to_tsvector('simple', {product}.name), 'A') || "
+            f"setweight(to_tsvector('simple', coalesce({skus}, '')), 'A') || "
+            f"setweight(to_tsvector('simple', {product}.description), 'C'))")
+
+
+_DOCUMENT_OF_P = postgres_document("p", "(SELECT string_agg(v.sku, ' ') FROM product_variants v "
+                                                "WHERE v.product_id = p.id AND v.store_id = p.store_id)")
+
+
 async def refresh_products(session: AsyncSession, product_ids: Iterable[int]) -> None:
     """Recompute price_min/price_max and the full-text entry of these products (one batch)."""
     ids = sorted(set(product_ids))
@@ -54,10 +68,7 @@ async def refresh_products(session: AsyncSession, product_ids: Iterable[int]) ->
     if dialect == "postgresql":
         await session.execute(text(
             "INSERT INTO product_search (product_id, store_id, document) "
-            "SELECT p.id, p.store_id, setweight(to_tsvector('simple', p.name), 'A') || "
-            "setweight(to_tsvector('simple', coalesce((SELECT string_agg(v.sku, ' ') FROM product_variants v "
-            "  WHERE v.product_id = p.id AND v.store_id = p.store_id), '')), 'A') || "
-            "setweight(to_tsvector('simple', p.description), 'C') "
+            f"SELECT p.id, p.store_id, {_DOCUMENT_OF_P} "
             "FROM products p WHERE p.store_id = :sid AND p.id IN :ids "
             "ON CONFLICT (product_id) DO UPDATE SET document = excluded.document, store_id = excluded.store_id")
             .bindparams(bindparam("ids", expanding=True)), {"sid": store_id, "ids": ids})
@@ -90,8 +101,9 @@ def query_expression(dialect: str, q: str) -> str | None:
     return " AND ".join([*(f'"{w}"' for w in words[:-1]), f'"{words[-1]}"*'])
 
 
-# PostgreSQL matches in a function of migration catalog_0006, which keeps one plan for every search
-# (and so lets the page statement around it keep one too) without a statement of its own.
+# PostgreSQL matches in a function of migration catalog_0006: it looks among the store's own
+# lexemes, and keeps one plan for every search (so the page statement around it keeps one too)
+# without a statement of its own.
 _MATCHING_IDS = {
     "postgresql": ("SELECT id FROM pyc_product_search_matches(:fts_sid, :fts) AS matched (id)", "id"),
     "sqlite": ("SELECT rowid FROM product_search WHERE product_search MATCH :fts AND store_id = :fts_sid", "rowid"),

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
-from sqlalchemy import event, update
+import pytest
+from sqlalchemy import event, text, update
 
 from kernel.catalog.models import Product
+from kernel.db import store_session
 
 from tests.support.factory import unique
 
@@ -117,6 +119,22 @@ async def test_full_text_search_over_name_description_and_sku(client, factory):
     assert (await walk(client, url, owner.headers, {"q": "plain"}, 10))[0] == ["Plain Tee"]
     await client.delete(f"{base(store)}/products/{renamed['id']}", headers=owner.headers)
     assert (await walk(client, url, owner.headers, {"q": "plain"}, 10))[0] == []
+
+
+@pytest.mark.postgres_only
+async def test_postgresql_looks_up_a_search_among_its_own_stores_words_only(app, client, factory):
+    """Each store's lexemes carry its id (migration catalog_0006), so a search's index scan never
+    reads another store's entries and its cost follows the store's catalog, not the platform's:
+    here the index alone, with no filter on the store, finds this store's four tees."""
+    stores = [await factory.store(), await factory.store()]
+    for store in stores:
+        await seed(client, store, (await factory.staff(store, "owner")).headers)
+    async with store_session(app.state.sessionmaker, stores[0].id) as session:
+        found = (await session.execute(text(
+            "SELECT store_id, count(*) FROM product_search "
+            "WHERE document @@ pyc_store_tsquery(:store, to_tsquery('simple', 'tee')) GROUP BY store_id"),
+            {"store": stores[0].id})).all()
+    assert [tuple(row) for row in found] == [(stores[0].id, 4)]
 
 
 async def test_bad_cursors_and_queries_are_422(client, factory):

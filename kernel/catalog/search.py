@@ -48,7 +48,7 @@ def postgres_document(product: str, skus: str) -> str:
 
 
 _DOCUMENT_OF_P = postgres_document("p", "(SELECT string_agg(v.sku, ' ') FROM product_variants v "
-                                                "WHERE v.product_id = p.id AND v.store_id = p.store_id)")
+                                        "WHERE v.product_id = p.id AND v.store_id = p.store_id)")
 
 
 async def refresh_products(session: AsyncSession, product_ids: Iterable[int]) -> None:

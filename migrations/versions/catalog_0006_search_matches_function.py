@@ -3,11 +3,11 @@
 **Each store's words.** ``product_search`` (catalog_0002) is one GIN index for every store. A
 search looked up its words among every store's products and dropped the other stores' matches
 afterwards, row by row from the table: its cost grew with the whole platform's catalog, not
-with the store's. With a hundred stores of the benchmark's 10,000 products a two-word search took
-19 ms in PostgreSQL, against 0.2 ms with two stores (``bench/README.md``, session 15). Now
+with the store's. With a hundred stores of the benchmark's 10,000 products a two-word search's
+matching took 28 ms, against 0.5 ms with two stores (``bench/search_stores.py``). Now
 every lexeme of an entry carries its store's id (``7_linen`` for store 7's "linen", positions and
 weights kept): ``pyc_store_lexemes`` writes them so, ``pyc_store_tsquery`` asks for them so, and
-a search's index scan sees its own store's entries only: 0.2 ms at a hundred stores as at two.
+a search's index scan sees its own store's entries only: 0.4–0.6 ms at two stores or a hundred.
 Words never hold ``_`` (``kernel.catalog.search.terms``), so no search can name another store's
 lexemes; the function still filters on ``store_id`` too.
 

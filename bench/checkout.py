@@ -29,7 +29,6 @@ import argparse
 import asyncio
 import datetime as dt
 import os
-import re
 import signal
 import subprocess
 import tempfile
@@ -42,7 +41,7 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
 from bench.targets import against_flanking_limits, checkout_targets
-from bench.workers import run_sampling_split, server_command, server_name
+from bench.workers import run_wrk, server_command, server_name
 from kernel import migrate
 from kernel.catalog.models import Product, ProductStatus, ProductVariant
 from kernel.db import create_engine_for, make_sessionmaker, store_session, sync_url
@@ -165,18 +164,6 @@ def stop_server(server: subprocess.Popen) -> None:
         os.killpg(server.pid, signal.SIGKILL)
 
 
-def parse_wrk(out: str) -> dict:
-    def ms(value: str | None) -> float:
-        match = re.match(r"([\d.]+)(us|ms|s)", value or "")
-        return float("nan") if not match else float(match[1]) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[match[2]]
-
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out)[1]),
-            "p50": ms(getattr(re.search(r"^\s+50%\s+(\S+)", out, re.M), "group", lambda _: None)(1)),
-            "p99": ms(getattr(re.search(r"^\s+99%\s+(\S+)", out, re.M), "group", lambda _: None)(1)),
-            "non2xx": int(errors[1]) if errors else 0}
-
-
 async def make_carts(count: int, popular: list[int], *, prepared: bool, concurrency: int = 32) -> list[str]:
     tokens: list[str] = []
     failures: list[int | str] = []  # a status, or the name of a transport error
@@ -222,19 +209,16 @@ def wrk(mode: str, path: str, tokens: list[str], variants: list[int], connection
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         f.write(script)
     try:
-        out, split = run_sampling_split(["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "-s",
-                                         f.name, f"http://127.0.0.1:{APP_PORT}{path}"], APP_PORT, duration)
+        return run_wrk(["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "-s", f.name,
+                        f"http://127.0.0.1:{APP_PORT}{path}"], APP_PORT, duration)
     finally:
         Path(f.name).unlink()
-    return {**parse_wrk(out), "split": split}
 
 
 def wrk_bare(connections: int, duration: int) -> dict:
     """The in-run limit (bench/app.py's bare endpoint, 20 rows from one indexed query) on this server."""
     url = f"http://127.0.0.1:{APP_PORT}/bench/stores/bench1/bare"
-    out, split = run_sampling_split(["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", url],
-                                    APP_PORT, duration)
-    return {**parse_wrk(out), "split": split}
+    return run_wrk(["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", url], APP_PORT, duration)
 
 
 def settled_order_count(owner_url: str, store_id: int) -> int:
@@ -380,17 +364,19 @@ def main() -> None:
 
 def print_report(rows: list[tuple[str, int, dict, float | None]]) -> None:
     """The run's table, add to cart against its limit, and the verdicts on issue 5's targets."""
-    print("\n| scenario | connections | conns a worker | req/s | p50 ms | p99 ms | non-2xx | orders/s |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("\n| scenario | connections | conns a worker | req/s | p50 ms | p99 ms | non-2xx | orders/s "
+          "| CPU ms a request: app + PostgreSQL |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, c, r, per_s in rows:
         print(f"| {name} | {c} | {r['split']} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p99']:.1f} | "
-              f"{r['non2xx']} | {'' if per_s is None else f'{per_s:.0f}'} |")
+              f"{r['non2xx']} | {'' if per_s is None else f'{per_s:.0f}'} | {r['app_cpu_ms']:.2f} + {r['pg_cpu_ms']:.2f} |")
     adds = [row[:3] for row in rows if "add" in row[0]]  # bare add, add to cart, bare add, … in order
     compared = against_flanking_limits(adds, lambda name: name == "bare add (its limit)")
     for scenario in compared:
         print(f"add to cart at {scenario.connections}: {scenario.share:.0%} of its limit's req/s, p99 "
-              f"{scenario.p99_ratio:.2f}× its limit's (the mean of the bare add just before and after it: "
-              f"{scenario.limit_rps:.0f} req/s, p99 {scenario.limit_p99:.1f} ms)")
+              f"{scenario.p99_ratio:.2f}× its limit's, CPU a request {scenario.cpu_ratio:.2f}× its limit's (the mean "
+              f"of the bare add just before and after it: {scenario.limit_rps:.0f} req/s, p99 "
+              f"{scenario.limit_p99:.1f} ms, CPU {scenario.limit_cpu_ms:.2f} ms a request)")
     print("", *checkout_targets(compared, [(c, per_s) for name, c, _, per_s in rows if name == "place order"]),
           sep="\n")
 

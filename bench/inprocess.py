@@ -26,6 +26,7 @@ from pathlib import Path
 from asgi_lifespan import LifespanManager
 from sqlalchemy import text
 
+from bench.cpu import postgres_cpu
 from kernel.config import Settings
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -94,11 +95,11 @@ async def measure(calls: dict, requests: int, repeat: int, profile: str | None =
     database: dict[str, list[float]] = {name: [] for name in calls}
     for _ in range(repeat):
         for name, call in calls.items():
-            c0, w0, d0 = time.process_time(), time.perf_counter(), _postgres_cpu()
+            c0, w0, d0 = time.process_time(), time.perf_counter(), postgres_cpu()
             await _batch(call, requests)
             cpu[name].append((time.process_time() - c0) / requests * 1000)
             wall[name].append((time.perf_counter() - w0) / requests * 1000)
-            database[name].append((_postgres_cpu() - d0) / requests * 1000)
+            database[name].append((postgres_cpu() - d0) / requests * 1000)
     base = statistics.median(cpu["bare"]) if "bare" in cpu else None
     base_total = base + statistics.median(database["bare"]) if base else None
     for name in calls:
@@ -108,26 +109,6 @@ async def measure(calls: dict, requests: int, repeat: int, profile: str | None =
               f"{statistics.median(wall[name]):6.2f} ms wall/request{ratio}", flush=True)
     if profile in calls:
         await _profile(profile, calls[profile], requests)
-
-
-def _postgres_cpu() -> float:
-    """Seconds of CPU that every PostgreSQL process on this machine has used (user + system).
-
-    The server shares the two cores with the app: a statement that costs PostgreSQL more takes
-    that time from the app's workers under load, so the load runs' ratios follow the sum.
-    """
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open(f"/proc/{pid}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)
-        except OSError:
-            continue  # ended meanwhile
-        if fields[0].endswith("(postgres"):
-            parts = fields[1].split()
-            total += int(parts[11]) + int(parts[12])  # utime, stime (fields 14 and 15)
-    return total / ticks
 
 
 async def _profile(name: str, call, requests: int) -> None:

@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if __package__ in (None, ""):  # run as ``python bench/run.py``: make ``bench`` importable as a package
     sys.path.insert(0, str(ROOT))
 from bench.targets import against_flanking_limits, catalog_targets  # noqa: E402
-from bench.workers import run_sampling_split, server_command, server_name  # noqa: E402
+from bench.workers import run_wrk, server_command, server_name  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 HOST, PORT = "127.0.0.1", 8765
@@ -66,24 +66,9 @@ def scenarios(targets: dict) -> dict[str, list[tuple[str, str]]]:
     return out
 
 
-def ms(value: str | None) -> float:
-    match = re.match(r"([\d.]+)(us|ms|s)", value or "")
-    if not match:
-        return float("nan")
-    number, unit = match.groups()
-    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
-
-
 def wrk(script: Path, connections: int, duration: str) -> dict:
-    out, split = run_sampling_split(["wrk", "-t2", f"-c{connections}", f"-d{duration}", "--latency", "-s",
-                                     str(script), f"http://{HOST}:{PORT}"], PORT, seconds(duration))
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    p50 = ms(getattr(re.search(r"^\s+50%\s+(\S+)", out, re.M), "group", lambda _: None)(1))
-    p99 = ms(getattr(re.search(r"^\s+99%\s+(\S+)", out, re.M), "group", lambda _: None)(1))
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    socket = re.search(r"Socket errors: (.*)", out)
-    return {"rps": rps, "p50": p50, "p99": p99, "non2xx": int(errors.group(1)) if errors else 0,
-            "socket": socket.group(1) if socket else "", "split": split}
+    return run_wrk(["wrk", "-t2", f"-c{connections}", f"-d{duration}", "--latency", "-s", str(script),
+                    f"http://{HOST}:{PORT}"], PORT, seconds(duration))
 
 
 def seconds(duration: str) -> float:
@@ -146,20 +131,24 @@ def flanked(names: list[str], limit: str = "bare") -> list[str]:
 
 def flanked_table(rows: list[tuple[str, int, dict]], limit: str = "bare") -> list[str]:
     """A Markdown table: each scenario with the mean of the limit measured just before and just
-    after it (same connection count): its share of the limit's req/s and its p99 over the limit's.
-    Each limit measurement has a row of its own; the verdicts on issue 4's targets follow."""
+    after it (same connection count): its share of the limit's req/s, its p99 over the limit's, and
+    its CPU a request (:mod:`bench.cpu`) over the limit's. Each limit measurement has a row of its
+    own; the verdicts on issue 4's targets follow."""
     compared = against_flanking_limits(rows, lambda name: name == limit)
     scenarios = iter(compared)
     lines = ["| scenario | conns | conns a worker | req/s | % of limit | p50 ms | p99 ms | limit's req/s | limit's p99 ms "
-             "| p99 ÷ limit's |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "| p99 ÷ limit's | CPU ms a request: app + PostgreSQL | CPU ÷ limit's |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for name, c, r in rows:
+        cpu = f"{r['app_cpu_ms']:.2f} + {r['pg_cpu_ms']:.2f}"
         if name == limit:
-            lines.append(f"| {name} | {c} | {r['split']} | {r['rps']:,.0f} | | {r['p50']:.1f} | {r['p99']:.1f} | | | |")
+            lines.append(f"| {name} | {c} | {r['split']} | {r['rps']:,.0f} | | {r['p50']:.1f} | {r['p99']:.1f} | | | "
+                         f"| {cpu} | |")
             continue
         scenario = next(scenarios)
         lines.append(f"| {name} | {c} | {r['split']} | {r['rps']:,.0f} | {100 * scenario.share:.0f} % | {r['p50']:.1f} | "
-                     f"{r['p99']:.1f} | {scenario.limit_rps:,.0f} | {scenario.limit_p99:.1f} | {scenario.p99_ratio:.2f} |")
+                     f"{r['p99']:.1f} | {scenario.limit_rps:,.0f} | {scenario.limit_p99:.1f} | {scenario.p99_ratio:.2f} "
+                     f"| {cpu} | {scenario.cpu_ratio:.2f} |")
     if any(r["non2xx"] for _, _, r in rows):
         lines.append(f"\nnon-2xx answers: {sum(r['non2xx'] for _, _, r in rows)}")
     return [*lines, "", *catalog_targets(compared)]

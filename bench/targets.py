@@ -24,6 +24,16 @@ class Compared:
     result: dict
     limit_rps: float
     limit_p99: float
+    limit_cpu_ms: float
+
+    @property
+    def cpu_ms(self) -> float:
+        """CPU a request, the app's and PostgreSQL's together (:mod:`bench.cpu`)."""
+        return request_cpu_ms(self.result)
+
+    @property
+    def cpu_ratio(self) -> float:
+        return self.cpu_ms / self.limit_cpu_ms
 
     @property
     def share(self) -> float:
@@ -44,8 +54,14 @@ def against_flanking_limits(rows: list[tuple[str, int, dict]], is_limit) -> list
         before, after = rows[i - 1], rows[i + 1]
         assert is_limit(before[0]) and is_limit(after[0]), f"{name} is not between two limits"
         compared.append(Compared(name, connections, result, (before[2]["rps"] + after[2]["rps"]) / 2,
-                                 (before[2]["p99"] + after[2]["p99"]) / 2))
+                                 (before[2]["p99"] + after[2]["p99"]) / 2,
+                                 (request_cpu_ms(before[2]) + request_cpu_ms(after[2])) / 2))
     return compared
+
+
+def request_cpu_ms(result: dict) -> float:
+    """A wrk result's CPU a request: the server's processes and PostgreSQL's together."""
+    return result["app_cpu_ms"] + result["pg_cpu_ms"]
 
 
 def _find(compared: list[Compared], name: str, connections: int) -> Compared | None:

@@ -21,6 +21,8 @@ import sys
 import time
 from collections import Counter
 
+from bench.cpu import cpu_times, session_of
+
 _PROCESS = re.compile(r"pid=(\d+)")
 
 
@@ -52,9 +54,27 @@ def connections_per_worker(port: int) -> str:
     return "/".join(str(n) for n in sorted(counts.values(), reverse=True)) or "?"
 
 
-def run_sampling_split(command: list[str], port: int, seconds: float) -> tuple[str, str]:
-    """Run wrk (``command``, a ``seconds`` run) and read the split halfway through: (stdout, split).
-    A wrk that fails raises, with what it printed, rather than leave a table to parse nothing."""
+def server_session(port: int) -> int | None:
+    """The session of the process listening on ``port``, which holds the server's supervisor and
+    workers (``bench.run`` and ``bench.checkout`` start the server in a session of its own); ``None``
+    when ``ss`` cannot tell."""
+    try:
+        out = subprocess.run(["ss", "-Hltnp", f"( sport = :{port} )"], capture_output=True, text=True,
+                             timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    match = _PROCESS.search(out)
+    return session_of(int(match.group(1))) if match else None
+
+
+def run_wrk(command: list[str], port: int, seconds: float) -> dict:
+    """Run wrk (``command``, a ``seconds`` run against the server on ``port``) and return its figures:
+    ``rps``, ``p50`` and ``p99`` (ms), ``non2xx``, ``socket`` (wrk's socket errors), ``split`` (the
+    connections per worker, read halfway through) and ``app_cpu_ms`` and ``pg_cpu_ms``: the CPU the
+    server's processes and PostgreSQL's spent a request over the run (:mod:`bench.cpu`). A wrk that
+    fails raises, with what it printed, rather than leave a table to parse nothing."""
+    session = server_session(port)
+    before = cpu_times(session)
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         time.sleep(seconds / 2)
@@ -63,6 +83,25 @@ def run_sampling_split(command: list[str], port: int, seconds: float) -> tuple[s
     except BaseException:
         process.kill()
         raise
+    spent = cpu_times(session) - before
     if process.returncode:
         raise subprocess.CalledProcessError(process.returncode, command, out, err)
-    return out, split
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket = re.search(r"Socket errors: (.*)", out)
+    per_request = 1000 / requests if requests else float("nan")
+    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+            "p50": _ms(_latency(out, 50)), "p99": _ms(_latency(out, 99)),
+            "non2xx": int(errors.group(1)) if errors else 0, "socket": socket.group(1) if socket else "",
+            "split": split, "app_cpu_ms": spent.app * per_request, "pg_cpu_ms": spent.postgres * per_request}
+
+
+def _latency(out: str, percentile: int) -> str | None:
+    match = re.search(rf"^\s+{percentile}%\s+(\S+)", out, re.M)
+    return match.group(1) if match else None
+
+
+def _ms(value: str | None) -> float:
+    """wrk's latency ("850.00us", "12.3ms", "1.2s") in ms; NaN when it printed none."""
+    match = re.match(r"([\d.]+)(us|ms|s)", value or "")
+    return float("nan") if not match else float(match[1]) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[match[2]]

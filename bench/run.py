@@ -81,8 +81,8 @@ def main() -> None:
     targets = json.loads((RESULTS / "targets.json").read_text())
     env = {**os.environ, "PYCOMMERCE_DATABASE_URL": targets["app_url"], "PYCOMMERCE_ENV": "production",
            "PYCOMMERCE_SECRET_KEY": "bench-secret-key-not-for-production", "PYCOMMERCE_LOG_LEVEL": "WARNING",
-           "PYCOMMERCE_DB_POOL_SIZE": os.environ.get("PYCOMMERCE_DB_POOL_SIZE", "20"),
-           "PYCOMMERCE_DB_MAX_OVERFLOW": os.environ.get("PYCOMMERCE_DB_MAX_OVERFLOW", "10")}
+           "PYCOMMERCE_DB_POOL_SIZE": os.environ.get("PYCOMMERCE_DB_POOL_SIZE", "30"),
+           "PYCOMMERCE_DB_MAX_OVERFLOW": os.environ.get("PYCOMMERCE_DB_MAX_OVERFLOW", "0")}
     server = subprocess.Popen(server_command(PORT), cwd=ROOT, env=env, start_new_session=True)
     try:
         for _ in range(100):

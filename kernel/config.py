@@ -32,8 +32,11 @@ class Settings(BaseSettings):
     migration_database_url: str = ""
     # PostgreSQL: the role the application connects as; `pycommerce migrate` grants it table access.
     db_app_role: str | None = None
-    db_pool_size: int = 10
-    db_max_overflow: int = 10
+    # Connections are kept once opened: an overflow connection is closed the moment it comes back
+    # to a pool already holding db_pool_size idle ones, which under load happens every few requests
+    # (kernel.db.create_engine_for).
+    db_pool_size: int = 20
+    db_max_overflow: int = 0
     db_pool_timeout: float = 30.0
     db_echo: bool = False
     secret_key: SecretStr | None = None

@@ -1,4 +1,5 @@
-"""How the benchmark's server runs its workers, and how wrk's connections spread over them.
+"""How the benchmark's server runs its workers, how wrk's connections spread over them, and one wrk
+run's figures (:func:`run_wrk`: rates, latencies, the split and the CPU a request).
 
 The server is the app under :mod:`kernel.serving`, as ``pycommerce serve --workers 2`` runs it:
 a supervisor accepts each connection and hands it to the next of two workers, so wrk's 16

@@ -1,4 +1,4 @@
-"""The benchmark's app: the real application plus two bare endpoints, the in-run "limits".
+"""The benchmark's app: the real application plus three bare endpoints, the in-run "limits".
 
 Both go through the same stack (uvicorn, middleware, the request's session and transaction,
 store resolution with row-level security) with typed models, and do the least their scenario
@@ -13,15 +13,16 @@ can be done with (``../shared/notes/benchmarks.md`` measured the same two on a b
 
 from __future__ import annotations
 
-from fastapi import Header
+from fastapi import Header, Query
 from pydantic import BaseModel, Field
 from sqlalchemy import Integer, String, bindparam, func, literal_column, select
 from sqlalchemy.dialects.postgresql import insert
 
 from kernel.app import create_app
 from kernel.carts.models import Cart, CartLine
+from kernel.catalog import search
 from kernel.catalog.models import Product
-from kernel.db import bound_store_id
+from kernel.db import bound_store_id, dialect_of
 from kernel.deps import SessionDep, StoreDep
 from kernel.errors import NotFound
 from kernel.routing import KernelRouter
@@ -50,6 +51,19 @@ _NEWEST_20 = (select(Product.id, Product.name, Product.slug, Product.price_min)
 @router.get("/bench/stores/{store_slug}/bare")
 async def bare(store: StoreDep, session: SessionDep) -> list[BareRow]:
     rows = (await session.execute(_NEWEST_20)).all()
+    return [BareRow(id=r.id, name=r.name, slug=r.slug, price_min=r.price_min) for r in rows]
+
+
+_NEWEST_20_MATCHING = {dialect: _NEWEST_20.where(search.matching(dialect)) for dialect in ("postgresql", "sqlite")}
+
+
+@router.get("/bench/stores/{store_slug}/bare-search")
+async def bare_search(store: StoreDep, session: SessionDep, q: str = Query(max_length=200)) -> list[BareRow]:
+    dialect = dialect_of(session)
+    words = search.query_expression(dialect, q)
+    if words is None:
+        return []
+    rows = (await session.execute(_NEWEST_20_MATCHING[dialect], {"fts": words, "fts_sid": store.id})).all()
     return [BareRow(id=r.id, name=r.name, slug=r.slug, price_min=r.price_min) for r in rows]
 
 

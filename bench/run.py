@@ -4,10 +4,11 @@ Usage: python bench/seed.py && python bench/run.py
 Starts the app with two workers (kernel.serving, as ``pycommerce serve --workers 2``; uvloop,
 httptools, no access log; :mod:`bench.workers`) on 127.0.0.1:8765 against the seeded database,
 then per connection count runs wrk (2 threads, a 3 s warm-up and a 10 s measurement) on the bare
-limit and each scenario in turn, the limit before and after every scenario: bare, list, bare,
-detail, bare, search, bare. Each scenario is compared with the mean of the two limit measurements
-around it, so a machine that speeds up or slows down during the run (this one drifts by a fifth
-within minutes) moves both sides of the ratio alike. Writes a Markdown table to
+limit and each scenario in turn, the limit before and after every scenario, and search between two
+measurements of its own limit too (the bare search, ``bench/app.py``): bare, list, bare, detail,
+bare, bare search, search, bare search, bare. Each scenario is compared with the mean of the two
+limit measurements around it, so a machine that speeds up or slows down during the run (this one
+drifts by a fifth within minutes) moves both sides of the ratio alike. Writes a Markdown table to
 bench/results/<UTC timestamp>.md (and prints it), with the verdicts on issue 4's targets
 (:mod:`bench.targets`) and, for each run, how its connections spread over the two workers
 (:mod:`bench.workers`).
@@ -38,6 +39,8 @@ RESULTS = ROOT / "bench" / "results"
 HOST, PORT = "127.0.0.1", 8765
 DURATION, WARMUP = os.environ.get("BENCH_DURATION", "10s"), os.environ.get("BENCH_WARMUP", "3s")
 CONNECTIONS = [16, 64]
+BARE_SEARCH = "bare search (its limit)"
+OWN_LIMITS = {"search": BARE_SEARCH}  # scenarios measured between two runs of a limit of their own too
 
 
 def lua(entries: list[tuple[str, str]]) -> str:
@@ -55,7 +58,7 @@ end
 
 
 def scenarios(targets: dict) -> dict[str, list[tuple[str, str]]]:
-    out: dict[str, list[tuple[str, str]]] = {"bare": [], "list": [], "detail": [], "search": []}
+    out: dict[str, list[tuple[str, str]]] = {"bare": [], "list": [], "detail": [], "search": [], BARE_SEARCH: []}
     for s in targets["stores"]:
         base, token = f"/api/v1/stores/{s['slug']}", s["token"]
         out["bare"].append((f"/bench/stores/{s['slug']}/bare", token))
@@ -63,6 +66,8 @@ def scenarios(targets: dict) -> dict[str, list[tuple[str, str]]]:
         out["list"].append((f"{base}/products?limit=20&sort=price", token))
         out["detail"] += [(f"{base}/products/{pid}", token) for pid in s["product_ids"]]
         out["search"] += [(f"{base}/search?limit=20&q={w.replace(' ', '+')}", token) for w in s["words"]]
+        out[BARE_SEARCH] += [(f"/bench/stores/{s['slug']}/bare-search?q={w.replace(' ', '+')}", token)
+                             for w in s["words"]]
     return out
 
 
@@ -101,7 +106,7 @@ def main() -> None:
                                   headers={"Authorization": f"Bearer {entries[0][1]}"})
                 assert check.status_code == 200, (name, check.status_code, check.text[:300])
             for connections in CONNECTIONS:
-                for name in flanked([n for n in scripts if n != "bare"]):
+                for name in flanked([n for n in scripts if n != "bare" and n not in OWN_LIMITS.values()]):
                     wrk(scripts[name], connections, WARMUP)
                     result = wrk(scripts[name], connections, DURATION)
                     rows.append((name, connections, result))
@@ -122,10 +127,12 @@ def main() -> None:
 
 
 def flanked(names: list[str], limit: str = "bare") -> list[str]:
-    """The order of measurement: the limit, then each scenario followed by the limit again."""
+    """The order of measurement: the limit, then each scenario followed by the limit again; a
+    scenario with a limit of its own (:data:`OWN_LIMITS`) between two runs of that one first."""
     order = [limit]
     for name in names:
-        order += [name, limit]
+        own = OWN_LIMITS.get(name)
+        order += [own, name, own, limit] if own else [name, limit]
     return order
 
 
@@ -133,7 +140,7 @@ def flanked_table(rows: list[tuple[str, int, dict]], limit: str = "bare") -> lis
     """A Markdown table: each scenario with the mean of the limit measured just before and just
     after it (same connection count): its share of the limit's req/s, its p99 over the limit's, and
     its CPU a request (:mod:`bench.cpu`) over the limit's. Each limit measurement has a row of its
-    own; the verdicts on issue 4's targets follow."""
+    own; search against its own limit, and the verdicts on issue 4's targets follow."""
     compared = against_flanking_limits(rows, lambda name: name == limit)
     scenarios = iter(compared)
     lines = ["| scenario | conns | conns a worker | req/s | % of limit | p50 ms | p99 ms | limit's req/s | limit's p99 ms "
@@ -151,7 +158,15 @@ def flanked_table(rows: list[tuple[str, int, dict]], limit: str = "bare") -> lis
                      f"| {cpu} | {scenario.cpu_ratio:.2f} |")
     if any(r["non2xx"] for _, _, r in rows):
         lines.append(f"\nnon-2xx answers: {sum(r['non2xx'] for _, _, r in rows)}")
-    return [*lines, "", *catalog_targets(compared)]
+    searches = [row for row in rows if row[0] in ("search", BARE_SEARCH)]  # in the order measured
+    own = against_flanking_limits(searches, lambda name: name == BARE_SEARCH)
+    lines.append("")
+    for scenario in own:
+        lines.append(f"search at {scenario.connections}: {scenario.share:.0%} of its own limit's req/s, p99 "
+                     f"{scenario.p99_ratio:.2f} × its own limit's, CPU a request {scenario.cpu_ratio:.2f} × its own "
+                     f"limit's (the mean of the bare search just before and after it: {scenario.limit_rps:,.0f} req/s, "
+                     f"p99 {scenario.limit_p99:.1f} ms, CPU {scenario.limit_cpu_ms:.2f} ms a request)")
+    return [*lines, "", *catalog_targets(compared, own)]
 
 
 if __name__ == "__main__":

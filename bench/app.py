@@ -1,6 +1,6 @@
 """The benchmark's app: the real application plus three bare endpoints, the in-run "limits".
 
-Both go through the same stack (uvicorn, middleware, the request's session and transaction,
+All three go through the same stack (uvicorn, middleware, the request's session and transaction,
 store resolution with row-level security) with typed models, and do the least their scenario
 can be done with (``../shared/notes/benchmarks.md`` measured the same two on a bare stack):
 

@@ -40,7 +40,7 @@ import httpx
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
-from bench.targets import against_flanking_limits, checkout_targets
+from bench.targets import against_flanking_limits, against_own_limit, checkout_targets
 from bench.workers import run_wrk, server_command, server_name
 from kernel import migrate
 from kernel.catalog.models import Product, ProductStatus, ProductVariant
@@ -373,10 +373,7 @@ def print_report(rows: list[tuple[str, int, dict, float | None]]) -> None:
     adds = [row[:3] for row in rows if "add" in row[0]]  # bare add, add to cart, bare add, … in order
     compared = against_flanking_limits(adds, lambda name: name == "bare add (its limit)")
     for scenario in compared:
-        print(f"add to cart at {scenario.connections}: {scenario.share:.0%} of its limit's req/s, p99 "
-              f"{scenario.p99_ratio:.2f}× its limit's, CPU a request {scenario.cpu_ratio:.2f}× its limit's (the mean "
-              f"of the bare add just before and after it: {scenario.limit_rps:.0f} req/s, p99 "
-              f"{scenario.limit_p99:.1f} ms, CPU {scenario.limit_cpu_ms:.2f} ms a request)")
+        print(against_own_limit(scenario, "bare add"))
     print("", *checkout_targets(compared, [(c, per_s) for name, c, _, per_s in rows if name == "place order"]),
           sep="\n")
 

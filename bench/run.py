@@ -32,7 +32,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 if __package__ in (None, ""):  # run as ``python bench/run.py``: make ``bench`` importable as a package
     sys.path.insert(0, str(ROOT))
-from bench.targets import against_flanking_limits, catalog_targets  # noqa: E402
+from bench.targets import against_flanking_limits, against_own_limit, catalog_targets  # noqa: E402
 from bench.workers import run_wrk, server_command, server_name  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
@@ -161,11 +161,7 @@ def flanked_table(rows: list[tuple[str, int, dict]], limit: str = "bare") -> lis
     searches = [row for row in rows if row[0] in ("search", BARE_SEARCH)]  # in the order measured
     own = against_flanking_limits(searches, lambda name: name == BARE_SEARCH)
     lines.append("")
-    for scenario in own:
-        lines.append(f"search at {scenario.connections}: {scenario.share:.0%} of its own limit's req/s, p99 "
-                     f"{scenario.p99_ratio:.2f} × its own limit's, CPU a request {scenario.cpu_ratio:.2f} × its own "
-                     f"limit's (the mean of the bare search just before and after it: {scenario.limit_rps:,.0f} req/s, "
-                     f"p99 {scenario.limit_p99:.1f} ms, CPU {scenario.limit_cpu_ms:.2f} ms a request)")
+    lines += [against_own_limit(scenario, "bare search") for scenario in own]
     return [*lines, "", *catalog_targets(compared, own)]
 
 

@@ -62,6 +62,14 @@ def against_flanking_limits(rows: list[tuple[str, int, dict]], is_limit) -> list
     return compared
 
 
+def against_own_limit(scenario: Compared, limit_name: str) -> str:
+    """One line: ``scenario`` beside the limit of its own measured just before and after it."""
+    return (f"{scenario.name} at {scenario.connections}: {scenario.share:.0%} of its own limit's req/s, p99 "
+            f"{scenario.p99_ratio:.2f} × its own limit's, CPU a request {scenario.cpu_ratio:.2f} × its own limit's "
+            f"(the mean of the {limit_name} just before and after it: {scenario.limit_rps:,.0f} req/s, p99 "
+            f"{scenario.limit_p99:.1f} ms, CPU {scenario.limit_cpu_ms:.2f} ms a request)")
+
+
 def request_cpu_ms(result: dict) -> float:
     """A wrk result's CPU a request: the server's processes and PostgreSQL's together."""
     return result["app_cpu_ms"] + result["pg_cpu_ms"]

@@ -24,11 +24,10 @@ from dataclasses import dataclass, field, replace
 from importlib import resources
 from urllib.parse import urlencode
 
-import httpx
-
 from tests.support.payments import forms
 from tests.support.payments.idempotency import IdempotencyStore, fingerprint
 from tests.support.payments.server import Fault, ImitationServer, Request, Response
+from tests.support.payments.webhooks import BackgroundDeliveries, SignedDelivery
 
 # The version the stripe 16 library pins; Stripe stamps it on every event it sends.
 API_VERSION = "2026-10-28.endive"
@@ -78,25 +77,9 @@ class StripeAccount:
     webhook_url: str | None = None  # set it and every event is POSTed there, signed, as Stripe would
     objects: dict[str, dict] = field(default_factory=dict)  # every object by id (pi_, ch_, re_, dp_)
     events: list[dict] = field(default_factory=list)
-    deliveries: list[tuple[str, int | str]] = field(default_factory=list)  # (event id, status or error)
+    deliveries: BackgroundDeliveries = field(default_factory=BackgroundDeliveries)
     # (action, object id) -> how many times it happened at the provider; replays do not count.
     effects: Counter = field(default_factory=Counter)
-
-
-@dataclass(frozen=True)
-class SignedDelivery:
-    """A webhook exactly as Stripe POSTs it: the raw body and its headers."""
-    body: bytes
-    headers: dict[str, str]
-
-    def tampered(self) -> SignedDelivery:
-        """The same signature over a body someone changed in transit."""
-        event = json.loads(self.body)
-        event["data"]["object"]["amount"] = event["data"]["object"].get("amount", 0) + 1
-        return replace(self, body=json.dumps(event, indent=2).encode())
-
-    def without_signature(self) -> SignedDelivery:
-        return replace(self, headers={k: v for k, v in self.headers.items() if k != "Stripe-Signature"})
 
 
 def signature_header(payload: bytes, secret: str, timestamp: int | None = None) -> str:
@@ -104,6 +87,11 @@ def signature_header(payload: bytes, secret: str, timestamp: int | None = None) 
     t = int(time.time()) if timestamp is None else timestamp
     v1 = hmac.new(secret.encode(), f"{t}.".encode() + payload, hashlib.sha256).hexdigest()
     return f"t={t},v1={v1}"
+
+
+def _raise_amount(event: dict) -> None:
+    obj = event["data"]["object"]
+    obj["amount"] = obj.get("amount", 0) + 100
 
 
 def error(status: int, type_: str, message: str, *, code: str | None = None, param: str | None = None,
@@ -239,16 +227,13 @@ class StripeImitation(ImitationServer):
         body = json.dumps(event, indent=2).encode()
         return SignedDelivery(body, {"Content-Type": "application/json; charset=utf-8",
                                      "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
-                                     "Stripe-Signature": signature_header(body, secret, timestamp)})
+                                     "Stripe-Signature": signature_header(body, secret, timestamp)},
+                              ("Stripe-Signature",), _raise_amount)
 
     def webhook(self, account: StripeAccount, type_: str, object_id: str, *,
                 timestamp: int | None = None) -> SignedDelivery:
         """Build, record and sign an event with the account's own webhook secret."""
         return self.signed(self.event_for(account, type_, object_id), account.webhook_secret, timestamp=timestamp)
-
-    @staticmethod
-    def deliver(delivery: SignedDelivery, url: str, *, timeout: float = 10) -> httpx.Response:
-        return httpx.post(url, content=delivery.body, headers=delivery.headers, timeout=timeout)
 
     # ---- state changes -------------------------------------------------------------------------
 
@@ -264,17 +249,8 @@ class StripeImitation(ImitationServer):
                  "type": type_}
         account.events.append(event)
         if deliver and account.webhook_url:
-            delivery = self.signed(event, account.webhook_secret)
-            threading.Thread(target=self._deliver_in_background, args=(account, event["id"], delivery),
-                             daemon=True).start()
+            account.deliveries.send(event["id"], self.signed(event, account.webhook_secret), account.webhook_url)
         return copy.deepcopy(event)
-
-    def _deliver_in_background(self, account: StripeAccount, event_id: str, delivery: SignedDelivery) -> None:
-        try:
-            outcome: int | str = self.deliver(delivery, account.webhook_url).status_code
-        except httpx.HTTPError as exc:
-            outcome = type(exc).__name__
-        account.deliveries.append((event_id, outcome))
 
     def _owner(self, object_id: str) -> tuple[StripeAccount, dict]:
         for account in self.accounts:

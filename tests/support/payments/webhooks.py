@@ -1,0 +1,52 @@
+"""A webhook as a provider sends it, for a test to deliver as it is, tampered, or unsigned."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+import httpx
+
+
+@dataclass(frozen=True)
+class SignedDelivery:
+    body: bytes  # the raw bytes the signature covers; deliver these, never re-serialised JSON
+    headers: dict[str, str]
+    signature_headers: tuple[str, ...]
+    # How someone in transit would change the event to their advantage (the amount).
+    tamper: Callable[[dict], None] = field(repr=False, compare=False)
+
+    @property
+    def event(self) -> dict:
+        return json.loads(self.body)
+
+    def tampered(self) -> SignedDelivery:
+        """The same headers over a body someone changed."""
+        event = self.event
+        self.tamper(event)
+        return replace(self, body=json.dumps(event, indent=2).encode())
+
+    def without_signature(self) -> SignedDelivery:
+        return replace(self, headers={k: v for k, v in self.headers.items() if k not in self.signature_headers})
+
+    def post(self, url: str, *, timeout: float = 10) -> httpx.Response:
+        return httpx.post(url, content=self.body, headers=self.headers, timeout=timeout)
+
+
+class BackgroundDeliveries:
+    """POSTs deliveries from a thread, as the provider's own sender would, and keeps each outcome."""
+
+    def __init__(self) -> None:
+        self.outcomes: list[tuple[str, int | str]] = []  # (event id, HTTP status or the error's name)
+
+    def send(self, event_id: str, delivery: SignedDelivery, url: str) -> None:
+        threading.Thread(target=self._post, args=(event_id, delivery, url), daemon=True).start()
+
+    def _post(self, event_id: str, delivery: SignedDelivery, url: str) -> None:
+        try:
+            outcome: int | str = delivery.post(url).status_code
+        except httpx.HTTPError as exc:
+            outcome = type(exc).__name__
+        self.outcomes.append((event_id, outcome))

@@ -99,6 +99,7 @@ def _raise_amount(event: dict) -> None:
 @dataclass
 class Transmission:
     """What the imitation sent for one webhook delivery: verify-webhook-signature checks against it."""
+    client_id: str  # the app whose webhook it was sent to; only that app's token may verify it
     webhook_id: str
     headers: dict[str, str]
     event: dict
@@ -194,7 +195,7 @@ class PayPalImitation(ImitationServer):
             if owner is not account or webhook_id not in account.webhooks:
                 raise KeyError(resource_id if owner is not account else webhook_id)
             event = self._event(account, event_type, resource)
-            return self._transmit(event, webhook_id, transmission_time)
+            return self._transmit(account, event, webhook_id, transmission_time)
 
     def _event(self, account: PayPalAccount, event_type: str, resource: dict) -> dict:
         public = self._public(resource)
@@ -210,7 +211,8 @@ class PayPalImitation(ImitationServer):
         account.events.append(event)
         return copy.deepcopy(event)
 
-    def _transmit(self, event: dict, webhook_id: str, transmission_time: str | None) -> SignedDelivery:
+    def _transmit(self, account: PayPalAccount, event: dict, webhook_id: str,
+                  transmission_time: str | None) -> SignedDelivery:
         body = json.dumps(event, indent=2).encode()
         transmission_id = str(uuid.uuid4())
         sent_at = transmission_time or now_iso()
@@ -221,7 +223,7 @@ class PayPalImitation(ImitationServer):
                                                                         hashlib.sha256).digest()).decode(),
                    "PAYPAL-CERT-URL": f"{self.url}/v1/notifications/certs/CERT-imitation",
                    "PAYPAL-AUTH-ALGO": "SHA256withRSA", "PAYPAL-AUTH-VERSION": "v2"}
-        self._transmissions[transmission_id] = Transmission(webhook_id, headers, copy.deepcopy(event))
+        self._transmissions[transmission_id] = Transmission(account.client_id, webhook_id, headers, copy.deepcopy(event))
         return SignedDelivery(body, headers, TRANSMISSION_HEADERS, _raise_amount)
 
     def _emit(self, account: PayPalAccount, event_type: str, resource: dict) -> None:
@@ -229,7 +231,7 @@ class PayPalImitation(ImitationServer):
         event = self._event(account, event_type, resource)
         for webhook_id, url in account.webhooks.items():
             if url:
-                account.deliveries.send(event["id"], self._transmit(event, webhook_id, None), url)
+                account.deliveries.send(event["id"], self._transmit(account, event, webhook_id, None), url)
 
     # ---- state ---------------------------------------------------------------------------------
 
@@ -601,8 +603,7 @@ class PayPalImitation(ImitationServer):
             if not body.get(name):
                 return malformed("MISSING_REQUIRED_PARAMETER", "A required field / parameter is missing.", f"/{name}")
         sent = self._transmissions.get(body["transmission_id"])
-        matches = (sent is not None and account.webhooks.get(body["webhook_id"], False) is not False
-                   and sent.webhook_id == body["webhook_id"] and sent.event == body["webhook_event"]
+        matches = (sent is not None and sent.client_id == account.client_id and sent.webhook_id == body["webhook_id"] and sent.event == body["webhook_event"]
                    and all(hmac.compare_digest(str(body[name]), sent.headers[f"PAYPAL-{header}"])
                            for name, header in (("auth_algo", "AUTH-ALGO"), ("cert_url", "CERT-URL"),
                                                 ("transmission_sig", "TRANSMISSION-SIG"),

@@ -14,23 +14,25 @@ import pytest
 from tests.support.payments.server import ImitationServer, Response
 
 
-def token_for(imitation, account) -> str:
-    answer = httpx.post(f"{imitation.url}/v1/oauth2/token", auth=(account.client_id, account.client_secret),
-                        data={"grant_type": "client_credentials"})
+def token_for(client: httpx.Client, account) -> str:
+    answer = client.post("/v1/oauth2/token", auth=(account.client_id, account.client_secret),
+                         data={"grant_type": "client_credentials"})
     assert answer.status_code == 200, answer.text
     return answer.json()["access_token"]
 
 
-def api_for(imitation, account, *, timeout: float = 5) -> httpx.Client:
-    return httpx.Client(base_url=imitation.url, timeout=timeout,
-                        headers={"Authorization": f"Bearer {token_for(imitation, account)}",
-                                 "Prefer": "return=representation"})
+def api_for(transport, imitation, account, *, timeout: float = 5) -> httpx.Client:
+    """A client for ``account``'s REST app, with a fresh token, asking for full representations."""
+    client = httpx.Client(transport=transport, base_url=imitation.url, timeout=timeout,
+                          headers={"Prefer": "return=representation"})
+    client.headers["Authorization"] = f"Bearer {token_for(client, account)}"
+    return client
 
 
 @pytest.fixture
-def api(paypal_imitation, paypal_account):
-    with api_for(paypal_imitation, paypal_account) as client:
-        yield client
+def api(http_transport, paypal_imitation, paypal_account) -> httpx.Client:
+    # Not closed: closing a client closes the shared transport.
+    return api_for(http_transport, paypal_imitation, paypal_account)
 
 
 def order_body(value="19.99", currency="EUR", intent="CAPTURE", **unit):
@@ -64,25 +66,25 @@ def verification(headers: Mapping[str, str], event: dict, webhook_id: str) -> di
             "transmission_time": sent["PAYPAL-TRANSMISSION-TIME"], "webhook_id": webhook_id, "webhook_event": event}
 
 
-def test_a_token_needs_the_client_secret_and_stops_working_when_it_expires(paypal_imitation, paypal_account):
-    wrong = httpx.post(f"{paypal_imitation.url}/v1/oauth2/token", auth=(paypal_account.client_id, "not-the-secret"),
+def test_a_token_needs_the_client_secret_and_stops_working_when_it_expires(http, paypal_imitation, paypal_account):
+    wrong = http.post(f"{paypal_imitation.url}/v1/oauth2/token", auth=(paypal_account.client_id, "not-the-secret"),
                        data={"grant_type": "client_credentials"})
     assert (wrong.status_code, wrong.json()["error"]) == (401, "invalid_client")
-    issued = httpx.post(f"{paypal_imitation.url}/v1/oauth2/token",
+    issued = http.post(f"{paypal_imitation.url}/v1/oauth2/token",
                         auth=(paypal_account.client_id, paypal_account.client_secret),
                         data={"grant_type": "client_credentials"}).json()
     assert issued["token_type"] == "Bearer" and issued["expires_in"] == paypal_imitation.token_lifetime
     headers = {"Authorization": f"Bearer {issued['access_token']}"}
-    order = httpx.post(f"{paypal_imitation.url}/v2/checkout/orders", json=order_body(), headers=headers)
+    order = http.post(f"{paypal_imitation.url}/v2/checkout/orders", json=order_body(), headers=headers)
     assert order.status_code == 201
 
     paypal_imitation.expire_tokens()
-    expired = httpx.get(f"{paypal_imitation.url}/v2/checkout/orders/{order.json()['id']}", headers=headers)
+    expired = http.get(f"{paypal_imitation.url}/v2/checkout/orders/{order.json()['id']}", headers=headers)
     assert (expired.status_code, expired.json()["error"]) == (401, "invalid_token")
     assert paypal_imitation.count("token_issued", paypal_account.client_id) == 1
 
 
-def test_an_order_is_created_approved_by_the_buyer_and_captured(paypal_imitation, api):
+def test_an_order_is_created_approved_by_the_buyer_and_captured(http, paypal_imitation, api):
     minimal = api.post("/v2/checkout/orders", json=order_body(custom_id="payment-5", invoice_id="S1-1005"),
                        headers={"Prefer": "return=minimal"}).json()
     assert set(minimal) == {"id", "status", "links"} and minimal["status"] == "CREATED"
@@ -92,7 +94,7 @@ def test_an_order_is_created_approved_by_the_buyer_and_captured(paypal_imitation
     early = api.post(f"/v2/checkout/orders/{minimal['id']}/capture", json={})
     assert issue(early) == (422, "ORDER_NOT_APPROVED")
 
-    page = httpx.get(f"{paypal_imitation.url}/checkoutnow", params={"token": minimal["id"]})
+    page = http.get(f"{paypal_imitation.url}/checkoutnow", params={"token": minimal["id"]})
     assert page.status_code == 200 and "19.99 EUR" in page.text
     assert api.get(f"/v2/checkout/orders/{minimal['id']}").json()["status"] == "CREATED"
     paypal_imitation.approve(minimal["id"])
@@ -107,11 +109,11 @@ def test_an_order_is_created_approved_by_the_buyer_and_captured(paypal_imitation
     assert paypal_imitation.count("captured", minimal["id"]) == 1
 
 
-def test_the_approval_page_sends_the_buyer_back_to_the_shop(paypal_imitation, api):
+def test_the_approval_page_sends_the_buyer_back_to_the_shop(http, paypal_imitation, api):
     body = {**order_body(), "payment_source": {"paypal": {"experience_context": {
         "return_url": "https://shop.example/paypal/return", "cancel_url": "https://shop.example/paypal/cancel"}}}}
     order = api.post("/v2/checkout/orders", json=body).json()
-    back = httpx.post(f"{paypal_imitation.url}/checkoutnow/{order['id']}", data={"answer": "approve"})
+    back = http.post(f"{paypal_imitation.url}/checkoutnow/{order['id']}", data={"answer": "approve"})
     assert back.status_code == 303
     location = urlsplit(back.headers["Location"])
     assert location.path == "/paypal/return" and parse_qs(location.query)["token"] == [order["id"]]
@@ -119,7 +121,7 @@ def test_the_approval_page_sends_the_buyer_back_to_the_shop(paypal_imitation, ap
     assert approved["status"] == "APPROVED" and parse_qs(location.query)["PayerID"] == [approved["payer"]["payer_id"]]
 
     other = api.post("/v2/checkout/orders", json=body).json()
-    cancelled = httpx.post(f"{paypal_imitation.url}/checkoutnow/{other['id']}", data={"answer": "cancel"})
+    cancelled = http.post(f"{paypal_imitation.url}/checkoutnow/{other['id']}", data={"answer": "cancel"})
     assert urlsplit(cancelled.headers["Location"]).path == "/paypal/cancel"
     assert api.get(f"/v2/checkout/orders/{other['id']}").json()["status"] == "CREATED"
 
@@ -162,16 +164,17 @@ def test_a_request_id_replays_the_first_answer_and_refuses_another_body(paypal_i
     assert issue(other) == (422, "PAYPAL_REQUEST_ID_PREVIOUSLY_USED")
 
 
-def test_a_capture_that_times_out_then_is_retried_with_its_request_id_captures_once(paypal_imitation, paypal_account):
-    with api_for(paypal_imitation, paypal_account, timeout=0.3) as impatient:
-        order = create_order(impatient)
-        paypal_imitation.approve(order["id"])
-        paypal_imitation.faults.inject("POST /v2/checkout/orders/*/capture", "slow_reply", seconds=1)
-        with pytest.raises(httpx.TimeoutException):
-            impatient.post(f"/v2/checkout/orders/{order['id']}/capture", json={},
-                           headers={"PayPal-Request-Id": "capture-8"})
-        retried = impatient.post(f"/v2/checkout/orders/{order['id']}/capture", json={},
-                                 headers={"PayPal-Request-Id": "capture-8"})
+def test_a_capture_that_times_out_then_is_retried_with_its_request_id_captures_once(http_transport, paypal_imitation,
+                                                                                  paypal_account):
+    impatient = api_for(http_transport, paypal_imitation, paypal_account, timeout=0.3)
+    order = create_order(impatient)
+    paypal_imitation.approve(order["id"])
+    paypal_imitation.faults.inject("POST /v2/checkout/orders/*/capture", "slow_reply", seconds=1)
+    with pytest.raises(httpx.TimeoutException):
+        impatient.post(f"/v2/checkout/orders/{order['id']}/capture", json={},
+                       headers={"PayPal-Request-Id": "capture-8"})
+    retried = impatient.post(f"/v2/checkout/orders/{order['id']}/capture", json={},
+                             headers={"PayPal-Request-Id": "capture-8"})
     assert retried.status_code == 201 and retried.json()["status"] == "COMPLETED"
     assert paypal_imitation.count("captured", order["id"]) == 1
 
@@ -218,15 +221,15 @@ def test_an_authorization_is_captured_in_part_or_voided(paypal_imitation, api):
     assert paypal_imitation.count("voided", held_authorization["id"]) == 1
 
 
-def test_clients_see_only_their_own_orders(paypal_imitation, api):
+def test_clients_see_only_their_own_orders(http_transport, paypal_imitation, api):
     order = create_order(api)
-    with api_for(paypal_imitation, paypal_imitation.add_account()) as other:
-        assert issue(other.get(f"/v2/checkout/orders/{order['id']}")) == (404, "INVALID_RESOURCE_ID")
-        paypal_imitation.approve(order["id"])
-        assert other.post(f"/v2/checkout/orders/{order['id']}/capture", json={}).status_code == 404
+    other = api_for(http_transport, paypal_imitation, paypal_imitation.add_account())
+    assert issue(other.get(f"/v2/checkout/orders/{order['id']}")) == (404, "INVALID_RESOURCE_ID")
+    paypal_imitation.approve(order["id"])
+    assert other.post(f"/v2/checkout/orders/{order['id']}/capture", json={}).status_code == 404
 
 
-def test_a_webhook_verifies_only_as_it_was_sent(paypal_imitation, api, paypal_account):
+def test_a_webhook_verifies_only_as_it_was_sent(http_transport, paypal_imitation, api, paypal_account):
     webhook_id, other_webhook_id = paypal_account.add_webhook(), paypal_account.add_webhook()
     capture = captured_order(paypal_imitation, api)
     delivery = paypal_imitation.webhook(paypal_account, "PAYMENT.CAPTURE.COMPLETED", capture["id"], webhook_id)
@@ -240,10 +243,11 @@ def test_a_webhook_verifies_only_as_it_was_sent(paypal_imitation, api, paypal_ac
     assert status(verification(delivery.headers, delivery.event, other_webhook_id)) == "FAILURE"
     forged = {**verification(delivery.headers, delivery.event, webhook_id), "transmission_sig": "forged"}
     assert status(forged) == "FAILURE"
-    with api_for(paypal_imitation, paypal_imitation.add_account()) as other:  # another store's app
-        assert status(verification(delivery.headers, delivery.event, webhook_id), other) == "FAILURE"
-    missing = api.post("/v1/notifications/verify-webhook-signature",
-                       json={k: v for k, v in verification(delivery.headers, delivery.event, webhook_id).items() if k != "transmission_sig"})
+    other = api_for(http_transport, paypal_imitation, paypal_imitation.add_account())  # another store's app
+    assert status(verification(delivery.headers, delivery.event, webhook_id), other) == "FAILURE"
+    unsigned = {k: v for k, v in verification(delivery.headers, delivery.event, webhook_id).items()
+                if k != "transmission_sig"}
+    missing = api.post("/v1/notifications/verify-webhook-signature", json=unsigned)
     assert missing.status_code == 400
 
 
@@ -280,7 +284,7 @@ def test_state_changes_post_their_events_to_the_accounts_webhooks(paypal_imitati
     assert statuses == {"SUCCESS"}
 
 
-def test_the_js_sdk_stand_in_needs_a_known_client_id(paypal_imitation, paypal_account):
-    assert httpx.get(f"{paypal_imitation.url}/sdk/js", params={"client-id": "unknown"}).status_code == 400
-    script = httpx.get(f"{paypal_imitation.url}/sdk/js", params={"client-id": paypal_account.client_id})
+def test_the_js_sdk_stand_in_needs_a_known_client_id(http, paypal_imitation, paypal_account):
+    assert http.get(f"{paypal_imitation.url}/sdk/js", params={"client-id": "unknown"}).status_code == 400
+    script = http.get(f"{paypal_imitation.url}/sdk/js", params={"client-id": paypal_account.client_id})
     assert script.status_code == 200 and "Buttons" in script.text and paypal_account.client_id in script.text

@@ -223,7 +223,8 @@ class PayPalImitation(ImitationServer):
                                                                         hashlib.sha256).digest()).decode(),
                    "PAYPAL-CERT-URL": f"{self.url}/v1/notifications/certs/CERT-imitation",
                    "PAYPAL-AUTH-ALGO": "SHA256withRSA", "PAYPAL-AUTH-VERSION": "v2"}
-        self._transmissions[transmission_id] = Transmission(account.client_id, webhook_id, headers, copy.deepcopy(event))
+        self._transmissions[transmission_id] = Transmission(account.client_id, webhook_id, headers,
+                                                            copy.deepcopy(event))
         return SignedDelivery(body, headers, TRANSMISSION_HEADERS, _raise_amount)
 
     def _emit(self, account: PayPalAccount, event_type: str, resource: dict) -> None:
@@ -603,7 +604,8 @@ class PayPalImitation(ImitationServer):
             if not body.get(name):
                 return malformed("MISSING_REQUIRED_PARAMETER", "A required field / parameter is missing.", f"/{name}")
         sent = self._transmissions.get(body["transmission_id"])
-        matches = (sent is not None and sent.client_id == account.client_id and sent.webhook_id == body["webhook_id"] and sent.event == body["webhook_event"]
+        matches = (sent is not None and sent.client_id == account.client_id
+                   and sent.webhook_id == body["webhook_id"] and sent.event == body["webhook_event"]
                    and all(hmac.compare_digest(str(body[name]), sent.headers[f"PAYPAL-{header}"])
                            for name, header in (("auth_algo", "AUTH-ALGO"), ("cert_url", "CERT-URL"),
                                                 ("transmission_sig", "TRANSMISSION-SIG"),

@@ -217,7 +217,8 @@ class ImitationServer:
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self._httpd.daemon_threads = True  # a hung handler must not hold up stop()
-        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), name=type(self).__name__, daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), name=type(self).__name__,
+                                        daemon=True)
         self._thread.start()
 
     def stop(self) -> None:

@@ -426,7 +426,7 @@ class StripeImitation(ImitationServer):
             return invalid("Missing required param: currency.", code="parameter_missing", param="currency")
         capture_method = params.get("capture_method", "automatic_async")
         if capture_method not in ("automatic", "automatic_async", "manual"):
-            return invalid(f"Invalid capture_method: must be one of automatic, automatic_async, or manual",
+            return invalid("Invalid capture_method: must be one of automatic, automatic_async, or manual",
                            code="parameter_invalid_empty", param="capture_method")
         refused = self._refused_descriptor(params) or self._refused_metadata(params)
         if refused:

@@ -31,8 +31,10 @@ class SignedDelivery:
     def without_signature(self) -> SignedDelivery:
         return replace(self, headers={k: v for k, v in self.headers.items() if k not in self.signature_headers})
 
-    def post(self, url: str, *, timeout: float = 10) -> httpx.Response:
-        return httpx.post(url, content=self.body, headers=self.headers, timeout=timeout)
+    def post(self, url: str, *, client: httpx.Client | None = None, timeout: float = 10) -> httpx.Response:
+        if client is None:
+            return httpx.post(url, content=self.body, headers=self.headers, timeout=timeout)
+        return client.post(url, content=self.body, headers=self.headers, timeout=timeout)
 
 
 class BackgroundDeliveries:
@@ -40,13 +42,16 @@ class BackgroundDeliveries:
 
     def __init__(self) -> None:
         self.outcomes: list[tuple[str, int | str]] = []  # (event id, HTTP status or the error's name)
+        self._client: httpx.Client | None = None  # made on first use; one TLS set-up, not one per event
 
     def send(self, event_id: str, delivery: SignedDelivery, url: str) -> None:
         threading.Thread(target=self._post, args=(event_id, delivery, url), daemon=True).start()
 
     def _post(self, event_id: str, delivery: SignedDelivery, url: str) -> None:
+        if self._client is None:
+            self._client = httpx.Client()
         try:
-            outcome: int | str = delivery.post(url).status_code
+            outcome: int | str = delivery.post(url, client=self._client).status_code
         except httpx.HTTPError as exc:
             outcome = type(exc).__name__
         self.outcomes.append((event_id, outcome))

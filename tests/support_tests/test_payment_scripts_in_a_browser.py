@@ -48,6 +48,7 @@ class Shop(ImitationServer):
         self.stripe, self.paypal, self.paypal_account = stripe_imitation, paypal_imitation, paypal_account
         self.stripe_page: dict[str, str] = {}
         self._paypal_api: httpx.Client | None = None
+        self.paypal_orders: list[str] = []  # the ids of the orders the shop created
         self.router.add("GET", "/stripe", lambda request, fault: Response.html(STRIPE_PAGE.format(**{
             name: json.dumps(value) if name != "stripe_js" else value for name, value in self.stripe_page.items()})))
         self.router.add("GET", "/stripe/return", lambda request, fault: Response.html(
@@ -74,6 +75,7 @@ class Shop(ImitationServer):
     def _create_order(self, request: Request, fault) -> Response:
         order = self._api().post("/v2/checkout/orders", json={"intent": "CAPTURE", "purchase_units": [
             {"amount": {"currency_code": "EUR", "value": "24.50"}, "custom_id": "payment-1"}]})
+        self.paypal_orders.append(order.json()["id"])
         return Response.json(order.status_code, order.json())
 
     def _capture_order(self, request: Request, fault) -> Response:
@@ -124,14 +126,13 @@ async def test_a_card_is_declined_then_a_3d_secure_card_pays_through_the_bank_pa
     assert (stripe_imitation.count("declined", pi.id), stripe_imitation.count("captured", pi.id)) == (1, 1)
 
 
-async def test_the_paypal_buttons_create_approve_and_capture_an_order(shop_and_page, paypal_imitation,
-                                                                      paypal_account):
+async def test_the_paypal_buttons_create_approve_and_capture_an_order(shop_and_page, paypal_imitation):
     shop, page = shop_and_page
     await page.goto(f"{shop.browser_url}/paypal")
     await page.click("#paypal-button")
     await page.click("#paypal-popup-approve")
     await page.wait_for_function("document.querySelector('#status').textContent !== ''")
     assert await page.inner_text("#status") == "COMPLETED"
-    order_id = next(key for key, obj in paypal_account.objects.items() if obj["_kind"] == "order")
+    [order_id] = shop.paypal_orders
     assert paypal_imitation.object(order_id)["status"] == "COMPLETED"
     assert (paypal_imitation.count("approved", order_id), paypal_imitation.count("captured", order_id)) == (1, 1)

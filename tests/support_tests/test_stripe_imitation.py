@@ -311,3 +311,21 @@ def test_stripe_js_stand_in_is_served_for_the_page_host(stripe_imitation):
     script = httpx.get(f"{stripe_imitation.url}/v3/", headers={"Host": "stripe.localhost:1234"})
     assert script.status_code == 200 and script.headers["content-type"].startswith("application/javascript")
     assert '"http://stripe.localhost:1234"' in script.text and "confirmPayment" in script.text
+
+
+def test_the_browser_key_reads_and_confirms_only_with_the_client_secret_and_sees_no_metadata(
+        stripe_imitation, client, stripe_account, http):
+    pi = client.v1.payment_intents.create(params={"amount": 800, "currency": "eur", "metadata": {"order": "9"}})
+    as_browser = {"key": stripe_account.publishable_key}
+    wrong = http.get(f"{stripe_imitation.url}/v1/payment_intents/{pi.id}",
+                     params={**as_browser, "client_secret": f"{pi.id}_secret_guessed"})
+    assert (wrong.status_code, wrong.json()["error"]["param"]) == (400, "client_secret")
+    seen = http.get(f"{stripe_imitation.url}/v1/payment_intents/{pi.id}",
+                    params={**as_browser, "client_secret": pi.client_secret}).json()
+    assert seen["status"] == "requires_payment_method" and "metadata" not in seen
+    refused = http.post(f"{stripe_imitation.url}/v1/payment_intents/{pi.id}/confirm",
+                        data={**as_browser, "client_secret": "nope", "payment_method": "pm_card_visa"})
+    assert refused.status_code == 400 and stripe_imitation.count("confirmed", pi.id) == 0
+    confirmed = http.post(f"{stripe_imitation.url}/v1/payment_intents/{pi.id}/confirm",
+                          data={**as_browser, "client_secret": pi.client_secret, "payment_method": "pm_card_visa"})
+    assert confirmed.json()["status"] == "succeeded" and "latest_charge" not in confirmed.json()

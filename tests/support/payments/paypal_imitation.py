@@ -18,7 +18,6 @@ import json
 import re
 import secrets
 import string
-import threading
 import time
 import uuid
 import zlib
@@ -29,8 +28,9 @@ from importlib import resources
 from urllib.parse import urlencode
 
 from tests.support.payments import forms
-from tests.support.payments.idempotency import IdempotencyStore, fingerprint
-from tests.support.payments.server import Fault, ImitationServer, Request, Response
+from tests.support.payments.idempotency import fingerprint
+from tests.support.payments.provider import ProviderImitation
+from tests.support.payments.server import Fault, Request, Response
 from tests.support.payments.webhooks import BackgroundDeliveries, SignedDelivery
 
 ZERO_DECIMAL_CURRENCIES = {"HUF", "JPY", "TWD"}
@@ -124,43 +124,29 @@ class PayPalAccount:
         return webhook_id
 
 
-class PayPalImitation(ImitationServer):
+class PayPalImitation(ProviderImitation[PayPalAccount]):
+    """Counted actions: created, approved, captured, authorized, voided, refunded (by order, authorization
+    or capture id) and token_issued (by client id)."""
     browser_host = "paypal"
 
     def __init__(self, *, token_lifetime: int = 32400) -> None:
         super().__init__()
         self.token_lifetime = token_lifetime
-        self.accounts: list[PayPalAccount] = []
         self._tokens: dict[str, tuple[PayPalAccount, float]] = {}
         self._transmissions: dict[str, Transmission] = {}
         self._signing_key = secrets.token_bytes(32)
-        self._lock = threading.RLock()
-        self._idempotency = IdempotencyStore()
         self._routes()
 
     # ---- accounts and what tests read ----------------------------------------------------------
 
     def add_account(self, *, client_id: str | None = None, client_secret: str | None = None) -> PayPalAccount:
-        account = PayPalAccount(client_id or "A" + new_id(40), client_secret or "E" + new_id(40), new_id(13))
-        with self._lock:
-            self.accounts.append(account)
-        return account
+        return self._register(PayPalAccount(client_id or "A" + new_id(40), client_secret or "E" + new_id(40),
+                                            new_id(13)))
 
     def expire_tokens(self) -> None:
         """Every access token issued so far expires now, as after ``expires_in`` seconds."""
         with self._lock:
             self._tokens = {token: (account, 0.0) for token, (account, _) in self._tokens.items()}
-
-    def object(self, object_id: str) -> dict:
-        for account in self.accounts:
-            if object_id in account.objects:
-                return self._public(account.objects[object_id])
-        raise KeyError(object_id)
-
-    def count(self, action: str, object_id: str) -> int:
-        """How many times ``action`` (created, approved, captured, authorized, voided, refunded,
-        token_issued) happened to ``object_id`` (an order, authorization, capture or client id)."""
-        return sum(account.effects[(action, object_id)] for account in self.accounts)
 
     def approve(self, order_id: str) -> dict:
         """The buyer logs in and approves the order, as on PayPal's page; returns the order."""
@@ -235,17 +221,6 @@ class PayPalImitation(ImitationServer):
                 account.deliveries.send(event["id"], self._transmit(account, event, webhook_id, None), url)
 
     # ---- state ---------------------------------------------------------------------------------
-
-    def _owner(self, object_id: str) -> tuple[PayPalAccount, dict]:
-        for account in self.accounts:
-            if object_id in account.objects:
-                return account, account.objects[object_id]
-        raise KeyError(object_id)
-
-    @staticmethod
-    def _public(obj: dict) -> dict:
-        """An object as the API shows it: internal bookkeeping (``_``-prefixed keys) left out."""
-        return {k: copy.deepcopy(v) for k, v in obj.items() if not k.startswith("_")}
 
     def _links(self, kind: str, object_id: str, *extra: tuple[str, str, str]) -> list[dict]:
         path = {"order": "v2/checkout/orders", "capture": "v2/payments/captures",
@@ -383,7 +358,7 @@ class PayPalImitation(ImitationServer):
     @staticmethod
     def _shown(status: int, obj: dict, full: bool, *minimal_extra: str) -> Response:
         """``Prefer: return=minimal`` (PayPal's default) shows id, status and links only."""
-        public = PayPalImitation._public(obj)
+        public = ProviderImitation._public(obj)
         if not full:
             public = {k: v for k, v in public.items() if k in ("id", "status", "links", *minimal_extra)}
         return Response.json(status, public)

@@ -17,7 +17,6 @@ import hmac
 import json
 import secrets
 import string
-import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field, replace
@@ -25,8 +24,9 @@ from importlib import resources
 from urllib.parse import urlencode
 
 from tests.support.payments import forms
-from tests.support.payments.idempotency import IdempotencyStore, fingerprint
-from tests.support.payments.server import Fault, ImitationServer, Request, Response
+from tests.support.payments.idempotency import fingerprint
+from tests.support.payments.provider import ProviderImitation
+from tests.support.payments.server import Fault, Request, Response
 from tests.support.payments.webhooks import BackgroundDeliveries, SignedDelivery
 
 # The version the stripe 16 library pins; Stripe stamps it on every event it sends.
@@ -126,18 +126,27 @@ def _integer(params: dict, name: str, *, required: bool) -> int | Response | Non
     return int(value)
 
 
+def wrong_client_secret(params: dict, pi: dict) -> Response | None:
+    if hmac.compare_digest(params.get("client_secret", ""), pi["client_secret"]):
+        return None
+    return invalid("The client_secret provided does not match the client_secret associated with the PaymentIntent.",
+                   param="client_secret")
+
+
+def publishable_view(pi: dict) -> dict:
+    return {name: copy.deepcopy(pi[name]) for name in PUBLISHABLE_FIELDS}
+
+
 def _masked(key: str) -> str:
     return f"{key[:8]}{'*' * 12}{key[-4:]}" if len(key) > 12 else "*" * len(key)
 
 
-class StripeImitation(ImitationServer):
+class StripeImitation(ProviderImitation[StripeAccount]):
+    """Counted actions: created, confirmed, declined, authenticated, captured, canceled, refunded."""
     browser_host = "stripe"
 
     def __init__(self) -> None:
         super().__init__()
-        self.accounts: list[StripeAccount] = []
-        self._lock = threading.RLock()  # one request changes state at a time, as each is one Stripe call
-        self._idempotency = IdempotencyStore()
         self._request_context: dict = {}
         self._routes()
 
@@ -145,23 +154,9 @@ class StripeImitation(ImitationServer):
 
     def add_account(self, *, secret_key: str | None = None, publishable_key: str | None = None,
                     webhook_secret: str | None = None) -> StripeAccount:
-        account = StripeAccount(new_id("acct", 16), secret_key or new_id("sk_test", 32),
-                                publishable_key or new_id("pk_test", 32), webhook_secret or new_id("whsec", 32))
-        with self._lock:
-            self.accounts.append(account)
-        return account
-
-    def object(self, object_id: str) -> dict:
-        """The current state of any object, whichever account owns it."""
-        for account in self.accounts:
-            if object_id in account.objects:
-                return copy.deepcopy(account.objects[object_id])
-        raise KeyError(object_id)
-
-    def count(self, action: str, object_id: str) -> int:
-        """How many times ``action`` (created, confirmed, declined, authenticated, captured, canceled,
-        refunded) happened to ``object_id`` at the provider."""
-        return sum(account.effects[(action, object_id)] for account in self.accounts)
+        return self._register(StripeAccount(new_id("acct", 16), secret_key or new_id("sk_test", 32),
+                                            publishable_key or new_id("pk_test", 32),
+                                            webhook_secret or new_id("whsec", 32)))
 
     # ---- what a shopper's browser does ---------------------------------------------------------
 
@@ -251,12 +246,6 @@ class StripeImitation(ImitationServer):
         if deliver and account.webhook_url:
             account.deliveries.send(event["id"], self.signed(event, account.webhook_secret), account.webhook_url)
         return copy.deepcopy(event)
-
-    def _owner(self, object_id: str) -> tuple[StripeAccount, dict]:
-        for account in self.accounts:
-            if object_id in account.objects:
-                return account, account.objects[object_id]
-        raise KeyError(object_id)
 
     def _charge(self, account: StripeAccount, pi: dict, *, captured: bool, failure: tuple[str, str] | None) -> dict:
         charge = {"id": new_id("ch"), "object": "charge", "amount": pi["amount"],
@@ -480,12 +469,8 @@ class StripeImitation(ImitationServer):
         pi = self._object(account, request.params["id"], "payment_intent")
         if isinstance(pi, Response):
             return pi
-        if publishable:
-            if not hmac.compare_digest(params.get("client_secret", ""), pi["client_secret"]):
-                return invalid("The client_secret provided does not match the client_secret associated with the "
-                               "PaymentIntent.", param="client_secret")
-            return Response.json(200, {name: copy.deepcopy(pi[name]) for name in PUBLISHABLE_FIELDS})
-        return Response.json(200, self._expanded(account, pi, params))
+        refused = wrong_client_secret(params, pi) if publishable else None
+        return refused or self._intent_view(account, pi, params, publishable)
 
     def _update_intent(self, account, params, request, fault, publishable) -> Response:
         pi = self._object(account, request.params["id"], "payment_intent")
@@ -525,10 +510,8 @@ class StripeImitation(ImitationServer):
         pi = self._object(account, request.params["id"], "payment_intent")
         if isinstance(pi, Response):
             return pi
-        if publishable and not hmac.compare_digest(params.get("client_secret", ""), pi["client_secret"]):
-            return invalid("The client_secret provided does not match the client_secret associated with the "
-                           "PaymentIntent.", param="client_secret")
-        return self._confirm(account, pi, params, fault, publishable=publishable)
+        refused = wrong_client_secret(params, pi) if publishable else None
+        return refused or self._confirm(account, pi, params, fault, publishable=publishable)
 
     def _confirm(self, account: StripeAccount, pi: dict, params: dict, fault: Fault | None, *,
                  publishable: bool) -> Response:
@@ -560,9 +543,11 @@ class StripeImitation(ImitationServer):
             self._emit(account, "payment_intent.requires_action", pi)
         else:
             self._succeed(account, pi)
-        if publishable:
-            return Response.json(200, {name: copy.deepcopy(pi[name]) for name in PUBLISHABLE_FIELDS})
-        return Response.json(200, self._expanded(account, pi, params))
+        return self._intent_view(account, pi, params, publishable)
+
+    def _intent_view(self, account: StripeAccount, pi: dict, params: dict, publishable: bool) -> Response:
+        """The browser (publishable key) sees the payment intent without metadata or charges."""
+        return Response.json(200, publishable_view(pi) if publishable else self._expanded(account, pi, params))
 
     def _capture_intent(self, account, params, request, fault, publishable) -> Response:
         pi = self._object(account, request.params["id"], "payment_intent")

@@ -215,6 +215,8 @@ def test_a_capture_that_times_out_then_is_retried_with_its_key_captures_once(str
     retried = impatient.v1.payment_intents.capture(pi.id, options={"idempotency_key": "capture-p-9"})
     assert retried.status == "succeeded" and retried.last_response.headers["Idempotent-Replayed"] == "true"
     assert stripe_imitation.count("captured", pi.id) == 1
+    calls = stripe_imitation.requests_to("POST", f"/v1/payment_intents/{pi.id}/capture")
+    assert [(call.idempotency_key, call.replayed) for call in calls] == [("capture-p-9", False), ("capture-p-9", True)]
 
 
 def test_a_500_changes_nothing_and_a_retry_with_the_same_key_runs(stripe_imitation, client):

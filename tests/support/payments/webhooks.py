@@ -43,13 +43,16 @@ class BackgroundDeliveries:
     def __init__(self) -> None:
         self.outcomes: list[tuple[str, int | str]] = []  # (event id, HTTP status or the error's name)
         self._client: httpx.Client | None = None  # made on first use; one TLS set-up, not one per event
+        self._client_lock = threading.Lock()
 
     def send(self, event_id: str, delivery: SignedDelivery, url: str) -> None:
+        """One thread per event, so deliveries may arrive in any order, as the providers warn."""
         threading.Thread(target=self._post, args=(event_id, delivery, url), daemon=True).start()
 
     def _post(self, event_id: str, delivery: SignedDelivery, url: str) -> None:
-        if self._client is None:
-            self._client = httpx.Client()
+        with self._client_lock:
+            if self._client is None:
+                self._client = httpx.Client()
         try:
             outcome: int | str = delivery.post(url, client=self._client).status_code
         except httpx.HTTPError as exc:

@@ -106,7 +106,8 @@ async def test_a_card_is_declined_then_a_3d_secure_card_pays_through_the_bank_pa
                                  http_client=stripe.HTTPXClient(), max_network_retries=0)
     pi = await client.v1.payment_intents.create_async(params={"amount": 4200, "currency": "eur"})
     shop.stripe_page.update(stripe_js=f"{stripe_imitation.browser_url}/v3/",
-                            publishable_key=stripe_account.publishable_key, client_secret=pi.client_secret, return_url=f"{shop.browser_url}/stripe/return")
+                            publishable_key=stripe_account.publishable_key, client_secret=pi.client_secret,
+                            return_url=f"{shop.browser_url}/stripe/return")
     await page.goto(f"{shop.browser_url}/stripe")
 
     await page.fill("#stripe-card-number", "4000 0000 0000 0002")

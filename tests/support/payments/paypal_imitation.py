@@ -321,7 +321,7 @@ class PayPalImitation(ProviderImitation[PayPalAccount]):
                                        "error_description": "Grant Type is NULL or unsupported"})
         with self._lock:
             account = next((a for a in self.accounts if a.client_id == client_id), None)
-            if account is None or not hmac.compare_digest(secret, account.client_secret):
+            if account is None or not hmac.compare_digest(secret.encode(), account.client_secret.encode()):
                 return refused
             token = "A21AA" + secrets.token_urlsafe(48)
             self._tokens[token] = (account, time.monotonic() + self.token_lifetime)
@@ -581,7 +581,7 @@ class PayPalImitation(ProviderImitation[PayPalAccount]):
         sent = self._transmissions.get(body["transmission_id"])
         matches = (sent is not None and sent.client_id == account.client_id
                    and sent.webhook_id == body["webhook_id"] and sent.event == body["webhook_event"]
-                   and all(hmac.compare_digest(str(body[name]), sent.headers[f"PAYPAL-{header}"])
+                   and all(hmac.compare_digest(str(body[name]).encode(), sent.headers[f"PAYPAL-{header}"].encode())
                            for name, header in (("auth_algo", "AUTH-ALGO"), ("cert_url", "CERT-URL"),
                                                 ("transmission_sig", "TRANSMISSION-SIG"),
                                                 ("transmission_time", "TRANSMISSION-TIME"))))

@@ -13,6 +13,7 @@ import json
 import re
 import threading
 import time
+import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.message import Message
@@ -250,7 +251,12 @@ class ImitationServer:
             response = self.not_found(request)
         else:
             handler, request.params = found
-            response = handler(request, fault)
+            try:
+                response = handler(request, fault)
+            except Exception:
+                # A bug in the imitation: say so loudly rather than drop the connection without an answer.
+                traceback.print_exc()
+                response = Response.json(500, {"imitation_error": traceback.format_exc()})
         self.requests.append(RecordedRequest(request.method, request.path, response.status,
                                              self.idempotency_key(request),
                                              response.headers.get("Idempotent-Replayed") == "true"))

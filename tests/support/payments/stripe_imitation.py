@@ -114,7 +114,7 @@ def unexpected_state(pi: dict, action: str, allowed: tuple[str, ...]) -> Respons
     return error(400, "invalid_request_error",
                  f"You cannot {action} this PaymentIntent because it has a status of {pi['status']}. It must "
                  f"have one of the following statuses: {', '.join(allowed)}.",
-                 code="payment_intent_unexpected_state", payment_intent=copy.deepcopy(pi))
+                 code="payment_intent_unexpected_state", payment_intent=ProviderImitation._public(pi))
 
 
 def _integer(params: dict, name: str, *, required: bool) -> int | Response | None:
@@ -127,7 +127,7 @@ def _integer(params: dict, name: str, *, required: bool) -> int | Response | Non
 
 
 def wrong_client_secret(params: dict, pi: dict) -> Response | None:
-    if hmac.compare_digest(params.get("client_secret", ""), pi["client_secret"]):
+    if hmac.compare_digest(params.get("client_secret", "").encode(), pi["client_secret"].encode()):
         return None
     return invalid("The client_secret provided does not match the client_secret associated with the PaymentIntent.",
                    param="client_secret")
@@ -168,7 +168,7 @@ class StripeImitation(ProviderImitation[StripeAccount]):
             outcome = self._finish_authentication(account, pi, succeed)
             if isinstance(outcome, Response):
                 raise ValueError(json.loads(outcome.body)["error"]["message"])
-            return copy.deepcopy(pi)
+            return self._public(pi)
 
     def open_dispute(self, payment_intent_id: str, *, reason: str = "fraudulent") -> dict:
         """The cardholder disputes the charge: a dispute object and ``charge.dispute.created``."""
@@ -182,7 +182,7 @@ class StripeImitation(ProviderImitation[StripeAccount]):
             account.objects[dispute["id"]] = dispute
             charge["disputed"] = True
             self._emit(account, "charge.dispute.created", dispute)
-            return copy.deepcopy(dispute)
+            return self._public(dispute)
 
     def settle_refund(self, refund_id: str, status: str) -> dict:
         """Move a refund to ``succeeded``, ``failed`` or ``canceled`` later, as banks do: ``refund.updated``
@@ -198,7 +198,7 @@ class StripeImitation(ProviderImitation[StripeAccount]):
                 if status == "failed":
                     refund["failure_reason"] = "lost_or_stolen_card"
             self._emit(account, "refund.updated", refund, previous_attributes={"status": previous})
-            return copy.deepcopy(refund)
+            return self._public(refund)
 
     # ---- webhooks ------------------------------------------------------------------------------
 
@@ -234,7 +234,7 @@ class StripeImitation(ProviderImitation[StripeAccount]):
 
     def _emit(self, account: StripeAccount, type_: str, obj: dict, *, previous_attributes: dict | None = None,
               deliver: bool = True) -> dict:
-        data: dict = {"object": copy.deepcopy(obj)}
+        data: dict = {"object": self._public(obj)}
         if previous_attributes:
             data["previous_attributes"] = previous_attributes
         event = {"id": new_id("evt"), "object": "event", "api_version": API_VERSION, "created": int(time.time()),
@@ -289,7 +289,7 @@ class StripeImitation(ProviderImitation[StripeAccount]):
         account.effects[("declined", pi["id"])] += 1
         self._emit(account, "payment_intent.payment_failed", pi)
         return error(402, "card_error", last_error["message"], code=code, decline_code=decline_code,
-                     charge=charge["id"], payment_intent=copy.deepcopy(pi))
+                     charge=charge["id"], payment_intent=self._public(pi))
 
     def _finish_authentication(self, account: StripeAccount, pi: dict, succeed: bool) -> Response | None:
         if pi["status"] != "requires_action":
@@ -344,9 +344,9 @@ class StripeImitation(ProviderImitation[StripeAccount]):
                          "You did not provide an API key. You need to provide your API key in the Authorization "
                          "header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY').")
         for account in self.accounts:
-            if hmac.compare_digest(key, account.secret_key):
+            if hmac.compare_digest(key.encode(), account.secret_key.encode()):
                 return account, False
-            if hmac.compare_digest(key, account.publishable_key):
+            if hmac.compare_digest(key.encode(), account.publishable_key.encode()):
                 return account, True
         return error(401, "invalid_request_error", f"Invalid API Key provided: {_masked(key)}")
 
@@ -382,10 +382,10 @@ class StripeImitation(ProviderImitation[StripeAccount]):
         return serve
 
     def _expanded(self, account: StripeAccount, obj: dict, params: dict) -> dict:
-        view = copy.deepcopy(obj)
+        view = self._public(obj)
         for name in params.get("expand", []) or []:
             if isinstance(view.get(name), str) and view[name] in account.objects:
-                view[name] = copy.deepcopy(account.objects[view[name]])
+                view[name] = self._public(account.objects[view[name]])
         return view
 
     def _object(self, account: StripeAccount, object_id: str, kind: str) -> dict | Response:
@@ -432,7 +432,7 @@ class StripeImitation(ProviderImitation[StripeAccount]):
               "description": params.get("description"), "last_payment_error": None, "latest_charge": None,
               "livemode": False, "metadata": dict(params.get("metadata") or {}), "next_action": None,
               "payment_method": params.get("payment_method"), "payment_method_types": ["card"],
-              "receipt_email": params.get("receipt_email"), "return_url": params.get("return_url"),
+              "receipt_email": params.get("receipt_email"), "_return_url": params.get("return_url"),
               "statement_descriptor": params.get("statement_descriptor"),
               "statement_descriptor_suffix": params.get("statement_descriptor_suffix"),
               "status": "requires_payment_method"}
@@ -528,7 +528,7 @@ class StripeImitation(ProviderImitation[StripeAccount]):
                            param="payment_method")
         pi["payment_method"] = payment_method
         if params.get("return_url"):
-            pi["return_url"] = params["return_url"]
+            pi["_return_url"] = params["return_url"]
         account.effects[("confirmed", pi["id"])] += 1
         if fault and fault.kind == "decline":
             behaviour = ("card_declined", "generic_decline")
@@ -539,7 +539,7 @@ class StripeImitation(ProviderImitation[StripeAccount]):
             pi.update(status="requires_action", next_action={
                 "type": "redirect_to_url",
                 "redirect_to_url": {"url": f"{self.browser_url}/3ds/{pi['id']}?{query}",
-                                    "return_url": pi.get("return_url")}})
+                                    "return_url": pi["_return_url"]}})
             self._emit(account, "payment_intent.requires_action", pi)
         else:
             self._succeed(account, pi)
@@ -555,7 +555,7 @@ class StripeImitation(ProviderImitation[StripeAccount]):
             return pi
         if fault and fault.kind == "decline":
             return error(402, "card_error", "Your card was declined.", code="card_declined",
-                         decline_code="generic_decline", payment_intent=copy.deepcopy(pi))
+                         decline_code="generic_decline", payment_intent=self._public(pi))
         if pi["status"] != "requires_capture":
             return unexpected_state(pi, "capture", ("requires_capture",))
         amount = _integer(params, "amount_to_capture", required=False)
@@ -641,7 +641,7 @@ class StripeImitation(ProviderImitation[StripeAccount]):
             account, pi = self._owner(request.params["id"])
         except KeyError:
             return Response.html("<p>Unknown payment.</p>", 404)
-        if pi.get("object") != "payment_intent" or not hmac.compare_digest(client_secret, pi["client_secret"]):
+        if pi.get("object") != "payment_intent" or wrong_client_secret({"client_secret": client_secret}, pi):
             return Response.html("<p>Unknown payment.</p>", 404)
         return account, pi
 
@@ -673,7 +673,7 @@ class StripeImitation(ProviderImitation[StripeAccount]):
             refused = self._finish_authentication(account, pi, form.get("outcome") == "complete")
             if refused is not None:
                 return Response.html("<p>This payment needs no authentication.</p>", 400)
-            return_url = pi.get("return_url")
+            return_url = pi["_return_url"]
             succeeded = pi["status"] in ("succeeded", "requires_capture")
             query = urlencode({"payment_intent": pi["id"], "payment_intent_client_secret": pi["client_secret"],
                                "redirect_status": "succeeded" if succeeded else "failed"})

@@ -187,13 +187,13 @@ class PayPalImitation(ProviderImitation[PayPalAccount]):
         public = self._public(resource)
         kind = resource["_kind"]
         amount = public.get("amount") or {}
-        event = {"id": f"WH-{new_id(17)}-{new_id(17)}", "event_version": "1.0", "create_time": now_iso(),
+        event_id = f"WH-{new_id(17)}-{new_id(17)}"
+        event = {"id": event_id, "event_version": "1.0", "create_time": now_iso(),
                  "resource_type": kind, "resource_version": "2.0", "event_type": event_type,
                  "summary": f"{event_type} for {amount.get('currency_code', '')} {amount.get('value', '')}".strip(),
                  "resource": public,
-                 "links": [{"href": f"{self.url}/v1/notifications/webhooks-events/{{id}}", "rel": "self",
+                 "links": [{"href": f"{self.url}/v1/notifications/webhooks-events/{event_id}", "rel": "self",
                             "method": "GET"}]}
-        event["links"][0]["href"] = event["links"][0]["href"].replace("{id}", event["id"])
         account.events.append(event)
         return copy.deepcopy(event)
 

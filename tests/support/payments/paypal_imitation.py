@@ -332,7 +332,8 @@ class PayPalImitation(ProviderImitation[PayPalAccount]):
 
     def _api(self, handler):
         """Bearer token, JSON body, ``PayPal-Request-Id`` and ``Prefer`` around
-        ``handler(account, body, request, fault) -> (Response, representation)``."""
+        ``handler(account, body, request, fault, full) -> Response``; ``full`` is true when the caller asked
+        for ``Prefer: return=representation``."""
         def serve(request: Request, fault: Fault | None) -> Response:
             try:
                 body = request.json() if request.method == "POST" else {}

@@ -164,17 +164,15 @@ def test_a_request_id_replays_the_first_answer_and_refuses_another_body(paypal_i
     assert issue(other) == (422, "PAYPAL_REQUEST_ID_PREVIOUSLY_USED")
 
 
-def test_a_capture_that_times_out_then_is_retried_with_its_request_id_captures_once(http_transport, paypal_imitation,
-                                                                                  paypal_account):
-    impatient = api_for(http_transport, paypal_imitation, paypal_account, timeout=0.3)
-    order = create_order(impatient)
+def test_a_capture_that_times_out_then_is_retried_with_its_request_id_captures_once(paypal_imitation, api):
+    order = create_order(api)
     paypal_imitation.approve(order["id"])
-    paypal_imitation.faults.inject("POST /v2/checkout/orders/*/capture", "slow_reply", seconds=1)
+    paypal_imitation.faults.inject("POST /v2/checkout/orders/*/capture", "slow_reply", seconds=2)
     with pytest.raises(httpx.TimeoutException):
-        impatient.post(f"/v2/checkout/orders/{order['id']}/capture", json={},
+        api.post(f"/v2/checkout/orders/{order['id']}/capture", json={}, headers={"PayPal-Request-Id": "capture-8"},
+                 timeout=0.5)
+    retried = api.post(f"/v2/checkout/orders/{order['id']}/capture", json={},
                        headers={"PayPal-Request-Id": "capture-8"})
-    retried = impatient.post(f"/v2/checkout/orders/{order['id']}/capture", json={},
-                             headers={"PayPal-Request-Id": "capture-8"})
     assert retried.status_code == 201 and retried.json()["status"] == "COMPLETED"
     assert paypal_imitation.count("captured", order["id"]) == 1
 

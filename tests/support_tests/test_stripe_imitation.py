@@ -206,13 +206,14 @@ def test_updating_merges_metadata_and_cancelling_releases_a_hold(stripe_imitatio
     assert stripe_imitation.count("canceled", held.id) == 1
 
 
-def test_a_capture_that_times_out_then_is_retried_with_its_key_captures_once(stripe_imitation, stripe_account):
-    impatient = client_for(stripe_imitation, stripe_account.secret_key, timeout=0.3)
-    pi = held_intent(impatient)
-    stripe_imitation.faults.inject("POST /v1/payment_intents/*/capture", "slow_reply", seconds=1)
+def test_a_capture_that_times_out_then_is_retried_with_its_key_captures_once(stripe_imitation, stripe_account,
+                                                                            client):
+    impatient = client_for(stripe_imitation, stripe_account.secret_key, timeout=0.5)
+    pi = held_intent(client)
+    stripe_imitation.faults.inject("POST /v1/payment_intents/*/capture", "slow_reply", seconds=2)
     with pytest.raises(stripe.APIConnectionError):
         impatient.v1.payment_intents.capture(pi.id, options={"idempotency_key": "capture-p-9"})
-    retried = impatient.v1.payment_intents.capture(pi.id, options={"idempotency_key": "capture-p-9"})
+    retried = client.v1.payment_intents.capture(pi.id, options={"idempotency_key": "capture-p-9"})
     assert retried.status == "succeeded" and retried.last_response.headers["Idempotent-Replayed"] == "true"
     assert stripe_imitation.count("captured", pi.id) == 1
     calls = stripe_imitation.requests_to("POST", f"/v1/payment_intents/{pi.id}/capture")
@@ -230,17 +231,17 @@ def test_a_500_changes_nothing_and_a_retry_with_the_same_key_runs(stripe_imitati
     assert stripe_imitation.count("captured", pi.id) == 1
 
 
-def test_an_injected_decline_and_a_hang_reach_the_client(stripe_imitation, stripe_account):
-    client = client_for(stripe_imitation, stripe_account.secret_key, timeout=0.3)
+def test_an_injected_decline_and_a_hang_reach_the_client(stripe_imitation, stripe_account, client):
     pi = client.v1.payment_intents.create(params={"amount": 100, "currency": "eur"})
     stripe_imitation.faults.inject("POST /v1/payment_intents/*/confirm", "decline")
     with pytest.raises(stripe.CardError):
         client.v1.payment_intents.confirm(pi.id, params={"payment_method": "pm_card_visa"})
-    stripe_imitation.faults.inject("GET /v1/balance", "hang", seconds=1)
+    assert stripe_imitation.object(pi.id)["status"] == "requires_payment_method"
+    stripe_imitation.faults.inject("GET /v1/balance", "hang", seconds=2)
     started = time.monotonic()
     with pytest.raises(stripe.APIConnectionError):
-        client.v1.balance.retrieve()
-    assert time.monotonic() - started < 1
+        client_for(stripe_imitation, stripe_account.secret_key, timeout=0.5).v1.balance.retrieve()
+    assert time.monotonic() - started < 2
     assert client.v1.balance.retrieve().object == "balance"  # the fault was used up
 
 

@@ -122,23 +122,23 @@ class Event(BaseModel):
 # --- orders -----------------------------------------------------------------------------------------
 
 class _OrderEvent(EventPayload):
-    order_id: int = Field(examples=[17])
+    order_id: int = Field(examples=[17], description="The order's id (`/orders/{order_id}`).")
     number: str = Field(examples=["1001"], description="The order number shoppers and staff see.")
     status: str = Field(examples=["pending_payment"], description="The order's status after the change.")
     total: int = Field(examples=[4824], description="The order's total, minor units.")
-    currency: str = Field(examples=["USD"], min_length=3, max_length=3)
+    currency: str = Field(examples=["USD"], min_length=3, max_length=3, description="ISO 4217 code of every amount.")
 
 
 @catalog_event("order.placed")
 class OrderPlaced(_OrderEvent):
     """A shopper placed an order (its payment is started; stock is taken)."""
 
-    email: str = Field(examples=["ada@example.com"])
+    email: str = Field(examples=["ada@example.com"], description="Where the shopper is reached.")
     customer_id: int | None = Field(examples=[None], description="The customer account, or none for a guest.")
-    subtotal: int = Field(examples=[3998])
-    discount_total: int = Field(examples=[0])
-    shipping_total: int = Field(examples=[500])
-    tax_total: int = Field(examples=[326])
+    subtotal: int = Field(examples=[3998], description="The lines' prices times quantities, minor units.")
+    discount_total: int = Field(examples=[0], description="Minor units.")
+    shipping_total: int = Field(examples=[500], description="Minor units.")
+    tax_total: int = Field(examples=[326], description="Minor units (included in the prices or added, per store).")
 
 
 @catalog_event("order.paid")
@@ -146,7 +146,7 @@ class OrderPaid(_OrderEvent):
     """The order is paid: its payment was captured (at checkout, or marked received by staff)."""
 
     status: str = Field(examples=["paid"], description="The order's status after the change.")
-    payment_id: int = Field(examples=[9])
+    payment_id: int = Field(examples=[9], description="The payment that was captured.")
     amount: int = Field(examples=[4824], description="What this payment captured, minor units.")
 
 
@@ -155,7 +155,7 @@ class OrderCancelled(_OrderEvent):
     """Staff cancelled the order; what it took from stock is back."""
 
     status: str = Field(examples=["cancelled"], description="The order's status after the change.")
-    reason: str = Field(examples=["Customer changed their mind."])
+    reason: str = Field(examples=["Customer changed their mind."], description="As staff gave it (may be empty).")
 
 
 @catalog_event("order.fulfilled")
@@ -172,22 +172,22 @@ class OrderRefunded(_OrderEvent):
     """Part or all of what was paid was refunded (``status`` says which)."""
 
     status: str = Field(examples=["partially_refunded"], description="'partially_refunded' or 'refunded'.")
-    refund_id: int = Field(examples=[3])
+    refund_id: int = Field(examples=[3], description="The refund record.")
     amount: int = Field(examples=[1000], description="This refund, minor units.")
     refunded_total: int = Field(examples=[1000], description="Everything refunded on the order so far.")
-    reason: str = Field(examples=["Damaged in transit."])
+    reason: str = Field(examples=["Damaged in transit."], description="As staff gave it (may be empty).")
 
 
 # --- payments ---------------------------------------------------------------------------------------
 
 class _PaymentEvent(EventPayload):
-    payment_id: int = Field(examples=[9])
-    order_id: int = Field(examples=[17])
-    order_number: str = Field(examples=["1001"])
+    payment_id: int = Field(examples=[9], description="The payment record.")
+    order_id: int = Field(examples=[17], description="The order it pays.")
+    order_number: str = Field(examples=["1001"], description="That order's number.")
     plugin_id: str = Field(examples=["manual_payments"], description="The gateway plugin.")
     method: str = Field(examples=["bank_transfer"], description="The payment method's code.")
     amount: int = Field(examples=[4824], description="Minor units.")
-    currency: str = Field(examples=["USD"], min_length=3, max_length=3)
+    currency: str = Field(examples=["USD"], min_length=3, max_length=3, description="ISO 4217 code of every amount.")
 
 
 @catalog_event("payment.captured")
@@ -209,7 +209,7 @@ class PaymentRefunded(_PaymentEvent):
     """Money went back to the shopper through the payment's gateway."""
 
     amount: int = Field(examples=[1000], description="This refund, minor units.")
-    refund_id: int = Field(examples=[3])
+    refund_id: int = Field(examples=[3], description="The refund record.")
     refunded_amount: int = Field(examples=[1000], description="Everything refunded on this payment so far.")
     reference: str | None = Field(examples=["re_3PqY2b"], description="The gateway's id for the refund.")
 
@@ -220,11 +220,11 @@ class PaymentRefunded(_PaymentEvent):
 class StockLow(EventPayload):
     """A change took a variant's stock from above its low-stock threshold to at or below it."""
 
-    variant_id: int = Field(examples=[31])
-    product_id: int = Field(examples=[12])
-    sku: str = Field(examples=["TEE-BLK-M"])
-    stock_on_hand: int = Field(examples=[2])
-    threshold: int = Field(examples=[3])
+    variant_id: int = Field(examples=[31], description="The variant whose stock is low.")
+    product_id: int = Field(examples=[12], description="Its product.")
+    sku: str = Field(examples=["TEE-BLK-M"], description="The variant's SKU.")
+    stock_on_hand: int = Field(examples=[2], description="Units on hand after the change.")
+    threshold: int = Field(examples=[3], description="The variant's low-stock threshold.")
 
 
 # --- customers --------------------------------------------------------------------------------------
@@ -233,17 +233,17 @@ class StockLow(EventPayload):
 class CustomerCreated(EventPayload):
     """A shopper created a customer account in the store."""
 
-    customer_id: int = Field(examples=[5])
-    email: str = Field(examples=["ada@example.com"])
-    full_name: str = Field(examples=["Ada Lovelace"])
+    customer_id: int = Field(examples=[5], description="The new customer account.")
+    email: str = Field(examples=["ada@example.com"], description="Its sign-in email (lower-cased).")
+    full_name: str = Field(examples=["Ada Lovelace"], description="As the shopper gave it (may be empty).")
 
 
 # --- catalog ----------------------------------------------------------------------------------------
 
 class _ProductEvent(EventPayload):
-    product_id: int = Field(examples=[12])
-    slug: str = Field(examples=["black-tee"])
-    name: str = Field(examples=["Black tee"])
+    product_id: int = Field(examples=[12], description="The product's id.")
+    slug: str = Field(examples=["black-tee"], description="Its URL slug, unique in the store.")
+    name: str = Field(examples=["Black tee"], description="Its name.")
 
 
 @catalog_event("product.created")

@@ -125,3 +125,33 @@ async def test_every_event_in_the_catalog_is_emitted_by_a_real_action(client, fa
     assert by_name["payment.failed"] == [PaymentFailed(
         payment_id=declined["payment"]["id"], order_id=declined["id"], order_number=str(declined["number"]),
         plugin_id="declining_pay", method="card", amount=declined["total"], currency="USD", error="card_declined")]
+
+
+async def test_a_csv_import_writes_one_event_per_product_in_one_statement(client, factory):
+    from sqlalchemy import event as sa_event
+    from sqlalchemy.engine import Engine
+
+    from tests.kernel.catalog.test_csv import catalog_rows, to_csv, upload
+
+    store = await factory.store()
+    manager = (await factory.staff(store, "manager")).headers
+    outbox_inserts = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("INSERT INTO OUTBOX_EVENTS"):
+            outbox_inserts.append(statement)
+
+    rows = catalog_rows(40, "ev")  # 40 products, 100 variants
+    sa_event.listen(Engine, "before_cursor_execute", count)
+    try:
+        assert (await upload(client, store, manager, to_csv(rows))).status_code == 200
+        assert len(outbox_inserts) == 1
+        for row in rows:
+            row["Variant Price"] = "1.00"
+        assert (await upload(client, store, manager, to_csv(rows))).status_code == 200
+        assert len(outbox_inserts) == 2
+    finally:
+        sa_event.remove(Engine, "before_cursor_execute", count)
+    events = await _events(factory, store)
+    assert [e.name for e in events] == ["product.created"] * 40 + ["product.updated"] * 40
+    assert sorted(e.data.slug for e in events[:40]) == sorted({r["Handle"] for r in rows})

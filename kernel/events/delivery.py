@@ -93,7 +93,10 @@ async def fan_out(session: AsyncSession, job: JobContext) -> None:
 @job_handler(DELIVER_KIND)
 async def deliver(session: AsyncSession, job: JobContext) -> None:
     """Hand the event to the job's one consumer, in the job's store-bound unit of work."""
-    consumer = job.payload["consumer"]
+    consumer = job.payload.get("consumer")
+    if consumer is None:  # queued when one delivery served every consumer: fan it out now, lose nothing
+        await fan_out(session, job)
+        return
     if not await deliver_to(session, job.store, event_of(job), consumer):
         log.info("event consumer gone before its delivery; skipped", extra={
             "job_id": job.id, "consumer": consumer, "store_id": job.store_id})

@@ -176,3 +176,36 @@ async def test_delivery_survives_purging_the_outbox(factory, sessionmaker, make_
     [event] = [e for _s, e, _b in consumed if e.store_id == store.id]
     assert (event.id, event.name, event.data) == (emitted.event_id, "payment.refunded", PaymentRefunded.example())
     assert event.occurred_at.tzinfo is not None
+
+
+async def test_an_event_the_catalog_does_not_know_is_parked_not_dropped(factory, make_worker, consumed):
+    """A row no payload model describes (say, of a plugin since uninstalled) is never handed out as
+    something else: its fan-out fails, naming the event, and is parked for an operator."""
+    store = await factory.store()
+    async with factory.session(store) as s:
+        row = OutboxEvent(event_id="0b7c2e4a-5d1f-4e8a-9c3b-6a2d1f0e9b8c", name="acme.gone", version=1,
+                          payload={"x": 1})
+        s.add(row)
+    await make_worker(event_max_attempts=1).run_until_idle()
+    fan_out = await _job(factory, f"event:{row.event_id}")
+    assert (fan_out.kind, fan_out.status) == (FAN_OUT_KIND, "failed")
+    assert fan_out.last_error == "UnknownEvent: no event 'acme.gone' version 1 in the catalog"
+    assert [e for _s, e, _b in consumed if e.store_id == store.id] == []
+
+
+async def test_a_delivery_queued_for_every_consumer_at_once_is_fanned_out(factory, make_worker, consumed):
+    """A delivery job of the older shape (one job for all consumers, no consumer named) still reaches
+    each consumer once, through per-consumer deliveries."""
+    from kernel.jobs.queue import enqueue
+
+    store = await factory.store()
+    data = OrderPaid.example().model_dump(mode="json")
+    async with factory.session(store) as s:
+        await enqueue(s, DELIVER_KIND, {"event": {"id": "4c9e1b7a-2f3d-4a6e-8b5c-1d0e9f8a7b6c", "name": "order.paid",
+                                                  "payload": data, "occurred_at": "2026-11-25T14:03:00+00:00"}},
+                      dedupe_key="event:4c9e1b7a-2f3d-4a6e-8b5c-1d0e9f8a7b6c")
+    await make_worker().run_until_idle()
+    [(slug, event, _bound)] = [c for c in consumed if c[1].store_id == store.id]
+    assert (slug, event.name, event.version, event.data) == (store.slug, "order.paid", 1, OrderPaid.example())
+    job = await _delivery_job(factory, "4c9e1b7a-2f3d-4a6e-8b5c-1d0e9f8a7b6c", RECORDER)
+    assert job.status == "done"

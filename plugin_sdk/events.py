@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import Any, ClassVar, TypeVar
+from typing import Annotated, Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, model_validator
 
@@ -119,14 +119,22 @@ class Event(BaseModel):
                    data=payload_model(name, version).model_validate(data))
 
 
+Currency = Annotated[str, Field(examples=["USD"], min_length=3, max_length=3,
+                                description="ISO 4217 code of every amount.")]
+
+
+def _status_after(example: str, description: str = "The order's status after the change."):
+    return Field(examples=[example], description=description)
+
+
 # --- orders -----------------------------------------------------------------------------------------
 
 class _OrderEvent(EventPayload):
     order_id: int = Field(examples=[17], description="The order's id (`/orders/{order_id}`).")
     number: str = Field(examples=["1001"], description="The order number shoppers and staff see.")
-    status: str = Field(examples=["pending_payment"], description="The order's status after the change.")
+    status: str = _status_after("pending_payment")
     total: int = Field(examples=[4824], description="The order's total, minor units.")
-    currency: str = Field(examples=["USD"], min_length=3, max_length=3, description="ISO 4217 code of every amount.")
+    currency: Currency
 
 
 @catalog_event("order.placed")
@@ -145,7 +153,7 @@ class OrderPlaced(_OrderEvent):
 class OrderPaid(_OrderEvent):
     """The order is paid: its payment was captured (at checkout, or marked received by staff)."""
 
-    status: str = Field(examples=["paid"], description="The order's status after the change.")
+    status: str = _status_after("paid")
     payment_id: int = Field(examples=[9], description="The payment that was captured.")
     amount: int = Field(examples=[4824], description="What this payment captured, minor units.")
 
@@ -154,7 +162,7 @@ class OrderPaid(_OrderEvent):
 class OrderCancelled(_OrderEvent):
     """Staff cancelled the order; what it took from stock is back."""
 
-    status: str = Field(examples=["cancelled"], description="The order's status after the change.")
+    status: str = _status_after("cancelled")
     reason: str = Field(examples=["Customer changed their mind."], description="As staff gave it (may be empty).")
 
 
@@ -162,7 +170,7 @@ class OrderCancelled(_OrderEvent):
 class OrderFulfilled(_OrderEvent):
     """Every unit of the order has shipped."""
 
-    status: str = Field(examples=["fulfilled"], description="The order's status after the change.")
+    status: str = _status_after("fulfilled")
     carrier: str = Field(examples=["UPS"], description="The last shipment's carrier (may be empty).")
     tracking_number: str = Field(examples=["1Z999AA10123456784"], description="The last shipment's (may be empty).")
 
@@ -171,7 +179,7 @@ class OrderFulfilled(_OrderEvent):
 class OrderRefunded(_OrderEvent):
     """Part or all of what was paid was refunded (``status`` says which)."""
 
-    status: str = Field(examples=["partially_refunded"], description="'partially_refunded' or 'refunded'.")
+    status: str = _status_after("partially_refunded", "'partially_refunded' or 'refunded'.")
     refund_id: int = Field(examples=[3], description="The refund record.")
     amount: int = Field(examples=[1000], description="This refund, minor units.")
     refunded_total: int = Field(examples=[1000], description="Everything refunded on the order so far.")
@@ -187,7 +195,7 @@ class _PaymentEvent(EventPayload):
     plugin_id: str = Field(examples=["manual_payments"], description="The gateway plugin.")
     method: str = Field(examples=["bank_transfer"], description="The payment method's code.")
     amount: int = Field(examples=[4824], description="Minor units.")
-    currency: str = Field(examples=["USD"], min_length=3, max_length=3, description="ISO 4217 code of every amount.")
+    currency: Currency
 
 
 @catalog_event("payment.captured")

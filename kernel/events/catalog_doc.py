@@ -9,7 +9,6 @@ from __future__ import annotations
 import inspect
 import json
 import re
-import sys
 import types
 import typing
 from datetime import datetime, timezone
@@ -43,8 +42,13 @@ def render_event(model: type[EventPayload]) -> str:
             f"| field | type | meaning |\n|---|---|---|\n{rows}\n\n```json\n{example}\n```\n")
 
 
+def kernel_events() -> list[type[EventPayload]]:
+    """The events the kernel emits: the catalog's models defined by the SDK (not plugins' own events)."""
+    return [model for model in catalog() if model.__module__ == EventPayload.__module__]
+
+
 def render_catalog() -> str:
-    return "\n".join(render_event(model) for model in catalog())
+    return "\n".join(render_event(model) for model in kernel_events())
 
 
 def with_catalog(text: str) -> str:
@@ -57,4 +61,3 @@ def with_catalog(text: str) -> str:
 
 if __name__ == "__main__":
     DOC.write_text(with_catalog(DOC.read_text()))
-    sys.exit(0)

@@ -27,8 +27,8 @@ from kernel.catalog.models import ProductVariant
 from kernel.db import bound_store_id, utcnow
 from kernel.errors import Conflict, InvalidInput, NotFound
 from kernel.events.service import write_events
-from plugin_sdk.events import StockLow
 from kernel.inventory.models import StockMovement, StockReservation
+from plugin_sdk.events import StockLow
 
 MAX_RESERVATION_TTL = timedelta(hours=24)
 MAX_STOCK = 1_000_000_000

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from kernel.events.catalog_doc import DOC, with_catalog
+from kernel.events.catalog_doc import DOC, kernel_events, with_catalog
 from kernel.events.models import OutboxEvent
 from plugin_sdk.events import (CustomerCreated, Event, OrderCancelled, OrderFulfilled, OrderPaid, OrderPlaced,
                                OrderRefunded, PaymentCaptured, PaymentFailed, PaymentRefunded, ProductCreated,
-                               ProductDeleted, ProductUpdated, StockLow, catalog)
+                               ProductDeleted, ProductUpdated, StockLow)
 from tests.support import shop
 from tests.support.plugins import registered
 
@@ -17,7 +17,7 @@ from tests.support.plugins import registered
 def test_the_catalog_page_is_generated_from_the_payload_models():
     text = DOC.read_text()
     assert text == with_catalog(text), "docs/events.md is stale: run python -m kernel.events.catalog_doc"
-    for model in catalog():
+    for model in kernel_events():
         assert f"### `{model.event_name}` (version {model.event_version})" in text
         undocumented = [name for name, field in model.model_fields.items() if not field.description]
         assert not undocumented, f"{model.event_name}: fields without a description: {undocumented}"
@@ -80,7 +80,7 @@ async def test_every_event_in_the_catalog_is_emitted_by_a_real_action(client, fa
     assert (await client.delete(f"{url}/products/{product['id']}", headers=owner)).status_code == 204
 
     events = await _events(factory, store)
-    assert {e.name for e in events} == {model.event_name for model in catalog()}
+    assert {e.name for e in events} == {model.event_name for model in kernel_events()}
     assert all(e.version == 1 and e.store_id == store.id for e in events)
     by_name: dict[str, list] = {}
     for e in events:

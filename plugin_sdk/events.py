@@ -107,8 +107,9 @@ class Event(BaseModel):
 
     @model_validator(mode="after")
     def _data_matches_name(self) -> "Event":
-        if (type(self.data).event_name, type(self.data).event_version) != (self.name, self.version):
-            raise ValueError(f"data is a {type(self.data).__name__}, not event {self.name!r} v{self.version}")
+        model = type(self.data)
+        if (getattr(model, "event_name", None), getattr(model, "event_version", None)) != (self.name, self.version):
+            raise ValueError(f"data is a {model.__name__}, not event {self.name!r} v{self.version}")
         return self
 
     @classmethod

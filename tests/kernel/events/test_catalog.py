@@ -23,6 +23,21 @@ def test_the_catalog_page_is_generated_from_the_payload_models():
         assert not undocumented, f"{model.event_name}: fields without a description: {undocumented}"
 
 
+def test_a_payload_is_exactly_its_model_and_the_envelope_names_it():
+    from datetime import datetime, timezone
+
+    import pytest
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="Extra inputs are not permitted"):
+        StockLow.model_validate({**StockLow.example().model_dump(), "note": "not in the catalog"})
+    with pytest.raises(ValidationError, match="number"):  # an order number is a string, never an int
+        OrderPaid.model_validate({**OrderPaid.example().model_dump(), "number": 1001})
+    with pytest.raises(ValidationError, match="data is a OrderPlaced, not event 'order.paid' v1"):
+        Event(id="e1", name="order.paid", version=1, store_id=1, occurred_at=datetime.now(timezone.utc),
+              data=OrderPlaced.example())
+
+
 async def _events(factory, store) -> list[Event]:
     """The store's outbox, each row parsed as a consumer receives it (by the catalog's model of its version)."""
     async with factory.session(store) as session:

@@ -377,12 +377,16 @@ def pyc_on_event(store: StoreInfo, event: Event, settings: StoreSettings) -> Non
     """Called for each domain ``event`` of ``store`` (``order.placed``, ``order.paid``, ``stock.low``…).
 
     Delivered by the job worker after the change that caused the event
-    committed, at least once: dedupe on ``event.id``. Raising makes the kernel
-    retry the delivery with exponential backoff, and park it as failed after a
-    bounded number of attempts.
+    committed, at least once: dedupe on ``event.id``. Each plugin gets each
+    event in a delivery of its own: raising retries this plugin's delivery
+    alone, with exponential backoff, and parks it as failed after a bounded
+    number of attempts; other plugins' handlers are not run again. Events are
+    not guaranteed to arrive in order. The catalog of events and their
+    payloads is ``plugin_sdk.events`` (``docs/events.md``).
 
     :param store: the event's store.
-    :param event: the event (``name``, ``payload``, ``occurred_at``).
+    :param event: the envelope (``id``, ``name``, ``version``, ``store_id``,
+        ``occurred_at``); ``event.data`` is the event's typed payload model.
     :param settings: the store's plugin settings; ``settings.get("<plugin id>")`` is yours.
     :return: ignored (return ``None``).
 
@@ -390,10 +394,12 @@ def pyc_on_event(store: StoreInfo, event: Event, settings: StoreSettings) -> Non
 
     Example::
 
+        from plugin_sdk.events import OrderPlaced
+
         @hookimpl
         async def pyc_on_event(store, event, settings):
-            if event.name == "order.placed":
-                print(f"{store.slug}: order {event.payload.get('number')} placed")
+            if isinstance(event.data, OrderPlaced):
+                print(f"{store.slug}: order {event.data.number} placed")
     """
 
 

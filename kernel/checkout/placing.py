@@ -45,8 +45,9 @@ from kernel.errors import Conflict, InvalidInput
 from kernel.events.service import write_events
 from kernel.inventory.service import OutOfStock, change_stock, record_changes
 from kernel.orders.models import Order, OrderLine, OrderStatus, Payment, PaymentStatus
-from kernel.orders.service import (event_payload, order_view, set_status, take_order_number, timeline_entry,
-                                   write_timeline)
+from kernel.orders.service import (order_event_fields, order_view, payment_event_fields, set_status,
+                                   take_order_number, timeline_entry, write_timeline)
+from plugin_sdk.events import OrderPaid, OrderPlaced, PaymentCaptured
 
 
 class IdempotencyKeyReused(InvalidInput):
@@ -249,12 +250,15 @@ async def place_order(session: AsyncSession, hooks, cart: Cart, body: dict[str, 
                        actor=f"customer:{cart.customer_id}" if cart.customer_id else "guest"),
         timeline_entry("payment", f"Payment started with {method.name}.", actor="system",
                        plugin_id=method.plugin_id, method=method.code, status=status.value)])
-    events = [("order.placed", event_payload(order, email=order.email))]
+    events = [OrderPlaced(**order_event_fields(order), email=order.email, customer_id=order.customer_id,
+                          subtotal=order.subtotal, discount_total=order.discount_total,
+                          shipping_total=order.shipping_total, tax_total=order.tax_total)]
     if status == PaymentStatus.captured:  # gateways that charge at once: the order, loaded, moves to paid
         order = await session.get_one(Order, order.id)
         order.paid_total = payment.amount
         await set_status(session, order, OrderStatus.paid, actor="system", message="Paid at checkout.")
-        events.append(("order.paid", event_payload(order, payment_id=payment.id, amount=payment.amount)))
+        events += [OrderPaid(**order_event_fields(order), payment_id=payment.id, amount=payment.amount),
+                   PaymentCaptured(**payment_event_fields(order, payment), reference=payment.reference)]
         await session.flush()
     await write_events(session, events)
     response = render(order, payment)

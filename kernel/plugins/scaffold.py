@@ -196,7 +196,9 @@ async def test_secret_setting_is_masked(pyc_client, pyc_store, pyc_owner):
 
 
 async def test_reacts_to_events(pyc_store, pyc_deliver_event):
-    await pyc_deliver_event(pyc_store, "order.placed", {"number": "1001"})
+    from plugin_sdk.events import OrderPlaced
+
+    await pyc_deliver_event(pyc_store, OrderPlaced.example())
 '''
 
 TEST_MODELS = '''\

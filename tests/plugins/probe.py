@@ -7,6 +7,7 @@ from pathlib import Path
 from fastapi import APIRouter
 
 from plugin_sdk import (PaymentMethod, PaymentResult, PluginSettings, Secret, ShippingRate, TaxLine, hookimpl)
+from plugin_sdk.events import OrderCancelled
 
 PLUGIN_ID = "probe"
 HERE = Path(__file__).parent
@@ -121,7 +122,7 @@ def pyc_ai_providers():
 
 @hookimpl
 async def pyc_on_event(store, event, settings):
-    if event.payload.get("fail"):
+    if isinstance(event.data, OrderCancelled) and event.data.reason == "fail":
         raise RuntimeError("probe handler failed on purpose")
     events.append((store.slug, event.id, settings.get(PLUGIN_ID).label))
 

@@ -84,9 +84,8 @@ async def _stop_embedded_worker(app: FastAPI) -> None:
 def _freeze_startup_objects() -> None:
     """Move everything allocated at start-up (modules, routes, models, plugins) out of the collector's reach.
 
-    Those objects live as long as the process, yet every full collection walks them all:
-    under load that was a ~100 ms pause on the event loop once every few hundred requests,
-    which is what a p99 sees. ``gc.freeze`` (the approach Instagram described for Django)
+    Those objects live as long as the process, yet every full collection walks them all: a
+    pause of the whole event loop, long enough to be what a p99 sees (docs/decisions/gc-freeze.md). ``gc.freeze`` (the approach Instagram described for Django)
     leaves request garbage collected as before.
     """
     import gc

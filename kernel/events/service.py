@@ -31,7 +31,7 @@ async def write_events(session: AsyncSession, events: Iterable[tuple[str, dict[s
     :func:`emit_event` does, but written now in one INSERT instead of at the next flush.
 
     For the busiest writers (placing an order): there the ORM's unit of work cost more CPU than
-    the rows it wrote (``bench/README.md``, session 12). Same rows, same transaction.
+    the rows it wrote (docs/decisions/placement-core-statements.md). Same rows, same transaction.
     """
     store_id, now = session.info["store_id"], utcnow()
     rows = [{"store_id": store_id, "event_id": str(uuid.uuid4()), "name": name, "payload": payload,

@@ -32,7 +32,7 @@ migrate: install
 	$(BIN)/pycommerce migrate
 
 demo: migrate
-	$(BIN)/pycommerce demo
+	PYCOMMERCE_HOST=$(HOST) PYCOMMERCE_PORT=$(PORT) $(BIN)/pycommerce demo
 
 # The server takes the recipe shell's place (exec), so the pid written to $(RUN_PIDFILE) is the
 # server's own: stop it with kill "$$(cat var/pycommerce.pid)".

@@ -1,4 +1,5 @@
-"""The Makefile's set-up on a fresh machine: it picks whichever Python >= 3.11 is installed."""
+"""Setting up from a fresh clone: the Makefile picks whichever Python >= 3.11 is installed, and the
+package says what licence it carries."""
 
 from __future__ import annotations
 
@@ -34,3 +35,12 @@ def test_says_what_is_missing_without_a_python(tmp_path):
     (tmp_path / "bin").mkdir()
     run = _make(tmp_path, f"{tmp_path}/venv/bin/python", f"VENV={tmp_path}/venv")
     assert run.returncode != 0 and "needs Python 3.11 or newer" in run.stderr
+
+
+def test_the_distribution_declares_its_licence_as_an_spdx_expression():
+    """PEP 639: ``license = "MIT"`` becomes ``License-Expression``, with the licence text shipped."""
+    from importlib.metadata import metadata
+
+    meta = metadata("pycommerce")
+    assert meta["License-Expression"] == "MIT"
+    assert "LICENSE" in (meta.get_all("License-File") or [])

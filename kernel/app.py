@@ -85,8 +85,9 @@ def _freeze_startup_objects() -> None:
     """Move everything allocated at start-up (modules, routes, models, plugins) out of the collector's reach.
 
     Those objects live as long as the process, yet every full collection walks them all: a
-    pause of the whole event loop, long enough to be what a p99 sees (docs/decisions/gc-freeze.md). ``gc.freeze`` (the approach Instagram described for Django)
-    leaves request garbage collected as before.
+    pause of the whole event loop, long enough to be what a p99 sees (docs/decisions/gc-freeze.md).
+    ``gc.freeze`` (the approach Instagram described for Django) leaves request garbage collected
+    as before.
     """
     import gc
 

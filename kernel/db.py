@@ -338,8 +338,9 @@ def ping_connections_idle_longer_than(engine: AsyncEngine, seconds: float) -> No
     """Pessimistic disconnect handling that costs nothing under load.
 
     SQLAlchemy's ``pool_pre_ping`` pings on *every* checkout: one extra round trip
-    per request, as much again as a small request's own statement. A connection that was checked in moments ago is alive unless the
-    server went away in those moments, and then the statement's own failure marks it
+    per request, as much again as a small request's own statement. A connection that was
+    checked in moments ago is alive unless the server went away in those moments, and then
+    the statement's own failure marks it
     (and every older pooled connection) invalid, as SQLAlchemy does for any
     disconnect. So only connections that sat idle longer than ``seconds`` (after a
     quiet spell, a restart, a failover) are pinged; a dead one is replaced before the

@@ -3,8 +3,8 @@
 FastAPI (0.16x) reads each declared query parameter on every request by inspecting its
 annotation again: is it a model, a sequence, which alias applies. For the product listing's
 ten that was a large share of what the listing costs beyond the bare limit, spent on requests
-that mostly carry two parameters or none (docs/decisions/query-models.md). FastAPI's own query-parameter models (``Annotated[Model, Query()]``) walk
-the same per-field inspection.
+that mostly carry two parameters or none (docs/decisions/query-models.md). FastAPI's own
+query-parameter models (``Annotated[Model, Query()]``) walk the same per-field inspection.
 
 A route with many query parameters declares them once, as a :class:`QueryModel`::
 

@@ -17,10 +17,9 @@ Order of work, chosen for correctness under concurrency:
 
 Every row a placement writes (the order and its lines, the ledger's, the payment, the timeline's,
 the outbox's, the cart's link to its order) is a Core statement run at once, not an object
-flushed by the unit of work. Its bookkeeping was about a quarter of a placement's CPU for the
-rows after the order (``bench/README.md``, session 12) and about a twentieth more for the order
-and its lines (session 13). Only a gateway that charges at once loads the order, to move it to
-paid through the state machine like any other payment.
+flushed by the unit of work, whose bookkeeping cost more than writing the rows
+(docs/decisions/placement-core-statements.md). Only a gateway that charges at once loads the
+order, to move it to paid through the state machine like any other payment.
 """
 
 from __future__ import annotations

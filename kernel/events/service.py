@@ -44,8 +44,8 @@ async def write_events(session: AsyncSession, payloads: Iterable[EventPayload]) 
     in one INSERT instead of at the next flush.
 
     For the busiest writers (placing an order) and for bulk changes (a CSV import's products):
-    there the ORM's unit of work cost more CPU than the rows it wrote (``bench/README.md``).
-    Same rows, same transaction.
+    there the ORM's unit of work cost more CPU than the rows it wrote
+    (docs/decisions/placement-core-statements.md). Same rows, same transaction.
     """
     store_id, now = session.info["store_id"], utcnow()
     rows = [{**outbox_values(payload), "store_id": store_id, "occurred_at": now} for payload in payloads]

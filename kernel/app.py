@@ -15,6 +15,7 @@ from kernel.db import connection_turns, create_engine_for, make_sessionmaker
 from kernel.errors import install_error_handlers
 from kernel.input_guard import RejectNulBytes
 from kernel.observability import RequestContextMiddleware, configure_logging
+from kernel.admin.errors import problem_pages
 from kernel.storefront.pages import problem_page
 
 # Kernel routers, by domain. Each module exposes one or more APIRouter objects named *router.
@@ -37,6 +38,13 @@ KERNEL_ROUTER_MODULES = (
     "kernel.checkout.api",
     "kernel.orders.api",
     "kernel.reports.api",
+    # The dashboard, by area (kernel/admin).
+    "kernel.admin.assets",
+    "kernel.admin.auth",
+    "kernel.admin.platform",
+    "kernel.admin.home",
+    "kernel.admin.orders",
+    "kernel.admin.settings",
 )
 
 API_DESCRIPTION = """
@@ -135,7 +143,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sign_ins = SignInCache()  # this process's staff sign-ins (kernel.accounts.signins)
     app.state.media = media_store(settings)  # where uploads go: made once, it holds no connection
     install_error_handlers(app)
-    app.state.problem_page = problem_page  # a browser's page requests get their problems as pages
+    # A browser's page requests get their problems as pages: the dashboard's or the storefront's.
+    app.state.problem_page = problem_pages(problem_page)
     _include_kernel_routers(app)
     app.state.plugin_manager = plugin_manager
     mount_plugins(app, plugin_manager)

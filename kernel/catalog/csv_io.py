@@ -14,7 +14,7 @@ import io
 import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from babel.numbers import get_currency_precision
 from sqlalchemy import select
@@ -22,7 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.catalog import search
 from kernel.catalog.models import MAX_OPTIONS, Product, ProductStatus, ProductVariant
-from kernel.catalog.schemas import MAX_INT, SLUG_RE
+from kernel.catalog.schemas import SLUG_RE
+from kernel.checkout.money import parse_amount
 from kernel.errors import InvalidInput
 from kernel.inventory.models import StockMovement
 from kernel.inventory.service import adjust_stock
@@ -65,21 +66,6 @@ class ImportReport:
     variants_updated: int = 0
     dry_run: bool = False
     errors: list[dict] = field(default_factory=list)
-
-
-def _money(text: str, precision: int) -> int:
-    try:
-        amount = Decimal(text.replace(",", "").strip())
-    except InvalidOperation:
-        raise ValueError(f"{text!r} is not an amount") from None
-    if not amount.is_finite() or amount < 0:
-        raise ValueError("must be a non-negative amount")
-    minor = amount.scaleb(precision)
-    if minor != minor.to_integral_value():
-        raise ValueError(f"has more than {precision} decimal places")
-    if minor > MAX_INT:
-        raise ValueError("is too large")
-    return int(minor)
 
 
 def _int(text: str, low: int, high: int) -> int:

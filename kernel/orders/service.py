@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import uuid
 
-from sqlalchemy import Integer, bindparam, insert, select, text, update
+from sqlalchemy import Integer, bindparam, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.db import dialect_of, side_engine, upsert_insert, utcnow
@@ -107,13 +107,21 @@ async def get_order(session: AsyncSession, order_id: int, *, lock: bool = False)
 
 
 async def list_orders(session: AsyncSession, *, after: int | None = None, limit: int = 50,
-                      status: OrderStatus | None = None) -> list[Order]:
-    """Newest first, keyset-paginated on id (``after`` = the last id of the previous page)."""
+                      status: OrderStatus | None = None, search: str | None = None) -> list[Order]:
+    """Newest first, keyset-paginated on id (``after`` = the last id of the previous page).
+    ``search``: an order number (``17`` or ``#17``) or part of the shopper's email."""
     query = select(Order).order_by(Order.id.desc()).limit(limit)
     if after is not None:
         query = query.where(Order.id < after)
     if status is not None:
         query = query.where(Order.status == status)
+    if search:
+        term = search.strip().lower()
+        if term.lstrip("#").isdigit() and len(term) < 10:
+            query = query.where(Order.number == int(term.lstrip("#")))
+        else:
+            escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            query = query.where(func.lower(Order.email).like(f"%{escaped}%", escape="\\"))
     return list((await session.execute(query)).scalars())
 
 

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from kernel.accounts import api as accounts_api
 from kernel.accounts import service
 from kernel.accounts.schemas import LoginRequest, PasswordResetConfirm, PasswordResetRequest, TwoFactorLoginRequest
+from kernel.admin.changes import refusable
 from kernel.admin.guards import ADMIN_COOKIE, ADMIN_PATH, PlatformHost, SignedIn
 from kernel.admin.rendering import check_signed_out_form, field_errors, redirect, render
 from kernel.deps import SessionDep
@@ -55,8 +56,10 @@ async def login(request: Request, session: SessionDep):
     page = {"next": safe_next(target), "values": {"email": email}}
     try:
         data = LoginRequest(email=email, password=str(form.get("password") or ""))
-        async with session.begin_nested():
-            answer = await accounts_api.login(data, request, Response(), session)
+        # No savepoint: a refused sign-in has written nothing in this transaction (the throttle
+        # counts in a transaction of its own, which on SQLite a savepoint opened first would
+        # make this one's later writes collide with).
+        answer = await accounts_api.login(data, request, Response(), session)
     except ValidationError as invalid:
         return render(request, "auth/login.html", {**page, "errors": field_errors(invalid.errors())}, 422)
     except TooManyRequests as error:
@@ -76,8 +79,7 @@ async def login_second_factor(request: Request, session: SessionDep):
     page = {"next": safe_next(target), "challenge": challenge}
     try:
         data = TwoFactorLoginRequest(challenge_token=challenge, code=str(form.get("code") or "").strip())
-        async with session.begin_nested():
-            answer = await accounts_api.login_second_factor(data, request, Response(), session)
+        answer = await accounts_api.login_second_factor(data, request, Response(), session)  # as login: no savepoint
     except ValidationError as invalid:
         return render(request, "auth/two_factor.html", {**page, "errors": field_errors(invalid.errors())}, 422)
     except TooManyRequests as error:
@@ -142,7 +144,7 @@ async def confirm_password_reset(request: Request, session: SessionDep):
                       {"token": token, "errors": {"repeat_password": "The two passwords differ."}}, 422)
     try:
         data = PasswordResetConfirm(token=token, new_password=password)
-        async with session.begin_nested():
+        async with refusable(session):
             await accounts_api.confirm_password_reset(data, request, session)
     except ValidationError as invalid:
         return render(request, "auth/reset_confirm.html", {"token": token, "errors": field_errors(invalid.errors())},

@@ -15,6 +15,7 @@ from fastapi import Path, Query, Request
 from pydantic import ValidationError
 
 from kernel.accounts.models import StaffRole
+from kernel.admin.changes import refusable
 from kernel.admin.guards import ADMIN_PATH, ManagerPage, PlatformHost, StaffPage
 from kernel.admin.layout import role_in, store_page
 from kernel.admin.rendering import field_errors, redirect
@@ -40,8 +41,10 @@ PAGE = 50
 @router.get("")
 async def orders_page(request: Request, store: StoreDep, session: SessionDep, principal: StaffPage,
                       q: Annotated[str | None, Query(max_length=320)] = None,
-                      status: Annotated[OrderStatus | None, Query()] = None,
+                      status: Annotated[str | None, Query(max_length=40)] = None,
                       after: Annotated[int | None, Query(ge=1, le=MAX_INT)] = None):
+    # The filter form sends "status=" for "any status": only a known status filters.
+    status = OrderStatus(status) if status in OrderStatus._value2member_map_ else None
     listed = await service.list_orders(session, after=after, limit=PAGE, status=status, search=q)
     return await store_page(request, session, principal, store, "orders", "store/orders.html", {
         "listed": listed, "q": q or "", "status": status, "statuses": list(OrderStatus),
@@ -68,8 +71,8 @@ def _back(request: Request, store: StoreContext, order_id: int, message: str) ->
 
 async def _refused(request, session, principal, store, order_id, refused: DomainError | ValidationError, field: str,
                    values: dict):
-    """The order's page again, the refusal beside the form that caused it (the change rolled back)."""
-    session.expire_all()
+    """The order's page again, the refusal beside the form that caused it (the change rolled back to
+    its savepoint, which also expired what it had touched)."""
     if isinstance(refused, ValidationError):
         errors = {f"{field}.{k}" if k != "form" else field: v for k, v in field_errors(refused.errors()).items()}
         status_code = 422
@@ -84,7 +87,7 @@ async def mark_paid(order_id: OrderId, request: Request, store: StoreDep, sessio
     form = await request.form()
     try:
         data = MarkPaidCreate(reference=str(form.get("reference") or "").strip() or None)
-        async with session.begin_nested():
+        async with refusable(session):
             await orders_api.mark_paid(order_id, session, principal, hooks, data)
     except (ValidationError, DomainError) as refused:
         return await _refused(request, session, principal, store, order_id, refused, "mark_paid", dict(form))
@@ -97,7 +100,7 @@ async def fulfil(order_id: OrderId, request: Request, store: StoreDep, session: 
     try:
         data = FulfilmentCreate(carrier=str(form.get("carrier") or "").strip(),
                                 tracking_number=str(form.get("tracking_number") or "").strip())
-        async with session.begin_nested():
+        async with refusable(session):
             await orders_api.fulfil(order_id, data, session, principal)
     except (ValidationError, DomainError) as refused:
         return await _refused(request, session, principal, store, order_id, refused, "fulfil", dict(form))
@@ -109,7 +112,7 @@ async def cancel(order_id: OrderId, request: Request, store: StoreDep, session: 
     form = await request.form()
     try:
         data = CancelCreate(reason=str(form.get("reason") or "").strip())
-        async with session.begin_nested():
+        async with refusable(session):
             await orders_api.cancel(order_id, session, principal, data)
     except (ValidationError, DomainError) as refused:
         return await _refused(request, session, principal, store, order_id, refused, "cancel", dict(form))
@@ -134,7 +137,7 @@ async def refund(order_id: OrderId, request: Request, store: StoreDep, session: 
             except ValueError as bad:
                 raise InvalidInput(f"The amount {bad}.") from None
         data = RefundCreate(amount=amount, reason=str(form.get("reason") or "").strip())
-        async with session.begin_nested():
+        async with refusable(session):
             await orders_api.refund(order_id, data, session, principal, hooks, f"admin-{token}")
     except (ValidationError, DomainError) as refused:
         return await _refused(request, session, principal, store, order_id, refused, "refund", dict(form))

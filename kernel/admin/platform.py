@@ -13,6 +13,7 @@ from sqlalchemy import text
 from kernel import migrate
 from kernel.accounts import staff
 from kernel.accounts.models import StaffRole
+from kernel.admin.changes import refusable
 from kernel.admin.guards import ADMIN_PATH, PlatformAdminPage, PlatformHost, SignedIn
 from kernel.admin.layout import platform_page, switchable_stores
 from kernel.admin.rendering import field_errors, redirect
@@ -61,7 +62,7 @@ async def create_store(request: Request, session: SessionDep, principal: SignedI
     values = {name: str(form.get(name) or "").strip() for name in (*STORE_FIELDS, "owner_email")}
     try:
         data = StoreCreate(**{name: values[name] for name in STORE_FIELDS if values[name]})
-        async with session.begin_nested():
+        async with refusable(session):
             store = await stores.create_store(session, data)
             await bind_store(session, store.id)
             await staff.add_staff(session, values["owner_email"], StaffRole.owner)

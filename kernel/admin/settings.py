@@ -9,6 +9,7 @@ from pydantic import ValidationError
 from kernel.accounts import staff
 from kernel.accounts.schemas import SecuritySettingsUpdate
 from kernel.accounts.store_api import update_security_settings
+from kernel.admin.changes import refusable
 from kernel.admin.guards import ADMIN_PATH, OwnerPage, PlatformHost
 from kernel.admin.layout import store_page
 from kernel.admin.rendering import field_errors, redirect
@@ -46,7 +47,7 @@ async def save_settings(request: Request, store: StoreDep, session: SessionDep, 
     try:
         data = StoreUpdate(**{name: values[name] for name in FIELDS},
                            domains=[h.strip() for h in values["domains"].split() if h.strip()])
-        async with session.begin_nested():
+        async with refusable(session):
             await update_current_store(data, store, principal, session)
             await update_security_settings(SecuritySettingsUpdate(require_staff_2fa=values["require_staff_2fa"]),
                                            store, principal, request, session)

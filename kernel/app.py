@@ -44,6 +44,7 @@ KERNEL_ROUTER_MODULES = (
     "kernel.admin.platform",
     "kernel.admin.home",
     "kernel.admin.orders",
+    "kernel.admin.plugins",
     "kernel.admin.settings",
 )
 

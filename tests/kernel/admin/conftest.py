@@ -40,7 +40,7 @@ def dashboard(settings, database, tmp_path_factory):
     controller.start()
     shots = Path(os.environ.get("PYCOMMERCE_SCREENSHOTS") or tmp_path_factory.mktemp("admin-screenshots"))
     try:
-        with plugin_server(settings, database.url, [], env={
+        with plugin_server(settings, database.url, ["tests.plugins.courier:courier"], env={
                 "PYCOMMERCE_MAIL_BACKEND": "smtp", "PYCOMMERCE_SMTP_HOST": "127.0.0.1",
                 "PYCOMMERCE_SMTP_PORT": str(port)}) as base:
             yield Dashboard(base, capture, shots / database.backend)

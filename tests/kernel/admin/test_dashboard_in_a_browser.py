@@ -230,3 +230,52 @@ async def test_the_owner_and_the_platform_pages_are_accessible_on_desktop_and_ph
     await page.click("#create-store")
     assert "Store “Fresh Store” created." in await page.inner_text("main")
     assert await page.locator(f"#store-fresh-{store.slug}").count() == 1
+
+
+async def test_enable_a_plugin_and_save_nested_settings_with_a_secret(page, dashboard, factory):
+    from kernel.plugins import settings as plugin_settings
+    from kernel.plugins.service import get_row
+
+    store = await factory.store(name="Courier Shop")
+    await shop.standard_plugins(factory, store)
+    owner = await factory.staff(store, "owner")
+    await sign_in(page, dashboard, owner.user.email)
+    await page.goto(f"{dashboard.base}/admin/stores/{store.slug}/plugins")
+    await accessible_and_pictured(page, dashboard, "plugins")
+    await page.click("#toggle-courier")
+    assert "courier is enabled." in await page.inner_text("main")
+
+    await page.fill("#settings-api_key", "sk_live_TOPSECRET_42")
+    await page.fill("#settings-account-number", "12")  # too short
+    await page.fill("#settings-depots-0-name", "Berlin")
+    await page.fill("#settings-depots-0-countries", "de, at")
+    await page.fill("#settings-depots-0-pickup_fee", "250")
+    await page.click("#save-settings")
+    assert "at least 4 characters" in await page.inner_text("#settings-account-number-error")
+    assert "sk_live_TOPSECRET_42" not in await page.content()  # a typed secret is never echoed
+    assert await page.input_value("#settings-depots-0-name") == "Berlin"  # what was typed stays
+
+    await page.fill("#settings-api_key", "sk_live_TOPSECRET_42")
+    await page.fill("#settings-account-number", "CN-123456")
+    await page.check("#settings-account-sandbox")
+    await page.click("#save-settings")
+    assert "Settings saved." in await page.inner_text("main")
+    assert "sk_live_TOPSECRET_42" not in await page.content()
+    assert await page.get_attribute("#settings-api_key", "placeholder") == "Stored. Type a new one to replace it."
+    await page.fill("#settings-depots-1-name", "Vienna")  # the blank item adds a second depot
+    await page.click("#save-settings")  # the secret field left empty: the stored one stays
+    async with factory.session(store) as session:
+        stored = plugin_settings.decode((await get_row(session, "courier")).settings)
+    assert stored["api_key"] == "sk_live_TOPSECRET_42"
+    assert stored["account"] == {"number": "CN-123456", "sandbox": True}
+    assert stored["depots"] == [{"name": "Berlin", "countries": ["de", "at"], "pickup_fee": 250},
+                                {"name": "Vienna", "countries": []}]  # defaults are not stored
+    await accessible_and_pictured(page, dashboard, "plugin-settings")
+
+    await page.goto(f"{dashboard.base}/admin/stores/{store.slug}/plugins/shipping_methods")  # the built-in, nested
+    assert await page.input_value("#settings-zones-0-methods-0-price") == "500"
+    await accessible_and_pictured(page, dashboard, "plugin-shipping")
+    await page.goto(f"{dashboard.base}/admin/stores/{store.slug}/plugins/courier")
+    await page.click("#toggle")
+    assert "courier is disabled." in await page.inner_text("main")
+    assert await page.inner_text("#plugin-courier .badge") == "off"

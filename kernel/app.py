@@ -43,6 +43,7 @@ KERNEL_ROUTER_MODULES = (
     "kernel.admin.auth",
     "kernel.admin.platform",
     "kernel.admin.home",
+    "kernel.admin.products",
     "kernel.admin.orders",
     "kernel.admin.plugins",
     "kernel.admin.settings",

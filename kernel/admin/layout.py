@@ -27,6 +27,7 @@ class NavEntry:
 
 STORE_NAV = (
     NavEntry("home", "Home", ""),
+    NavEntry("products", "Products", "/products"),
     NavEntry("orders", "Orders", "/orders"),
     NavEntry("plugins", "Plugins", "/plugins", StaffRole.owner),
     NavEntry("settings", "Settings", "/settings", StaffRole.owner),

@@ -137,9 +137,9 @@ def parse_rows(data: bytes, currency: str) -> tuple[list[Row], list[dict]]:
                 bad(column, str(exc))
                 return None
 
-        price = parsed("Variant Price", _money, precision, required=True)
-        compare_at = parsed("Variant Compare At Price", _money, precision)
-        cost = parsed("Cost per item", _money, precision)
+        price = parsed("Variant Price", parse_amount, precision, required=True)
+        compare_at = parsed("Variant Compare At Price", parse_amount, precision)
+        cost = parsed("Cost per item", parse_amount, precision)
         grams = parsed("Variant Grams", _int, 0, 10_000_000)
         qty = parsed("Variant Inventory Qty", _int, 0, 1_000_000)
         names = [cell[f"Option{i} Name"] for i in range(1, MAX_OPTIONS + 1)]

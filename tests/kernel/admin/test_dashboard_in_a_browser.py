@@ -279,3 +279,86 @@ async def test_enable_a_plugin_and_save_nested_settings_with_a_secret(page, dash
     await page.click("#toggle")
     assert "courier is disabled." in await page.inner_text("main")
     assert await page.inner_text("#plugin-courier .badge") == "off"
+
+
+def png_file(tmp_path, name: str, color: tuple[int, int, int]) -> str:
+    from PIL import Image
+
+    path = tmp_path / name
+    Image.new("RGB", (64, 48), color).save(path, "PNG")
+    return str(path)
+
+
+async def test_create_a_product_with_two_option_axes_four_variants_and_two_images(page, dashboard, client, factory,
+                                                                                   tmp_path):
+    store = await factory.store(name="Tee Shop")
+    manager = await factory.staff(store, "manager")
+    await sign_in(page, dashboard, manager.user.email)
+    await page.goto(f"{dashboard.base}/admin/stores/{store.slug}/products")
+    await page.click("#new-product")
+    await page.fill("#name", "Organic Tee")
+    await page.fill("#options-0-name", "Size")
+    await page.fill("#options-0-values", "S, M")
+    await page.fill("#options-1-name", "Colour")
+    await page.fill("#options-1-values", "Red, Blue")
+    await page.click("#make-variants")
+    assert await page.locator("#variants tbody tr").count() == 4
+    for i, (sku, price) in enumerate([("TEE-S-R", "19.00"), ("TEE-S-B", "19.50"), ("TEE-M-R", "21.00"),
+                                      ("TEE-M-B", "21.50")]):
+        await page.fill(f"#variants-{i}-sku", sku)
+        await page.fill(f"#variants-{i}-price", price)
+        await page.fill(f"#variants-{i}-cost", "8.00")
+        await page.fill(f"#variants-{i}-initial_stock", "5")
+    await page.fill("#variants-0-compare_at_price", "25.00")
+    await page.fill("#variants-3-price", "21.5x")  # a typo
+    await page.select_option("#status", "active")
+    await page.click("#save-product")
+    assert "is not an amount" in await page.inner_text("#variants-3-price-error")
+    await page.fill("#variants-3-price", "21.50")
+    await page.click("#save-product")
+    assert "“Organic Tee” created with 4 variant(s)." in await page.inner_text("main")
+    for name, color in (("front.png", (200, 30, 30)), ("back.png", (30, 30, 200))):
+        await page.set_input_files("#image-file", png_file(tmp_path, name, color))
+        await page.fill("#image-alt", name.split(".")[0].capitalize() + " view")
+        await page.click("#upload-image")
+        assert "Image added." in await page.inner_text("main")
+    assert await page.locator("#images img").count() == 2
+    await accessible_and_pictured(page, dashboard, "product")
+
+    await page.goto(f"{dashboard.base}/admin/stores/{store.slug}/products?q=organic")
+    assert "Organic Tee" in await page.inner_text("#products")
+    await accessible_and_pictured(page, dashboard, "products")
+    found = (await client.get(f"{shop.base(store)}/products", headers=manager.headers)).json()["items"]
+    assert [p["name"] for p in found] == ["Organic Tee"]
+    variants = {v["sku"]: (v["options"], v["price"], v["compare_at_price"], v["cost"], v["stock_on_hand"])
+                for v in found[0]["variants"]}
+    assert variants == {"TEE-S-R": (["S", "Red"], 1900, 2500, 800, 5), "TEE-S-B": (["S", "Blue"], 1950, None, 800, 5),
+                        "TEE-M-R": (["M", "Red"], 2100, None, 800, 5), "TEE-M-B": (["M", "Blue"], 2150, None, 800, 5)}
+    assert [i["alt"] for i in found[0]["images"]] == ["Front view", "Back view"]
+    storefront = await client.get(f"http://{store.slug}.localhost/products/organic-tee")
+    assert storefront.status_code == 200 and "Organic Tee" in storefront.text and "$19.00" in storefront.text
+
+
+async def test_a_csv_import_with_one_bad_row_imports_nothing_and_names_the_row_and_column(page, dashboard, client,
+                                                                                          factory, tmp_path):
+    store = await factory.store(name="Import Shop")
+    manager = await factory.staff(store, "manager")
+    csv_file = tmp_path / "products.csv"
+    csv_file.write_text("Handle,Title,Variant SKU,Variant Price\n"
+                        "mug,Mug,MUG-1,9.99\n"
+                        "cap,Cap,CAP-1,twelve\n"
+                        "pen,Pen,PEN-1,1.50\n")
+    await sign_in(page, dashboard, manager.user.email)
+    await page.goto(f"{dashboard.base}/admin/stores/{store.slug}/products/import")
+    await page.set_input_files("#file", str(csv_file))
+    await page.click("#import")
+    assert "Nothing was imported." in await page.inner_text("#import-problem")
+    rows = await page.locator("#import-errors tbody tr").all_inner_texts()
+    assert len(rows) == 1 and rows[0].startswith("3\tVariant Price\t"), rows
+    await accessible_and_pictured(page, dashboard, "import")
+    found = (await client.get(f"{shop.base(store)}/products", headers=manager.headers)).json()["items"]
+    assert found == []
+    csv_file.write_text("Handle,Title,Variant SKU,Variant Price\nmug,Mug,MUG-1,9.99\ncap,Cap,CAP-1,12.00\n")
+    await page.set_input_files("#file", str(csv_file))
+    await page.click("#import")
+    assert "Imported 2 row(s): 2 product(s) created" in await page.inner_text("main")

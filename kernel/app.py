@@ -45,6 +45,9 @@ KERNEL_ROUTER_MODULES = (
     "kernel.admin.home",
     "kernel.admin.products",
     "kernel.admin.orders",
+    "kernel.admin.customers",
+    "kernel.admin.staff",
+    "kernel.admin.audit",
     "kernel.admin.plugins",
     "kernel.admin.settings",
 )

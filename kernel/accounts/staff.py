@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.accounts.models import Customer, StaffMembership, StaffRole, StoreSecuritySettings, TotpCredential
 from kernel.accounts.service import create_user, hash_password_async, normalize_email, user_by_email
-from kernel.db import across_stores
+from kernel.db import across_stores, contains_text
 from kernel.errors import Conflict, NotFound
 from kernel.stores.models import Store
 
@@ -106,10 +106,19 @@ async def register_customer(session: AsyncSession, email: str, password: str, fu
     return customer
 
 
-async def list_customers(session: AsyncSession, *, after: int | None, limit: int) -> list[Customer]:
+async def list_customers(session: AsyncSession, *, after: int | None, limit: int,
+                         search: str | None = None) -> list[Customer]:
+    """By id; ``search``: part of the email or the name."""
     query = select(Customer).order_by(Customer.id).limit(limit)
     if after is not None:
         query = query.where(Customer.id > after)
+    if search and search.strip():
+        query = query.where(contains_text(Customer.email, search) | contains_text(Customer.full_name, search))
     return list((await session.execute(query)).scalars())
 
 
+async def get_customer(session: AsyncSession, customer_id: int) -> Customer:
+    found = (await session.execute(select(Customer).where(Customer.id == customer_id))).scalar_one_or_none()
+    if found is None:
+        raise NotFound("No such customer in this store.")
+    return found

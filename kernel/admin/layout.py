@@ -29,7 +29,10 @@ STORE_NAV = (
     NavEntry("home", "Home", ""),
     NavEntry("products", "Products", "/products"),
     NavEntry("orders", "Orders", "/orders"),
+    NavEntry("customers", "Customers", "/customers"),
     NavEntry("plugins", "Plugins", "/plugins", StaffRole.owner),
+    NavEntry("staff", "Staff and API keys", "/staff", StaffRole.owner),
+    NavEntry("audit", "Audit log", "/audit-log", StaffRole.manager),
     NavEntry("settings", "Settings", "/settings", StaffRole.owner),
 )
 PLATFORM_NAV = (

@@ -174,8 +174,11 @@ async def import_page(request: Request, store: StoreDep, session: SessionDep, pr
 
 @router.post("/import")
 async def import_csv(request: Request, store: StoreDep, session: SessionDep, principal: ManagerPage,
-                     file: Annotated[UploadFile, File()]):
+                     file: Annotated[UploadFile | None, File()] = None):
     """All or nothing, as the API: one bad row and nothing is imported; every bad row is listed."""
+    if file is None:
+        return redirect(request, f"{ADMIN_PATH}/stores/{store.slug}/products/import", "Choose a CSV file first.",
+                        "warning")
     try:
         async with refusable(session):
             result = await import_products(session, store, principal, file, dry_run=False)
@@ -246,13 +249,16 @@ async def save_product(product_id: ProductId, request: Request, store: StoreDep,
 
 @router.post("/{product_id}/images")
 async def add_image(product_id: ProductId, request: Request, store: StoreDep, session: SessionDep,
-                    principal: ManagerPage, media: Media, file: Annotated[UploadFile, File()]):
+                    principal: ManagerPage, media: Media, file: Annotated[UploadFile | None, File()] = None):
+    await catalog.get_product(session, product_id)  # another store's product: 404 before anything else
+    back = f"{ADMIN_PATH}/stores/{store.slug}/products/{product_id}"
+    if file is None:
+        return redirect(request, back, "Choose an image file first.", "warning")
     form = await request.form()
     try:
         async with refusable(session):
             await upload_image(product_id, request, session, store, principal, media, file,
                                str(form.get("alt") or ""))
     except DomainError as refused:
-        return redirect(request, f"{ADMIN_PATH}/stores/{store.slug}/products/{product_id}",
-                        f"The image was not added: {refused.detail}", "danger")
-    return redirect(request, f"{ADMIN_PATH}/stores/{store.slug}/products/{product_id}", "Image added.")
+        return redirect(request, back, f"The image was not added: {refused.detail}", "danger")
+    return redirect(request, back, "Image added.")

@@ -213,12 +213,30 @@ async def test_the_owner_and_the_platform_pages_are_accessible_on_desktop_and_ph
 
         await grant_role(session, admin.user, StaffRole.owner)
     await sign_in(page, dashboard, admin.user.email)
+    async with factory.session(store) as session:
+        from kernel.accounts.staff import register_customer
+
+        await register_customer(session, "loyal@example.com", "correct-horse-9", "Loyal Larry")
+    base = f"/admin/stores/{store.slug}"
     for name, path in (("stores", "/admin/platform/stores"), ("jobs", "/admin/platform/jobs"),
-                       ("health", "/admin/platform/health"), ("settings", f"/admin/stores/{store.slug}/settings"),
-                       ("landing", "/admin")):
+                       ("health", "/admin/platform/health"), ("settings", f"{base}/settings"),
+                       ("landing", "/admin"), ("customers", f"{base}/customers?q=loyal"), ("staff", f"{base}/staff")):
         response = await page.goto(dashboard.base + path)
         assert response.status == 200, path
         await accessible_and_pictured(page, dashboard, name)
+    assert "loyal@example.com" in await (await page.goto(f"{dashboard.base}{base}/customers?q=larry")).text()
+    await page.goto(f"{dashboard.base}{base}/staff")
+    await page.fill("#key-name", "ERP sync")
+    await page.check("#scope-orders-read")
+    await page.click("#create-key")
+    token = await page.inner_text("#new-key-token")
+    assert token.startswith("pck_")
+    await page.goto(f"{dashboard.base}{base}/staff")
+    assert token not in await page.content() and "ERP sync" in await page.inner_text("#key-" + re.search(
+        r'id="key-(\d+)"', await page.content()).group(1))
+    await page.goto(f"{dashboard.base}{base}/audit-log?action=api_key.create")
+    assert await page.locator("#audit tbody tr").count() == 1
+    await accessible_and_pictured(page, dashboard, "audit")
     await page.goto(f"{dashboard.base}/admin/platform/stores")
     await page.fill("#name", "Fresh Store")
     await page.fill("#slug", "Not A Slug")

@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic_core import to_jsonable_python
+
 from kernel.plugins.settings import MASK
 
 ROOT = "settings"
@@ -69,8 +71,8 @@ def _kind(schema: dict, defs: dict) -> str:
 
 
 def build(schema: dict, values: dict | None) -> list[Field]:
-    """The form's fields for ``values`` (the plugin's masked settings)."""
-    return _object_fields(schema, schema.get("$defs", {}), values or {}, ROOT)
+    """The form's fields for ``values`` (the plugin's masked settings; defaults may be models)."""
+    return _object_fields(schema, schema.get("$defs", {}), to_jsonable_python(values or {}), ROOT)
 
 
 def _object_fields(schema: dict, defs: dict, values: dict, path: str) -> list[Field]:

@@ -9,13 +9,13 @@ from fastapi import FastAPI
 
 from kernel import __version__
 from kernel.accounts.signins import SignInCache
+from kernel.admin.errors import problem_pages
 from kernel.catalog.media import media_store
 from kernel.config import Settings, get_settings
 from kernel.db import connection_turns, create_engine_for, make_sessionmaker
 from kernel.errors import install_error_handlers
 from kernel.input_guard import RejectNulBytes
 from kernel.observability import RequestContextMiddleware, configure_logging
-from kernel.admin.errors import problem_pages
 from kernel.storefront.pages import problem_page
 
 # Kernel routers, by domain. Each module exposes one or more APIRouter objects named *router.

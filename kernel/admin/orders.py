@@ -51,12 +51,16 @@ async def orders_page(request: Request, store: StoreDep, session: SessionDep, pr
         "next_after": listed[-1].id if len(listed) == PAGE else None})
 
 
+def refundable(order) -> int:
+    """What the order's payments can still give back."""
+    return sum(p.captured_amount - p.refunded_amount for p in order.payments)
+
+
 async def _order_page(request: Request, session, principal: Principal, store: StoreContext, order_id: int,
                       errors: dict | None = None, values: dict | None = None, status_code: int = 200):
     order = await orders_api.read_order(order_id, session, principal)
-    open_payment = sum(p.captured_amount - p.refunded_amount for p in order.payments)
     return await store_page(request, session, principal, store, "orders", "store/order.html", {
-        "order": order, "refundable": open_payment, "can_refund": role_in(principal, store).rank >= StaffRole.manager.rank,
+        "order": order, "refundable": refundable(order), "can_refund": role_in(principal, store).rank >= StaffRole.manager.rank,
         "refund_token": new_token("rf_"), "errors": errors or {}, "values": values or {}}, status_code)
 
 
@@ -81,64 +85,62 @@ async def _refused(request, session, principal, store, order_id, refused: Domain
     return await _order_page(request, session, principal, store, order_id, errors, values, status_code)
 
 
+async def _order_action(request: Request, session, principal: Principal, store: StoreContext, order_id: int,
+                        action: str, change, done: str):
+    """One of the order page's forms: ``change(form)`` makes the API call; a refusal is shown beside
+    the form named ``action``, a success redirects back to the order with ``done``."""
+    form = await request.form()
+    try:
+        async with refusable(session):
+            await change(form)
+    except (ValidationError, DomainError) as refused:
+        return await _refused(request, session, principal, store, order_id, refused, action, dict(form))
+    return _back(request, store, order_id, done)
+
+
+def _text(form, name: str) -> str:
+    return str(form.get(name) or "").strip()
+
+
 @router.post("/{order_id}/mark-paid")
 async def mark_paid(order_id: OrderId, request: Request, store: StoreDep, session: SessionDep, principal: StaffPage,
                     hooks: StoreHooksDep):
-    form = await request.form()
-    try:
-        data = MarkPaidCreate(reference=str(form.get("reference") or "").strip() or None)
-        async with refusable(session):
-            await orders_api.mark_paid(order_id, session, principal, hooks, data)
-    except (ValidationError, DomainError) as refused:
-        return await _refused(request, session, principal, store, order_id, refused, "mark_paid", dict(form))
-    return _back(request, store, order_id, "Marked as paid.")
+    return await _order_action(request, session, principal, store, order_id, "mark_paid", lambda form: orders_api.mark_paid(
+        order_id, session, principal, hooks, MarkPaidCreate(reference=_text(form, "reference") or None)),
+        "Marked as paid.")
 
 
 @router.post("/{order_id}/fulfil")
 async def fulfil(order_id: OrderId, request: Request, store: StoreDep, session: SessionDep, principal: StaffPage):
-    form = await request.form()
-    try:
-        data = FulfilmentCreate(carrier=str(form.get("carrier") or "").strip(),
-                                tracking_number=str(form.get("tracking_number") or "").strip())
-        async with refusable(session):
-            await orders_api.fulfil(order_id, data, session, principal)
-    except (ValidationError, DomainError) as refused:
-        return await _refused(request, session, principal, store, order_id, refused, "fulfil", dict(form))
-    return _back(request, store, order_id, "Fulfilled: every open item is on its way.")
+    return await _order_action(request, session, principal, store, order_id, "fulfil", lambda form: orders_api.fulfil(
+        order_id, FulfilmentCreate(carrier=_text(form, "carrier"), tracking_number=_text(form, "tracking_number")),
+        session, principal), "Fulfilled: every open item is on its way.")
 
 
 @router.post("/{order_id}/cancel")
 async def cancel(order_id: OrderId, request: Request, store: StoreDep, session: SessionDep, principal: StaffPage):
-    form = await request.form()
-    try:
-        data = CancelCreate(reason=str(form.get("reason") or "").strip())
-        async with refusable(session):
-            await orders_api.cancel(order_id, session, principal, data)
-    except (ValidationError, DomainError) as refused:
-        return await _refused(request, session, principal, store, order_id, refused, "cancel", dict(form))
-    return _back(request, store, order_id, "Cancelled; its items are back in stock.")
+    return await _order_action(request, session, principal, store, order_id, "cancel", lambda form: orders_api.cancel(
+        order_id, session, principal, CancelCreate(reason=_text(form, "reason"))),
+        "Cancelled; its items are back in stock.")
 
 
 @router.post("/{order_id}/refund")
 async def refund(order_id: OrderId, request: Request, store: StoreDep, session: SessionDep, principal: ManagerPage,
                  hooks: StoreHooksDep):
-    """``amount`` in major units (``12.50``); empty with ``full`` for everything still refundable."""
-    form = await request.form()
-    token = str(form.get("refund_token") or "")
-    try:
+    """``amount`` in major units (``12.50``), or ``full`` for everything still refundable."""
+
+    async def change(form):
+        token = _text(form, "refund_token")
         if not token.startswith("rf_") or len(token) > 100:
             raise InvalidInput("This form has expired. Reload the page and try again.")
         if form.get("full"):
-            order = await orders_api.read_order(order_id, session, principal)
-            amount = sum(p.captured_amount - p.refunded_amount for p in order.payments)
+            amount = refundable(await orders_api.read_order(order_id, session, principal))
         else:
             try:
-                amount = parse_amount(str(form.get("amount") or ""), exponent(store.currency))
+                amount = parse_amount(_text(form, "amount"), exponent(store.currency))
             except ValueError as bad:
                 raise InvalidInput(f"The amount {bad}.") from None
-        data = RefundCreate(amount=amount, reason=str(form.get("reason") or "").strip())
-        async with refusable(session):
-            await orders_api.refund(order_id, data, session, principal, hooks, f"admin-{token}")
-    except (ValidationError, DomainError) as refused:
-        return await _refused(request, session, principal, store, order_id, refused, "refund", dict(form))
-    return _back(request, store, order_id, "Refund recorded.")
+        await orders_api.refund(order_id, RefundCreate(amount=amount, reason=_text(form, "reason")), session,
+                                principal, hooks, f"admin-{token}")
+
+    return await _order_action(request, session, principal, store, order_id, "refund", change, "Refund recorded.")

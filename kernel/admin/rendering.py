@@ -60,7 +60,11 @@ def _form_token(request: Request) -> str:
 
 
 def csrf_value(request: Request) -> str:
-    session_token = request.cookies.get(ADMIN_COOKIE)
+    """The token this page's forms carry: the signed-in session's, else the browser's form token (a
+    stale staff cookie, say after its session expired, must not make the sign-in form unusable)."""
+    principal = getattr(request.state, "principal", None)
+    signed_in = principal is not None and principal.user is not None
+    session_token = request.cookies.get(ADMIN_COOKIE) if signed_in else None
     return csrf_token_for_session(_secret(request), session_token or _form_token(request))
 
 
@@ -119,7 +123,7 @@ def render(request: Request, name: str, context: dict[str, Any], status_code: in
     if flashes or FLASH_COOKIE in request.cookies:
         response.delete_cookie(FLASH_COOKIE, path=ADMIN_PATH)
     made = getattr(request.state, "admin_form_token", None)
-    if made and request.cookies.get(FORM_COOKIE) != made and ADMIN_COOKIE not in request.cookies:
+    if made and request.cookies.get(FORM_COOKIE) != made:
         _set_cookie(request, response, FORM_COOKIE, made)
     response.headers["Cache-Control"] = "no-store"  # staff data never sits in a shared cache
     return response

@@ -149,3 +149,14 @@ async def test_assets_have_fingerprinted_long_cached_urls(client):
     assert (await client.get(re.sub(r"/static/[0-9a-f]{12}/", "/static/000000000000/", url))).status_code == 404
     outside = "/admin/static/" + url.split("/")[3] + "/vendor%2F..%2F..%2Fguards.py"
     assert (await client.get(outside)).status_code == 404
+
+
+async def test_a_stale_staff_cookie_does_not_stop_signing_in(client, factory):
+    actor = await factory.user()
+    client.cookies.set(ADMIN_COOKIE, "pcs_expired-or-made-up", domain="testserver", path="/admin")
+    page = await client.get("/admin/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    signed_in = await client.post("/admin/login", data={"csrf_token": token, "email": actor.user.email,
+                                                        "password": "correct-horse-9", "next": "/admin"})
+    assert signed_in.status_code == 303 and signed_in.headers["location"] == "/admin"
+    assert (await client.get("/admin")).status_code == 200  # the new cookie replaced the stale one

@@ -40,10 +40,10 @@ def dashboard(settings, database, tmp_path_factory):
     controller.start()
     shots = Path(os.environ.get("PYCOMMERCE_SCREENSHOTS") or tmp_path_factory.mktemp("admin-screenshots"))
     try:
+        # No job worker in the server: it lives for the whole session and must not take other tests' jobs.
         with plugin_server(settings, database.url, ["tests.plugins.courier:courier"], env={
-                # No job worker in it: it lives for the whole session, and must not take other tests' jobs.
-            "PYCOMMERCE_RUN_WORKER_IN_PROCESS": "false", "PYCOMMERCE_MAIL_BACKEND": "smtp", "PYCOMMERCE_SMTP_HOST": "127.0.0.1",
-                "PYCOMMERCE_SMTP_PORT": str(port)}) as base:
+                "PYCOMMERCE_RUN_WORKER_IN_PROCESS": "false", "PYCOMMERCE_MAIL_BACKEND": "smtp",
+                "PYCOMMERCE_SMTP_HOST": "127.0.0.1", "PYCOMMERCE_SMTP_PORT": str(port)}) as base:
             yield Dashboard(base, capture, shots / database.backend)
     finally:
         controller.stop()

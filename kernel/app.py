@@ -10,6 +10,7 @@ from fastapi_offline import FastAPIOffline
 
 from kernel import __version__
 from kernel.accounts.signins import SignInCache
+from kernel.admin.errors import problem_pages
 from kernel.catalog.media import media_store
 from kernel.config import Settings, get_settings
 from kernel.db import connection_turns, create_engine_for, make_sessionmaker
@@ -38,6 +39,18 @@ KERNEL_ROUTER_MODULES = (
     "kernel.checkout.api",
     "kernel.orders.api",
     "kernel.reports.api",
+    # The dashboard, by area (kernel/admin).
+    "kernel.admin.assets",
+    "kernel.admin.auth",
+    "kernel.admin.platform",
+    "kernel.admin.home",
+    "kernel.admin.products",
+    "kernel.admin.orders",
+    "kernel.admin.customers",
+    "kernel.admin.staff",
+    "kernel.admin.audit",
+    "kernel.admin.plugins",
+    "kernel.admin.settings",
 )
 
 API_DESCRIPTION = """
@@ -139,7 +152,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sign_ins = SignInCache()  # this process's staff sign-ins (kernel.accounts.signins)
     app.state.media = media_store(settings)  # where uploads go: made once, it holds no connection
     install_error_handlers(app)
-    app.state.problem_page = problem_page  # a browser's page requests get their problems as pages
+    # A browser's page requests get their problems as pages: the dashboard's or the storefront's.
+    app.state.problem_page = problem_pages(problem_page)
     _include_kernel_routers(app)
     app.state.plugin_manager = plugin_manager
     mount_plugins(app, plugin_manager)

@@ -30,7 +30,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime, timezone
 
 from pydantic_core import from_json  # JSON columns: parsed in Rust, several times faster than json.loads
-from sqlalchemy import DateTime, ForeignKey, Integer, MetaData, bindparam, event, exc, text
+from sqlalchemy import DateTime, ForeignKey, Integer, MetaData, bindparam, event, exc, func, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, ORMExecuteState, Session, declared_attr, mapped_column, with_loader_criteria
@@ -249,6 +249,12 @@ def disable_tenant_rls(*tables: str) -> None:
 def dialect_of(session: AsyncSession) -> str:
     """``"postgresql"`` or ``"sqlite"``: the database behind ``session`` (SQLite when it has no bind)."""
     return session.bind.dialect.name if session.bind is not None else "sqlite"
+
+
+def contains_text(column, text: str):
+    """``column`` contains ``text``, ignoring case; ``%`` and ``_`` in ``text`` match themselves."""
+    escaped = text.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return func.lower(column).like(f"%{escaped}%", escape="\\")
 
 
 def upsert_insert(session: AsyncSession, table):

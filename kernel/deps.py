@@ -112,16 +112,20 @@ async def get_principal(request: Request, session: SessionDep) -> Principal:
     return await authenticate(request, session)
 
 
-async def authenticate(request: Request, session: AsyncSession, store: StoreContext | None = None) -> Principal:
+async def authenticate(request: Request, session: AsyncSession, store: StoreContext | None = None, *,
+                       cookie_name: str = SESSION_COOKIE, bearer_allowed: bool = True) -> Principal:
     """:func:`get_principal`'s work, once per request. Given the request's ``store`` (the session bound
-    to it), a person's membership there is read in the same statement as their sign-in."""
+    to it), a person's membership there is read in the same statement as their sign-in.
+
+    The admin dashboard authenticates by its own cookie only (``cookie_name``, no bearer tokens), so a
+    customer's or an API client's credentials never open one of its pages."""
     cached = getattr(request.state, "principal", None)
     if cached is not None:
         return cached
     principal = Principal()
-    header = request.headers.get("authorization", "")
+    header = request.headers.get("authorization", "") if bearer_allowed else ""
     bearer = header[7:].strip() if header.lower().startswith("bearer ") else None
-    cookie = None if bearer else request.cookies.get(SESSION_COOKIE)
+    cookie = None if bearer else request.cookies.get(cookie_name)
     if bearer and bearer.startswith(API_KEY_PREFIX):
         key = await api_key_for_token(session, bearer)
         if key is None:
@@ -195,7 +199,8 @@ async def require_platform_admin(user: CurrentUser) -> User:
 PlatformAdmin = Annotated[User, Depends(require_platform_admin)]
 
 
-def require_staff(min_role: StaffRole, scope: str | None = None):
+def require_staff(min_role: StaffRole, scope: str | None = None, *, cookie_name: str = SESSION_COOKIE,
+                  bearer_allowed: bool = True):
     """A dependency admitting the store's staff of at least ``min_role`` (platform admins too).
 
     API keys (``principal.scopes`` is not None) are admitted by ``scope`` instead of by role, and
@@ -206,7 +211,8 @@ def require_staff(min_role: StaffRole, scope: str | None = None):
 
     @authenticates
     async def dependency(request: Request, store: StoreDep, session: SessionDep) -> Principal:
-        principal = await authenticate(request, session, store)
+        principal = await authenticate(request, session, store, cookie_name=cookie_name,
+                                       bearer_allowed=bearer_allowed)
         if principal.scopes is not None:
             if store.id not in principal.roles:
                 raise NotFound("No such store.")

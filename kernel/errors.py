@@ -88,8 +88,12 @@ class Unavailable(DomainError):
 
 
 def wants_page(request: Request) -> bool:
-    """A browser asking for a page, not a client of the API: its problems read best as a page."""
-    return not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", "")
+    """A browser asking for a page, not a client of the API: its problems read best as a page.
+    The dashboard (``/admin``) has pages only."""
+    path = request.url.path
+    if path == "/admin" or path.startswith("/admin/"):
+        return True
+    return not path.startswith("/api/") and "text/html" in request.headers.get("accept", "")
 
 
 def problem_response(request: Request, status: int, title: str, *, detail: str | None = None,

@@ -8,9 +8,9 @@ from typing import Annotated
 from fastapi import Query, Request, Response, status
 from sqlalchemy import select, update
 
-from kernel.accounts import service, twofactor
+from kernel.accounts import service, staff, twofactor
 from kernel.accounts.csrf import SESSION_COOKIE, csrf_token
-from kernel.accounts.models import LoginChallenge, StaffMembership, User
+from kernel.accounts.models import LoginChallenge, User
 from kernel.accounts.schemas import (
     AcceptedRead, AccountEventRead, LoginRequest, MembershipRead, MeRead, PasswordChange, PasswordResetConfirm,
     PasswordResetRequest, RecoveryCodesRead, TokenRead, TotpCode, TotpEnrollRead, TwoFactorLoginRequest,
@@ -19,11 +19,10 @@ from kernel.accounts.throttle import ThrottleKey, account_key, check, ip_key, th
 from kernel.aftercommit import after_commit
 from kernel.audit import audit
 from kernel.audit.models import AccountAuditEntry
-from kernel.db import across_stores, store_session, utcnow
+from kernel.db import store_session, utcnow
 from kernel.deps import CurrentPrincipal, CurrentUser, SessionDep, _bearer_or_cookie
 from kernel.errors import ERROR_RESPONSES, NotAuthenticated
 from kernel.mail import queue_mail, send_pending_mail
-from kernel.stores.models import Store
 from kernel.routing import KernelRouter
 
 router = KernelRouter(prefix="/api/v1/auth", tags=["auth"], responses=ERROR_RESPONSES)
@@ -101,12 +100,7 @@ async def logout(request: Request, session: SessionDep, user: CurrentUser) -> Re
 
 @router.get("/me", summary="The signed-in user and the stores they work for")
 async def me(user: CurrentUser, session: SessionDep) -> MeRead:
-    async with across_stores(session):  # a user's memberships span stores, by nature
-        rows = (await session.execute(
-            select(Store.slug, Store.name, StaffMembership.role)
-            .join(Store, Store.id == StaffMembership.store_id)
-            .where(StaffMembership.user_id == user.id).order_by(Store.slug)
-        )).all()
+    rows = await staff.stores_of_user(session, user.id)
     return MeRead(id=user.id, email=user.email, full_name=user.full_name, is_platform_admin=user.is_platform_admin,
                   two_factor_enabled=await twofactor.is_enrolled(session, user.id),
                   stores=[MembershipRead(store_slug=s, store_name=n, role=r) for s, n, r in rows])
@@ -122,8 +116,8 @@ async def change_password(data: PasswordChange, request: Request, response: Resp
 
 
 def reset_instructions(confirm_url: str, token: str, reference_url: str) -> str:
-    """How a reset mail's reader sets the new password: the API call that spends the token (the
-    dashboard and the storefront's account pages have no reset page to link to)."""
+    """How a reset mail's reader sets the new password through the API call that spends the token
+    (the storefront has no account pages yet, so a customer's mail offers only this)."""
     return (f"Within one hour, send this token with your new password to the API:\n\n"
             f"  POST {confirm_url}\n"
             f'  {{"token": "{token}", "new_password": "…"}}\n\n'
@@ -145,6 +139,8 @@ async def request_password_reset(data: PasswordResetRequest, request: Request, s
         base = str(request.base_url).rstrip("/")
         await queue_mail(session, settings, to=user.email, subject="Reset your PyCommerce password", text=(
             f"Someone (hopefully you) asked to reset the password of {user.email}.\n\n"
+            f"Open this link within one hour to choose a new password in the dashboard:\n"
+            f"{base}/admin/password-reset?token={token}\n\n"
             + reset_instructions(f"{base}/api/v1/auth/password-reset/confirm", token, f"{base}/docs")
             + "If you did not ask for this, ignore this message: your password stays as it is.\n"))
         await audit(session, user, request, "auth.password_reset_request", "user", user.id)

@@ -8,9 +8,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.accounts.models import Customer, StaffMembership, StaffRole, StoreSecuritySettings, TotpCredential
 from kernel.accounts.service import create_user, hash_password_async, normalize_email, user_by_email
+from kernel.db import across_stores, contains_text
 from kernel.errors import Conflict, NotFound
 from kernel.events import emit_event
 from plugin_sdk.events import CustomerCreated
+from kernel.stores.models import Store
 
 
 async def list_staff(session: AsyncSession) -> list[tuple[StaffMembership, bool]]:
@@ -19,6 +21,16 @@ async def list_staff(session: AsyncSession) -> list[tuple[StaffMembership, bool]
                                                TotpCredential.confirmed_at.is_not(None)).exists())
     rows = (await session.execute(select(StaffMembership, has_2fa).order_by(StaffMembership.id))).all()
     return [(m, bool(flag)) for m, flag in rows]
+
+
+async def stores_of_user(session: AsyncSession, user_id: int) -> list[tuple[str, str, StaffRole]]:
+    """(slug, name, role) of every store the user works for, by slug: a user's memberships span stores."""
+    async with across_stores(session):
+        return [tuple(row) for row in (await session.execute(
+            select(Store.slug, Store.name, StaffMembership.role)
+            .join(Store, Store.id == StaffMembership.store_id)
+            .where(StaffMembership.user_id == user_id).order_by(Store.slug)
+        )).all()]
 
 
 async def membership(session: AsyncSession, user_id: int) -> StaffMembership:
@@ -98,10 +110,19 @@ async def register_customer(session: AsyncSession, email: str, password: str, fu
     return customer
 
 
-async def list_customers(session: AsyncSession, *, after: int | None, limit: int) -> list[Customer]:
+async def list_customers(session: AsyncSession, *, after: int | None, limit: int,
+                         search: str | None = None) -> list[Customer]:
+    """By id; ``search``: part of the email or the name."""
     query = select(Customer).order_by(Customer.id).limit(limit)
     if after is not None:
         query = query.where(Customer.id > after)
+    if search and search.strip():
+        query = query.where(contains_text(Customer.email, search) | contains_text(Customer.full_name, search))
     return list((await session.execute(query)).scalars())
 
 
+async def get_customer(session: AsyncSession, customer_id: int) -> Customer:
+    found = (await session.execute(select(Customer).where(Customer.id == customer_id))).scalar_one_or_none()
+    if found is None:
+        raise NotFound("No such customer in this store.")
+    return found

@@ -14,7 +14,7 @@ import io
 import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from babel.numbers import get_currency_precision
 from sqlalchemy import select
@@ -22,8 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.catalog import search
 from kernel.catalog.models import MAX_OPTIONS, Product, ProductStatus, ProductVariant
-from kernel.catalog.schemas import MAX_INT, SLUG_RE
+from kernel.catalog.schemas import SLUG_RE
 from kernel.catalog.service import product_event
+from kernel.checkout.money import parse_amount
 from kernel.errors import InvalidInput
 from kernel.events.service import write_events
 from kernel.inventory.models import StockMovement
@@ -68,21 +69,6 @@ class ImportReport:
     variants_updated: int = 0
     dry_run: bool = False
     errors: list[dict] = field(default_factory=list)
-
-
-def _money(text: str, precision: int) -> int:
-    try:
-        amount = Decimal(text.replace(",", "").strip())
-    except InvalidOperation:
-        raise ValueError(f"{text!r} is not an amount") from None
-    if not amount.is_finite() or amount < 0:
-        raise ValueError("must be a non-negative amount")
-    minor = amount.scaleb(precision)
-    if minor != minor.to_integral_value():
-        raise ValueError(f"has more than {precision} decimal places")
-    if minor > MAX_INT:
-        raise ValueError("is too large")
-    return int(minor)
 
 
 def _int(text: str, low: int, high: int) -> int:
@@ -154,9 +140,9 @@ def parse_rows(data: bytes, currency: str) -> tuple[list[Row], list[dict]]:
                 bad(column, str(exc))
                 return None
 
-        price = parsed("Variant Price", _money, precision, required=True)
-        compare_at = parsed("Variant Compare At Price", _money, precision)
-        cost = parsed("Cost per item", _money, precision)
+        price = parsed("Variant Price", parse_amount, precision, required=True)
+        compare_at = parsed("Variant Compare At Price", parse_amount, precision)
+        cost = parsed("Cost per item", parse_amount, precision)
         grams = parsed("Variant Grams", _int, 0, 10_000_000)
         qty = parsed("Variant Inventory Qty", _int, 0, 1_000_000)
         names = [cell[f"Option{i} Name"] for i in range(1, MAX_OPTIONS + 1)]

@@ -245,3 +245,12 @@ async def ledger(session: AsyncSession, variant_id: int, *, after: int | None = 
     if after is not None:
         stmt = stmt.where(StockMovement.id < after)
     return list((await session.execute(stmt.order_by(StockMovement.id.desc()).limit(limit))).scalars())
+
+
+async def low_stock(session: AsyncSession, *, limit: int = 10) -> list[ProductVariant]:
+    """Tracked variants at or under their low-stock threshold, the emptiest first."""
+    v = ProductVariant
+    query = (select(v).where(v.track_inventory.is_(True), v.low_stock_threshold.is_not(None),
+                             v.stock_on_hand <= v.low_stock_threshold)
+             .order_by(v.stock_on_hand, v.id).limit(limit))
+    return list((await session.execute(query)).scalars())

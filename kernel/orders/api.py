@@ -22,6 +22,8 @@ router = KernelRouter(prefix="/api/v1/stores/{store_slug}/orders", tags=["orders
 
 OrdersReader = Annotated[Principal, Depends(require_staff(StaffRole.staff, "orders:read"))]
 OrdersWriter = Annotated[Principal, Depends(require_staff(StaffRole.staff, "orders:write"))]
+# Money leaving the store needs a manager (docs/decisions/refunds-need-a-manager.md); keys need orders:write.
+OrdersRefunder = Annotated[Principal, Depends(require_staff(StaffRole.manager, "orders:write"))]
 OrderId = Annotated[int, Path(ge=1, le=MAX_INT, description="The order's id.", examples=[17])]
 
 
@@ -110,10 +112,11 @@ async def cancel(order_id: OrderId, session: SessionDep, staff: OrdersWriter,
 
 
 @router.post("/{order_id}/refunds", status_code=status.HTTP_201_CREATED, summary="Refund part or all of the payment")
-async def refund(order_id: OrderId, data: RefundCreate, session: SessionDep, staff: OrdersWriter, hooks: StoreHooksDep,
+async def refund(order_id: OrderId, data: RefundCreate, session: SessionDep, staff: OrdersRefunder, hooks: StoreHooksDep,
                  idempotency_key: Annotated[str, Header(min_length=1, max_length=200,
                                                         examples=["refund-17-1"])]) -> RefundRead:
-    """The Idempotency-Key header is required: a retried refund never pays out twice."""
+    """The Idempotency-Key header is required: a retried refund never pays out twice. Managers and
+    owners only (and API keys with `orders:write`)."""
     order = await service.get_order(session, order_id, lock=True)
     return RefundRead.model_validate(await service.refund(
         session, hooks, order, data.amount, reason=data.reason, idempotency_key=idempotency_key,

@@ -9,10 +9,10 @@ from __future__ import annotations
 import functools
 import uuid
 
-from sqlalchemy import Integer, bindparam, insert, select, text, update
+from sqlalchemy import Integer, bindparam, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kernel.db import dialect_of, side_engine, upsert_insert, utcnow
+from kernel.db import contains_text, dialect_of, side_engine, upsert_insert, utcnow
 from kernel.errors import Conflict, InvalidInput, NotFound
 from kernel.events import emit_event
 from kernel.inventory.service import adjust_stock
@@ -124,14 +124,34 @@ async def get_order(session: AsyncSession, order_id: int, *, lock: bool = False)
 
 
 async def list_orders(session: AsyncSession, *, after: int | None = None, limit: int = 50,
-                      status: OrderStatus | None = None) -> list[Order]:
-    """Newest first, keyset-paginated on id (``after`` = the last id of the previous page)."""
+                      status: OrderStatus | None = None, search: str | None = None,
+                      customer_id: int | None = None) -> list[Order]:
+    """Newest first, keyset-paginated on id (``after`` = the last id of the previous page).
+    ``search``: an order number (``17`` or ``#17``) or part of the shopper's email."""
     query = select(Order).order_by(Order.id.desc()).limit(limit)
     if after is not None:
         query = query.where(Order.id < after)
     if status is not None:
         query = query.where(Order.status == status)
+    if customer_id is not None:
+        query = query.where(Order.customer_id == customer_id)
+    if search:
+        term = search.strip().lower()
+        if term.lstrip("#").isdigit() and len(term) < 10:
+            query = query.where(Order.number == int(term.lstrip("#")))
+        else:
+            query = query.where(contains_text(Order.email, term))
     return list((await session.execute(query)).scalars())
+
+
+async def lifetime_value(session: AsyncSession, customer_id: int) -> tuple[int, int]:
+    """(orders, what they paid net of refunds) over a customer's counted orders (as the reports count)."""
+    from kernel.reports.service import COUNTED
+
+    row = (await session.execute(
+        select(func.count(Order.id), func.coalesce(func.sum(Order.total - Order.refunded_total), 0))
+        .where(Order.customer_id == customer_id, Order.status.in_(COUNTED)))).one()
+    return int(row[0]), int(row[1])
 
 
 async def payments_of(session: AsyncSession, order_id: int) -> list[Payment]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import uuid
 from dataclasses import dataclass
@@ -11,12 +12,19 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from kernel.accounts.models import StaffRole, User
 from kernel.accounts.service import create_user, grant_role, start_session
 from kernel.db import store_session
+from kernel.security import hash_password
 from kernel.stores.models import Store
 from kernel.stores.schemas import StoreCreate
 from kernel.stores.service import create_store
 from kernel.tenancy import StoreContext
 
 _counter = itertools.count(1)
+
+
+@functools.lru_cache
+def password_hash(password: str) -> str:
+    """argon2 is slow on purpose (about a second on a busy machine): each test password is hashed once."""
+    return hash_password(password)
 
 
 def unique(prefix: str) -> str:
@@ -51,8 +59,8 @@ class Factory:
 
     async def user(self, *, platform_admin: bool = False, password: str = "correct-horse-9") -> Actor:
         async with self.session(None) as session:
-            user = await create_user(session, f"{unique('u')}@example.com", password,
-                                     is_platform_admin=platform_admin)
+            user = await create_user(session, f"{unique('u')}@example.com", None, is_platform_admin=platform_admin)
+            user.password_hash = password_hash(password)
             token = await start_session(session, user=user)
         return Actor(user, token)
 

@@ -41,12 +41,13 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def plugin_server(settings, database_url: str, plugins: list[str]) -> Iterator[str]:
-    """Start the server, wait until /healthz answers, yield its base URL; stop it afterwards."""
+def plugin_server(settings, database_url: str, plugins: list[str], env: dict[str, str] | None = None) -> Iterator[str]:
+    """Start the server (``env``: more configuration), wait until /healthz answers, yield its base URL;
+    stop it afterwards."""
     port = free_port()
     env = {**os.environ, "PYCOMMERCE_DATABASE_URL": database_url, "PYCOMMERCE_ENV": "test",
            "PYCOMMERCE_SECRET_KEY": settings.secret_key.get_secret_value(),
-           "PYCOMMERCE_VAR_DIR": str(settings.var_dir), "PYCOMMERCE_LOG_LEVEL": "WARNING"}
+           "PYCOMMERCE_VAR_DIR": str(settings.var_dir), "PYCOMMERCE_LOG_LEVEL": "WARNING", **(env or {})}
     process = subprocess.Popen([sys.executable, "-m", "tests.support.plugin_server", str(port), *plugins],
                                env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"

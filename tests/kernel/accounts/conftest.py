@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import email
 import functools
 import itertools
-import socket
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from email.policy import default as default_policy
 
 import httpx
 import pytest
@@ -19,6 +16,7 @@ from kernel.accounts.models import Customer, StaffRole
 from kernel.accounts.service import create_user, grant_role, start_session
 from kernel.security import hash_password
 from tests.support.factory import Actor, unique
+from tests.support.mail import Capture, free_port
 
 _ips = itertools.count(1)
 PASSWORD = "correct-horse-9"
@@ -43,29 +41,11 @@ async def ip_client(app):
         yield c
 
 
-class Capture:
-    def __init__(self):
-        self.envelopes = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.envelopes.append(envelope)
-        return "250 Message accepted for delivery"
-
-    def messages(self):
-        return [email.message_from_bytes(e.content, policy=default_policy) for e in self.envelopes]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def smtp_server(app):
     """A real SMTP server (aiosmtpd) the app's mail outbox sends to during the test."""
     capture = Capture()
-    port = _free_port()
+    port = free_port()
     controller = Controller(capture, hostname="127.0.0.1", port=port)
     controller.start()
     original = app.state.settings

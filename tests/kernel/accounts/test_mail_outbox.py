@@ -9,7 +9,7 @@ from kernel import aftercommit
 from kernel.db import store_session
 from kernel.mail import queue_mail, send_pending_mail
 from kernel.mail.models import MailMessage, MailStatus
-from tests.kernel.accounts.conftest import Capture, _free_port
+from tests.support.mail import Capture, free_port
 from tests.support.factory import unique
 
 
@@ -31,7 +31,7 @@ async def test_rolled_back_mail_is_never_sent(sessionmaker, settings):
 
 
 async def test_unreachable_smtp_keeps_the_message_for_a_later_run(sessionmaker, settings):
-    port = _free_port()
+    port = free_port()
     smtp = settings.model_copy(update={"mail_backend": "smtp", "smtp_host": "127.0.0.1", "smtp_port": port})
     to = f"{unique('m')}@example.com"
     async with store_session(sessionmaker, None) as session:

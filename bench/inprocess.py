@@ -167,8 +167,8 @@ async def checkout(scenarios: set[str], requests: int, repeat: int, profile: str
     base = "/api/v1/stores/bench1"
     async with LifespanManager(app):
         call = Caller(app)
-        async with app.state.engine.connect() as connection:  # the popular variants bench/checkout.py made
-            await connection.execute(text("select set_config('app.all_stores', 'on', true)"))
+        # The popular variants bench/checkout.py made, read across stores as the platform.
+        async with app.state.platform_engine.connect() as connection:
             variants = (await connection.execute(text(
                 "select v.id from product_variants v join products p on p.id = v.product_id "
                 "join stores s on s.id = p.store_id where s.slug = 'bench1' and p.name like 'Popular %' "

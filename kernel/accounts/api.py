@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 
 from kernel.accounts import service, twofactor
 from kernel.accounts.csrf import SESSION_COOKIE, csrf_token
-from kernel.accounts.models import LoginChallenge, StaffMembership, User
+from kernel.accounts.models import LoginChallenge, User
 from kernel.accounts.schemas import (
     AcceptedRead, AccountEventRead, LoginRequest, MembershipRead, MeRead, PasswordChange, PasswordResetConfirm,
     PasswordResetRequest, RecoveryCodesRead, TokenRead, TotpCode, TotpEnrollRead, TwoFactorLoginRequest,
@@ -19,11 +19,10 @@ from kernel.accounts.throttle import ThrottleKey, account_key, check, ip_key, th
 from kernel.aftercommit import after_commit
 from kernel.audit import audit
 from kernel.audit.models import AccountAuditEntry
-from kernel.db import across_stores, store_session, utcnow
+from kernel.db import store_session, utcnow
 from kernel.deps import CurrentPrincipal, CurrentUser, SessionDep, _bearer_or_cookie
 from kernel.errors import ERROR_RESPONSES, NotAuthenticated
 from kernel.mail import queue_mail, send_pending_mail
-from kernel.stores.models import Store
 from kernel.routing import KernelRouter
 
 router = KernelRouter(prefix="/api/v1/auth", tags=["auth"], responses=ERROR_RESPONSES)
@@ -100,13 +99,8 @@ async def logout(request: Request, session: SessionDep, user: CurrentUser) -> Re
 
 
 @router.get("/me", summary="The signed-in user and the stores they work for")
-async def me(user: CurrentUser, session: SessionDep) -> MeRead:
-    async with across_stores(session):  # a user's memberships span stores, by nature
-        rows = (await session.execute(
-            select(Store.slug, Store.name, StaffMembership.role)
-            .join(Store, Store.id == StaffMembership.store_id)
-            .where(StaffMembership.user_id == user.id).order_by(Store.slug)
-        )).all()
+async def me(request: Request, user: CurrentUser, session: SessionDep) -> MeRead:
+    rows = await service.stores_of_user(session, user, _bearer_or_cookie(request))
     return MeRead(id=user.id, email=user.email, full_name=user.full_name, is_platform_admin=user.is_platform_admin,
                   two_factor_enabled=await twofactor.is_enrolled(session, user.id),
                   stores=[MembershipRead(store_slug=s, store_name=n, role=r) for s, n, r in rows])

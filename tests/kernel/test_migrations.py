@@ -48,7 +48,6 @@ def test_postgresql_search_entries_move_to_their_stores_lexemes_and_back(backend
     try:
         migrate.downgrade(url, "catalog_0005")
         with engine.begin() as connection:
-            connection.execute(text("SELECT set_config('app.all_stores', 'on', true)"))
             for slug in ("first", "second"):
                 store = connection.execute(text(
                     "INSERT INTO stores (slug, name, status, currency, locale, timezone, plugins_version, "

@@ -10,8 +10,9 @@ only through the ``jobs`` table (see :mod:`kernel.jobs.queue`).
   together or not at all, and a worker whose claim was taken over (it was
   presumed dead) cannot commit a second time. Claims, heartbeats and failure
   records span stores and run on the platform's login
-  (``kernel.db.cross_store_session``), as do jobs of no store; a store's job
-  runs as the application, behind that store's row-level security.
+  (``kernel.db.cross_store_session``); a job itself runs as the application,
+  behind its store's row-level security (a job of no store sees no store's
+  rows: its queue row is a platform row).
 * **Failures** roll the handler's work back, then a separate transaction
   records the error and requeues the job after an exponential, jittered
   backoff, or parks it as ``failed`` after ``max_attempts``.
@@ -215,11 +216,7 @@ class Worker:
             if job.attempts > job.max_attempts:  # reclaimed from a dead worker with no attempts left
                 await self._record_failure(job, "out of attempts (its last worker died while running it)")
                 return
-            # A store's job runs as the application, bound to its store; a job of no store is the
-            # platform's own work (its queue row is a platform row) and runs on the platform's login.
-            unit = store_session(self.sessionmaker, job.store_id) if job.store_id is not None else \
-                cross_store_session(self.sessionmaker)
-            async with unit as session:
+            async with store_session(self.sessionmaker, job.store_id) as session:
                 if job.store_id is not None:
                     job.store = await _load_store(session, job.store_id)
                 handler = get_handler(job.kind)
@@ -316,7 +313,7 @@ async def run_worker(settings, *, concurrency: int | None = None, name: str | No
                                application_name=f"pycommerce-worker:{name}"[:63])
     platform_engine = engine if settings.platform_database_url == settings.database_url else create_engine_for(
         settings.platform_database_url, pool_size=max(2, options.concurrency + 2), pool_timeout=settings.db_pool_timeout,
-        application_name=f"pycommerce-worker-platform:{name}"[:63])
+        application_name=f"pycommerce-worker:{name} (platform)"[:63])
     worker = Worker(make_sessionmaker(engine, platform_engine), options, name=name)
     if install_signal_handlers:
         loop = asyncio.get_running_loop()

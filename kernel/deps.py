@@ -171,7 +171,7 @@ async def authenticate(request: Request, session: AsyncSession, store: StoreCont
             # bound to that store, where the customer is visible too.
             principal.customer = await session.get(Customer, auth.customer_id)
             if principal.customer is not None:
-                session.expunge(principal.customer)  # read for the principal; changed only by the routes' own reads
+                session.expunge(principal.customer)  # the principal is a read: nothing about it is flushed from here
     request.state.principal = principal
     return principal
 

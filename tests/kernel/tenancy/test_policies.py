@@ -68,7 +68,8 @@ def test_the_catalog_check_notices_a_weakened_or_missing_policy(owner):
         c.rollback()
 
 
-_counter = itertools.count(1)
+# Made-up values far above any id the suite's own rows reach, so a unique key never collides.
+_counter = itertools.count(1_000_000_000)
 
 
 def _value(data_type: str, length: int | None):

@@ -208,3 +208,18 @@ async def test_the_app_role_with_no_store_reads_no_stores_mail(sessionmaker, fac
     async with sessionmaker() as session, session.begin():
         rows = (await session.execute(text("SELECT to_address, subject FROM mail_messages"))).all()
     assert ("customer@example.com", "Your order") not in rows
+
+
+async def test_the_search_matching_function_answers_for_the_transactions_own_store_only(sessionmaker, factory):
+    """``pyc_product_search_matches`` runs as the owner (so its full-text index serves): asked for
+    another store's matches, it answers none."""
+    from tests.support import shop
+
+    a, b = await factory.store(), await factory.store()
+    for store in (a, b):
+        await shop.variant(factory, store, name="Linen shirt")
+    async with sessionmaker() as session, session.begin():
+        await session.execute(text("select set_config('app.store_id', :a, true)"), {"a": str(a.id)})
+        found = {store.id: (await session.execute(text("SELECT count(*) FROM pyc_product_search_matches(:s, 'linen')"),
+                                                  {"s": store.id})).scalar() for store in (a, b)}
+    assert found == {a.id: 1, b.id: 0}

@@ -30,8 +30,11 @@ from bench.cpu import postgres_cpu
 from kernel.config import Settings
 
 RESULTS = Path(__file__).resolve().parent / "results"
-CATALOG_URL = "postgresql://pyc_bench_app@127.0.0.1:5432/pyc_bench"  # the app picks its driver: asyncpg
-ORDERS_URL = "postgresql://pyc_bench_app@127.0.0.1:5432/pyc_bench_orders"
+# The databases bench/seed.py and bench/checkout.py made (BENCH_DB, BENCH_ORDERS_DB to measure others).
+CATALOG_DB = os.environ.get("BENCH_DB", "pyc_bench")
+ORDERS_DB = os.environ.get("BENCH_ORDERS_DB", "pyc_bench_orders")
+CATALOG_URL = f"postgresql://pyc_bench_app@127.0.0.1:5432/{CATALOG_DB}"  # the app picks its driver: asyncpg
+ORDERS_URL = f"postgresql://pyc_bench_app@127.0.0.1:5432/{ORDERS_DB}"
 
 
 class Caller:
@@ -123,7 +126,10 @@ async def _profile(name: str, call, requests: int) -> None:
 
 
 def _settings(url: str) -> Settings:
-    return Settings(env="production", database_url=url, secret_key="bench-secret-key-not-for-production",
+    # Work across stores (and the bench's own fixture reads) as the server's superuser, the owner.
+    platform = url.replace("pyc_bench_app@", "postgres@")
+    return Settings(env="production", database_url=url, platform_database_url=platform,
+                    secret_key="bench-secret-key-not-for-production",
                     log_level="WARNING", run_worker_in_process=False, db_pool_size=8, db_max_overflow=0)
 
 
@@ -167,8 +173,8 @@ async def checkout(scenarios: set[str], requests: int, repeat: int, profile: str
     base = "/api/v1/stores/bench1"
     async with LifespanManager(app):
         call = Caller(app)
-        async with app.state.engine.connect() as connection:  # the popular variants bench/checkout.py made
-            await connection.execute(text("select set_config('app.all_stores', 'on', true)"))
+        # The popular variants bench/checkout.py made, read across stores as the platform.
+        async with app.state.platform_engine.connect() as connection:
             variants = (await connection.execute(text(
                 "select v.id from product_variants v join products p on p.id = v.product_id "
                 "join stores s on s.id = p.store_id where s.slug = 'bench1' and p.name like 'Popular %' "

@@ -132,7 +132,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = create_engine_for(
             settings.database_url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow,
             pool_timeout=settings.db_pool_timeout, echo=settings.db_echo)
-        app.state.sessionmaker = make_sessionmaker(app.state.engine)
+        # Work across stores (the embedded worker, mail, platform administration) runs on the
+        # platform's own login, in a small pool of its own (kernel.db.cross_store_session).
+        app.state.platform_engine = (create_engine_for(
+            settings.platform_database_url, pool_size=settings.db_platform_pool_size,
+            pool_timeout=settings.db_pool_timeout, application_name="pycommerce-platform")
+            if settings.platform_database_url != settings.database_url else app.state.engine)
+        app.state.sessionmaker = make_sessionmaker(app.state.engine, app.state.platform_engine)
         app.state.connection_turns = connection_turns(app.state.engine, settings.db_pool_size,
                                                       settings.db_max_overflow, settings.db_pool_timeout)
         worker = await _start_embedded_worker(app, settings) if settings.run_worker_in_process else None
@@ -143,6 +149,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if worker is not None:
                 await _stop_embedded_worker(app)
             await app.state.engine.dispose()
+            if app.state.platform_engine is not app.state.engine:
+                await app.state.platform_engine.dispose()
 
     # /docs and /redoc with their scripts and styles served by the app itself, not a CDN, so the
     # reference works on a machine without internet and leaks no visit to a third party.

@@ -51,9 +51,11 @@ def migrate(revision: str) -> None:
     migrations.upgrade(settings.migration_database_url, revision)
     click.echo(migrations.upgrade_summary(settings.migration_database_url, before,
                                           migrations.table_names(settings.migration_database_url)))
+    migrations.check_tenant_tables(settings.migration_database_url)
     if settings.is_postgres and settings.db_app_role:
-        migrations.grant_app_role(settings.migration_database_url, settings.db_app_role)
-        click.echo(f"Granted table access to role {settings.db_app_role}.")
+        migrations.grant_app_role(settings.migration_database_url, settings.db_app_role, settings.db_platform_role)
+        click.echo(f"Granted table access to role {settings.db_app_role}"
+                   + (f" and, across stores, to {settings.db_platform_role}." if settings.db_platform_role else "."))
 
 
 @main.command(help="Undo migrations (default: everything).")
@@ -70,14 +72,16 @@ def db() -> None:
     pass
 
 
-@db.command("roles-sql", help="Print the SQL that creates the owner and application roles.")
+@db.command("roles-sql", help="Print the SQL that creates the owner, application and platform roles.")
 @click.option("--owner", default="pycommerce_owner", show_default=True)
 @click.option("--app-role", default="pycommerce_app", show_default=True)
+@click.option("--platform-role", default="pycommerce_platform_login", show_default=True,
+              help="The login of workers, the CLI and platform administration (sees every store).")
 @click.option("--database", default="pycommerce", show_default=True)
-def roles_sql(owner: str, app_role: str, database: str) -> None:
+def roles_sql(owner: str, app_role: str, platform_role: str, database: str) -> None:
     from kernel.migrate import role_setup_sql
 
-    click.echo(role_setup_sql(owner, app_role, database))
+    click.echo(role_setup_sql(owner, app_role, database, platform_role))
 
 
 async def _create_superuser(email: str, password: str) -> None:
@@ -85,7 +89,7 @@ async def _create_superuser(email: str, password: str) -> None:
     from kernel.db import create_engine_for, make_sessionmaker, store_session
 
     settings = get_settings()
-    engine = create_engine_for(settings.database_url)
+    engine = create_engine_for(settings.platform_database_url)
     try:
         async with store_session(make_sessionmaker(engine), None) as session:
             await create_user(session, email, password, is_platform_admin=True)
@@ -149,7 +153,7 @@ async def _list_jobs(status: str | None, limit: int) -> list:
     from kernel.db import create_engine_for, make_sessionmaker, store_session
     from kernel.jobs import queue
 
-    engine = create_engine_for(get_settings().database_url)
+    engine = create_engine_for(get_settings().platform_database_url)
     try:
         async with store_session(make_sessionmaker(engine), None) as session:
             return await queue.list_jobs(session, status=status, limit=limit)
@@ -171,7 +175,7 @@ async def _retry_jobs(job_ids: tuple[int, ...]) -> list[int]:
     from kernel.db import create_engine_for, make_sessionmaker, store_session
     from kernel.jobs import queue
 
-    engine = create_engine_for(get_settings().database_url)
+    engine = create_engine_for(get_settings().platform_database_url)
     try:
         async with store_session(make_sessionmaker(engine), None) as session:
             return [job_id for job_id in job_ids if await queue.retry(session, job_id)]
@@ -196,7 +200,7 @@ async def _purge_jobs(days: int, include_failed: bool) -> tuple[int, int]:
     from kernel.events.delivery import purge_dispatched_events
     from kernel.jobs import queue
 
-    engine = create_engine_for(get_settings().database_url)
+    engine = create_engine_for(get_settings().platform_database_url)
     cutoff = utcnow() - timedelta(days=days)
     try:
         factory = make_sessionmaker(engine)
@@ -229,7 +233,7 @@ async def _enabled_where(settings) -> dict[str, list[str]] | None:
     from kernel.plugins.models import StorePlugin
     from kernel.stores.models import Store
 
-    engine = create_engine_for(settings.database_url)
+    engine = create_engine_for(settings.platform_database_url)
     try:
         async with cross_store_session(make_sessionmaker(engine)) as session:
             rows = (await session.execute(
@@ -314,7 +318,7 @@ async def _rotate(settings) -> tuple[int, int]:
     from kernel.plugins.service import rotate_secrets
     from kernel.plugins.settings import box_from
 
-    engine = create_engine_for(settings.database_url)
+    engine = create_engine_for(settings.platform_database_url)
     try:
         async with cross_store_session(make_sessionmaker(engine)) as session:
             report = await rotate_secrets(session, box_from(settings))

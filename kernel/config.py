@@ -32,6 +32,13 @@ class Settings(BaseSettings):
     migration_database_url: str = ""
     # PostgreSQL: the role the application connects as; `pycommerce migrate` grants it table access.
     db_app_role: str | None = None
+    # The platform's own work across stores (job workers, the CLI, platform administration, mail
+    # sending) connects as a member of kernel.db.PLATFORM_ROLE, a login the app's role can never
+    # become; `pycommerce migrate` grants db_platform_role access and that membership. Defaults to
+    # database_url (SQLite, or one role for everything in development).
+    platform_database_url: str = ""
+    db_platform_role: str | None = None
+    db_platform_pool_size: int = 4
     # Connections are kept once opened: an overflow connection is closed the moment it comes back
     # to a pool already holding db_pool_size idle ones, which under load happens every few requests
     # (kernel.db.create_engine_for).
@@ -88,6 +95,8 @@ class Settings(BaseSettings):
             self.database_url = f"sqlite+aiosqlite:///{self.var_dir / 'pycommerce.db'}"
         if not self.migration_database_url:
             self.migration_database_url = self.database_url
+        if not self.platform_database_url:
+            self.platform_database_url = self.database_url
         if self.media_dir is None:
             self.media_dir = self.var_dir / "media"
         if self.media_backend == "s3" and not (self.s3_endpoint_url and self.s3_bucket and self.s3_access_key_id

@@ -15,8 +15,11 @@ a request, is in :mod:`kernel.tenancy`):
 * **The database wall.** On PostgreSQL each transaction starts with
   ``set_config('app.store_id', …, true)`` (transaction-local, so a pooled
   connection never carries a store into the next request), and every tenant
-  table has FORCE'd row-level security keyed on that setting
-  (see :func:`tenant_rls_sql`), so a bug in the ORM wall still leaks nothing.
+  table with a ``store_id`` column has FORCE'd row-level security keyed on that
+  setting (see :func:`tenant_rls_sql`; ``pycommerce migrate`` refuses a database
+  where one has not), so a bug in the ORM wall still leaks nothing. Crossing
+  stores is not a setting: it takes the platform's own database login
+  (:func:`cross_store_session`), which the application's role cannot become.
 """
 
 from __future__ import annotations
@@ -191,47 +194,96 @@ def _stamp_and_guard_store(session: Session, flush_context, instances) -> None:
 
 # --- The database wall (PostgreSQL) ------------------------------------------------------------
 
+# The NOLOGIN group role whose members see every store's rows (``platform_access`` policies): the
+# platform's own connections (job workers, the CLI, platform administration) log in as a member of
+# it, and so does the migration owner (data migrations, the ``SECURITY DEFINER`` functions of
+# isolation_0001). The application's role is never a member, so no statement it can send, and no
+# setting it may change, lifts the wall: crossing stores takes another login.
+PLATFORM_ROLE = "pycommerce_platform"
+
+# The transaction's store, as the policies read it. ``NULLIF(…, '')`` matters: after a
+# transaction-local setting ends, PostgreSQL leaves it defined as '' on the pooled connection, and
+# ``''::int`` would raise. A transaction with no store set matches no store's row (fail closed).
+CURRENT_STORE_SQL = "NULLIF(current_setting('app.store_id', true), '')::int"
+
+
 @event.listens_for(Session, "after_begin")
 def _set_transaction_store(session: Session, transaction, connection) -> None:
     if connection.dialect.name != "postgresql":
         return
     store_id = _bound_store(session)
-    crossing = _crosses_stores(session)
-    if store_id is None and not crossing:
-        return  # transaction-local settings start unset: such a transaction already sees no tenant row
-    connection.execute(
-        text("select set_config('app.store_id', :sid, true), set_config('app.all_stores', :all, true)"),
-        {"sid": "" if store_id is None else str(store_id), "all": "on" if crossing else ""},
-    )
+    if store_id is None:
+        return  # transaction-local settings start unset: such a transaction already sees no store's row
+    connection.execute(text("select set_config('app.store_id', :sid, true)"), {"sid": str(store_id)})
 
 
-def tenant_rls_sql(table: str) -> list[str]:
-    """The statements that put one tenant table behind row-level security.
+def platform_role_sql() -> str:
+    """Create :data:`PLATFORM_ROLE` when it is missing and make the migrating role a member (the
+    policies name it, so it must exist before the first one; a superuser needs no membership).
 
-    ``NULLIF(…, '')`` matters: after a transaction-local setting ends, PostgreSQL
-    leaves it defined as '' on the pooled connection, and ``''::int`` would raise.
-    A transaction with no store set matches no row (fail closed).
+    Test processes migrate databases of one server at once: a concurrent creation is not an error.
     """
-    condition = (
-        "store_id = NULLIF(current_setting('app.store_id', true), '')::int"
-        " OR current_setting('app.all_stores', true) = 'on'"
-    )
+    return f"""DO $$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{PLATFORM_ROLE}') THEN
+    BEGIN
+      CREATE ROLE {PLATFORM_ROLE} NOLOGIN;
+    EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+    END;
+  END IF;
+  IF NOT pg_has_role(current_user, '{PLATFORM_ROLE}', 'USAGE') THEN
+    EXECUTE format('GRANT {PLATFORM_ROLE} TO %I', current_user);
+  END IF;
+END $$"""
+
+
+def tenant_policy_condition(*, platform_rows: bool = False) -> str:
+    """The standard ``store_isolation`` condition: the row is the transaction's store's.
+
+    ``platform_rows``: for a table whose ``store_id`` is nullable, a row of no store (a staff
+    sign-in session, a platform job, a mail to a platform user) belongs to the platform, not to any
+    store, and the application reads and writes it whatever store its transaction serves.
+    """
+    own = f"store_id = {CURRENT_STORE_SQL}"
+    return f"{own} OR store_id IS NULL" if platform_rows else own
+
+
+def tenant_rls_sql(table: str, *, platform_rows: bool = False) -> list[str]:
+    """The statements that put one tenant table behind row-level security: the store's own rows for
+    everyone (a plain comparison against the setting, so an index on ``store_id`` still serves),
+    every row for :data:`PLATFORM_ROLE`. Enabled and forced, so the table's owner obeys them too."""
+    condition = tenant_policy_condition(platform_rows=platform_rows)
     return [
         f'ALTER TABLE "{table}" ENABLE ROW LEVEL SECURITY',
         f'ALTER TABLE "{table}" FORCE ROW LEVEL SECURITY',
         f'DROP POLICY IF EXISTS store_isolation ON "{table}"',
+        f'DROP POLICY IF EXISTS platform_access ON "{table}"',
         f'CREATE POLICY store_isolation ON "{table}" USING ({condition}) WITH CHECK ({condition})',
+        f'CREATE POLICY platform_access ON "{table}" TO {PLATFORM_ROLE} USING (true) WITH CHECK (true)',
     ]
 
 
+def store_id_is_nullable(connection, table: str) -> bool:
+    """Whether ``table.store_id`` may be NULL (then its rows of no store are platform rows)."""
+    return bool(connection.execute(text(
+        "select not attnotnull from pg_attribute where attrelid = to_regclass(:t) and attname = 'store_id'"),
+        {"t": f'"{table}"'}).scalar())
+
+
 def enable_tenant_rls(*tables: str) -> None:
-    """Call from an Alembic migration after creating tenant tables; a no-op off PostgreSQL."""
+    """Call from an Alembic migration after creating tenant tables; a no-op off PostgreSQL.
+
+    A nullable ``store_id`` gets the policy that lets platform rows (no store) through
+    (:func:`tenant_policy_condition`). ``pycommerce migrate`` refuses a database where a table with
+    ``store_id`` lacks these policies (:func:`kernel.migrate.unprotected_tenant_tables`).
+    """
     from alembic import op
 
-    if op.get_bind().dialect.name != "postgresql":
+    bind = op.get_bind()
+    if bind.dialect.name != "postgresql":
         return
+    op.execute(platform_role_sql())
     for table in tables:
-        for statement in tenant_rls_sql(table):
+        for statement in tenant_rls_sql(table, platform_rows=store_id_is_nullable(bind, table)):
             op.execute(statement)
 
 
@@ -242,6 +294,7 @@ def disable_tenant_rls(*tables: str) -> None:
         return
     for table in tables:
         op.execute(f'DROP POLICY IF EXISTS store_isolation ON "{table}"')
+        op.execute(f'DROP POLICY IF EXISTS platform_access ON "{table}"')
 
 
 # --- Engines and sessions -----------------------------------------------------------------------
@@ -444,8 +497,23 @@ def connection_turns(engine: AsyncEngine, pool_size: int, max_overflow: int, tim
     return ConnectionTurns(pool_size + max_overflow, timeout)
 
 
-def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+def make_sessionmaker(engine: AsyncEngine, platform_engine: AsyncEngine | None = None
+                      ) -> async_sessionmaker[AsyncSession]:
+    """Sessions on ``engine``; :func:`cross_store_session` on them opens its sessions on
+    ``platform_engine`` (the platform's login, a member of :data:`PLATFORM_ROLE`) when given."""
+    factory = async_sessionmaker(engine, expire_on_commit=False)
+    if platform_engine is not None and platform_engine is not engine:
+        _PLATFORM_FACTORIES[factory] = async_sessionmaker(platform_engine, expire_on_commit=False)
+    return factory
+
+
+_PLATFORM_FACTORIES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def platform_factory(factory: async_sessionmaker[AsyncSession]) -> async_sessionmaker[AsyncSession]:
+    """The sessions that cross stores, for the application's ``factory``: on the platform's own
+    login where the deployment has one, else ``factory`` itself (SQLite; one role for everything)."""
+    return _PLATFORM_FACTORIES.get(factory, factory)
 
 
 @asynccontextmanager
@@ -462,27 +530,15 @@ async def store_session(factory: async_sessionmaker[AsyncSession], store_id: int
 
 @asynccontextmanager
 async def cross_store_session(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
-    """A unit of work that deliberately sees every store: platform administration, the job worker."""
-    async with factory() as session:
+    """A unit of work that deliberately sees every store: platform administration, the job worker.
+
+    Both walls step aside: the ORM's by the session's say-so, the database's because the session
+    runs on the platform's own login (:func:`platform_factory`), which the application's role can
+    never become. A request that must cross stores therefore takes a second connection, from
+    another pool; the few crossings inside a request's own transaction are ``SECURITY DEFINER``
+    functions with one fixed purpose each (isolation_0001).
+    """
+    async with platform_factory(factory)() as session:
         session.info["all_stores"] = True
         async with session.begin():
             yield session
-
-
-@asynccontextmanager
-async def across_stores(session: AsyncSession) -> AsyncIterator[AsyncSession]:
-    """Within an open transaction, deliberately lift both walls for the enclosed statements only.
-
-    For the few reads that are cross-store by nature (the stores a user works for).
-    """
-    previous = session.info.get("all_stores", False)
-    session.info["all_stores"] = True
-    postgres = dialect_of(session) == "postgresql"
-    if postgres:
-        await session.execute(text("select set_config('app.all_stores', 'on', true)"))
-    try:
-        yield session
-    finally:
-        session.info["all_stores"] = previous
-        if postgres and not previous:
-            await session.execute(text("select set_config('app.all_stores', '', true)"))

@@ -23,13 +23,13 @@ from kernel.accounts.models import Customer, StaffMembership, StaffRole, StoreSe
 from kernel.accounts.service import staff_sign_in_for_token, user_for_token
 from kernel.accounts.signins import SignInCache, StaffSignIn
 from kernel.aftercommit import discard_after_commit, run_after_commit
-from kernel.db import across_stores
+from kernel.db import cross_store_session
 from kernel.errors import NotAuthenticated, NotFound, PermissionDenied
 from kernel.observability import store_slug_var
 from kernel.security import token_digest
 from kernel.tenancy import StoreContext, resolve_store
 
-__all__ = ["SESSION_COOKIE", "SessionDep", "StoreDep", "CurrentPrincipal", "CurrentUser", "CurrentCustomer",
+__all__ = ["SESSION_COOKIE", "SessionDep", "PlatformSessionDep", "StoreDep", "CurrentPrincipal", "CurrentUser", "CurrentCustomer",
            "PlatformAdmin", "StoreStaff", "StoreManager", "StoreOwner", "Principal", "require_staff"]
 
 
@@ -51,6 +51,17 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 # scope="function": the transaction commits when the endpoint returns, before the response is sent, so a
 # client never sees success for a change that then failed to commit.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+async def get_platform_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """Platform administration's unit of work across stores, on the platform's own login
+    (:func:`kernel.db.cross_store_session`): a second connection beside the request's own, which
+    authenticated the caller. Only routes guarded by :data:`PlatformAdmin` take it."""
+    async with cross_store_session(request.app.state.sessionmaker) as session:
+        yield session
+
+
+PlatformSessionDep = Annotated[AsyncSession, Depends(get_platform_session, scope="function")]
 
 
 async def get_store(request: Request, session: SessionDep,
@@ -160,10 +171,11 @@ async def authenticate(request: Request, session: AsyncSession, store: StoreCont
             principal.auth_session_id = auth.id
             principal.user = user
         if auth is not None and auth.customer_id is not None:
-            async with across_stores(session):  # resolved before the store is known
-                principal.customer = await session.get(Customer, auth.customer_id)
-                if principal.customer is not None:
-                    session.expunge(principal.customer)  # another store's row: never flushed here
+            # A customer's session is a row of the customer's store: found only when the request is
+            # bound to that store, where the customer is visible too.
+            principal.customer = await session.get(Customer, auth.customer_id)
+            if principal.customer is not None:
+                session.expunge(principal.customer)  # the principal is a read: nothing about it is flushed from here
     request.state.principal = principal
     return principal
 

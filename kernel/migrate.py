@@ -19,7 +19,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect, make_url, text
 
-from kernel.db import sync_url
+from kernel.db import PLATFORM_ROLE, sync_url, tenant_rls_sql
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 PLUGIN_GROUP = "pycommerce.plugins"
@@ -53,6 +53,28 @@ UNMANAGED_COLUMNS: frozenset[tuple[str, str]] = frozenset(
     {(table, "listed_json") for table in ("products", "product_variants", "product_images")}
     | {("products", "images_json")})
 UNMANAGED_INDEXES: frozenset[str] = frozenset()
+# PostgreSQL's composite foreign keys keeping references inside their store where the models declare
+# a plain one (isolation_0002), and the unique keys they point at.
+UNMANAGED_CONSTRAINT_PREFIX = "same_store_"
+
+# Columns of store tables that name another row by id without a foreign key, each for its reason.
+# Every other reference between two store tables carries ``store_id`` in its foreign key (a test
+# reads the catalog), so a row of one store can never point at a row of another.
+PLAIN_ID_COLUMNS: dict[tuple[str, str], str] = {
+    ("audit_log", "api_key_id"): "history: the entry outlives the key it names",
+    ("audit_log", "target_id"): "history, and of any kind of object (with target_type)",
+    ("audit_log", "user_id"): "history: the entry outlives the user (a platform row)",
+    ("cart_lines", "variant_id"): "a variant deleted or gone from sale stays on the cart as unavailable; "
+                                  "pricing joins variants of the cart's own store only",
+    ("order_lines", "variant_id"): "an order's snapshot outlives the variant it sold",
+    ("order_lines", "product_id"): "an order's snapshot outlives the product it sold",
+    ("outbox_events", "event_id"): "the event's own id, not a reference",
+    ("carts", "payment_plugin_id"): "a plugin id, not a row",
+    ("carts", "shipping_plugin_id"): "a plugin id, not a row",
+    ("orders", "shipping_plugin_id"): "a plugin id, not a row",
+    ("payments", "plugin_id"): "a plugin id, not a row",
+    ("store_plugins", "plugin_id"): "a plugin id, not a row",
+}
 
 
 def include_object(obj, name, type_, reflected, compare_to) -> bool:
@@ -62,6 +84,8 @@ def include_object(obj, name, type_, reflected, compare_to) -> bool:
     if type_ == "column" and (getattr(obj.table, "name", None), name) in UNMANAGED_COLUMNS:
         return False
     if type_ == "index" and name in UNMANAGED_INDEXES:
+        return False
+    if type_ in ("foreign_key_constraint", "unique_constraint") and (name or "").startswith(UNMANAGED_CONSTRAINT_PREFIX):
         return False
     return True
 
@@ -129,39 +153,135 @@ def pending_heads(database_url: str, migration_url: str | None = None) -> set[st
     return set(script.get_heads()) - applied
 
 
-def grant_app_role(database_url: str, role: str) -> None:
-    """Let the application role use every table and sequence, without owning them (PostgreSQL).
+def grant_app_role(database_url: str, role: str, platform_role: str | None = None) -> None:
+    """Let the application role (and the platform's own login, when there is one) use every table
+    and sequence, without owning them (PostgreSQL).
 
-    Owners and superusers bypass row-level security; the app must not be one.
+    Owners and superusers bypass row-level security; the app must not be one. The platform login
+    is made a member of :data:`kernel.db.PLATFORM_ROLE`, whose policies let it see every store; the
+    app role must never be one (refused here, so a slip in configuration cannot open the wall).
     """
     engine = create_engine(sync_url(database_url))
-    quoted = '"' + role.replace('"', '""') + '"'
     try:
         with engine.begin() as connection:
-            connection.execute(text(f"GRANT USAGE ON SCHEMA public TO {quoted}"))
-            connection.execute(text(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {quoted}"))
-            connection.execute(text(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}"))
+            for grantee in filter(None, (role, platform_role)):
+                quoted = _quoted(grantee)
+                connection.execute(text(f"GRANT USAGE ON SCHEMA public TO {quoted}"))
+                connection.execute(text(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {quoted}"))
+                connection.execute(text(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}"))
+            if platform_role and not connection.execute(text("select pg_has_role(:r, :p, 'MEMBER')"),
+                                                        {"r": platform_role, "p": PLATFORM_ROLE}).scalar():
+                connection.execute(text(f"GRANT {PLATFORM_ROLE} TO {_quoted(platform_role)}"))
+            if connection.execute(text("select pg_has_role(:r, :p, 'USAGE')"), {"r": role, "p": PLATFORM_ROLE}).scalar():
+                raise RuntimeError(f"role {role} has the privileges of {PLATFORM_ROLE}: the application "
+                                   "would see every store; revoke that membership")
     finally:
         engine.dispose()
 
 
-def role_setup_sql(owner: str, app_role: str, database: str) -> str:
-    """The psql script an operator runs as a PostgreSQL superuser to create the two roles and the database.
+def _quoted(role: str) -> str:
+    return '"' + role.replace('"', '""') + '"'
+
+
+# Tables with a ``store_id`` column that are deliberately platform-wide: none. Each entry would
+# need its reason beside it, and its rows must hold nothing personal (every store's data sits
+# behind the standard policies, job payloads and mail included: the platform's own connections
+# see across stores by role, so no table has to be open for them).
+PLATFORM_WIDE_TABLES: dict[str, str] = {}
+
+_POLICIES = """select c.relname, c.relrowsecurity, c.relforcerowsecurity, not a.attnotnull,
+       coalesce(json_agg(json_build_object('name', p.polname, 'cmd', p.polcmd, 'permissive', p.polpermissive,
+              'roles', (select coalesce(array_agg(case when r = 0 then 'public' else pg_get_userbyid(r) end
+                                                  order by 1), '{}') from unnest(p.polroles) r),
+              'using', pg_get_expr(p.polqual, p.polrelid), 'check', pg_get_expr(p.polwithcheck, p.polrelid)))
+         filter (where p.polname is not null), '[]')
+from pg_class c
+join pg_attribute a on a.attrelid = c.oid and a.attname = 'store_id' and not a.attisdropped
+left join pg_policy p on p.polrelid = c.oid
+where c.relnamespace = current_schema()::regnamespace and c.relkind in ('r', 'p')
+group by c.relname, c.relrowsecurity, c.relforcerowsecurity, a.attnotnull"""
+
+
+def _expected_policies(connection) -> dict[bool, list[dict]]:
+    """The standard policies as the catalog prints them, by whether ``store_id`` is nullable: made
+    on a scratch table inside a savepoint that is rolled back, so the comparison is exact."""
+    expected = {}
+    for nullable in (False, True):
+        savepoint = connection.begin_nested()
+        try:
+            connection.execute(text(f"CREATE TABLE pyc_policy_probe (store_id int{'' if nullable else ' NOT NULL'})"))
+            for statement in tenant_rls_sql("pyc_policy_probe", platform_rows=nullable):
+                connection.execute(text(statement))
+            expected[nullable] = _by_table(connection.execute(text(_POLICIES)))["pyc_policy_probe"][3]
+        finally:
+            savepoint.rollback()
+    return expected
+
+
+def _by_table(rows) -> dict:
+    return {r[0]: (r[1], r[2], r[3], sorted(r[4], key=lambda p: p["name"])) for r in rows}
+
+
+def unprotected_tenant_tables(connection) -> dict[str, str]:
+    """Every table holding a ``store_id`` column without the standard row-level security, each with
+    what is wrong (PostgreSQL; read from the live catalog, so plugins' tables count too)."""
+    expected = _expected_policies(connection)
+    problems = {}
+    for table, (enabled, forced, nullable, policies) in _by_table(connection.execute(text(_POLICIES))).items():
+        if table in PLATFORM_WIDE_TABLES:
+            continue
+        if not (enabled and forced):
+            problems[table] = "row-level security is not enabled and forced"
+        elif policies != expected[nullable]:
+            problems[table] = f"its policies are not the standard ones: {policies}"
+    return problems
+
+
+def check_tenant_tables(database_url: str) -> None:
+    """Refuse a database where a table with ``store_id`` is not behind the standard policies
+    (``pycommerce migrate`` runs this after upgrading; a no-op off PostgreSQL)."""
+    engine = create_engine(sync_url(database_url))
+    try:
+        if engine.dialect.name != "postgresql":
+            return
+        with engine.connect() as connection:
+            problems = unprotected_tenant_tables(connection)
+    finally:
+        engine.dispose()
+    if problems:
+        raise RuntimeError("tables holding store data without the standard row-level security (call "
+                           "kernel.db.enable_tenant_rls in their migration): "
+                           + "; ".join(f"{t}: {why}" for t, why in sorted(problems.items())))
+
+
+def role_setup_sql(owner: str, app_role: str, database: str, platform: str = "pycommerce_platform_login") -> str:
+    """The psql script an operator runs as a PostgreSQL superuser to create the roles and the database.
 
     Running it again changes nothing: a role or a database that exists is left as it is (its
     password included), so provisioning may run it on every deploy.
     """
-    return f"""-- Run as a PostgreSQL superuser with psql; running it again changes nothing.
--- {owner} owns the tables and runs migrations; {app_role} is the application and owns nothing, so RLS applies.
-SELECT 'CREATE ROLE {owner} LOGIN PASSWORD ''change-me-owner'''
-WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{owner}') \\gexec
-SELECT 'CREATE ROLE {app_role} LOGIN PASSWORD ''change-me-app'''
-WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{app_role}') \\gexec
+    def create_role(role: str, options: str) -> str:
+        return (f"SELECT 'CREATE ROLE {role} {options}'\n"
+                f"WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') \\gexec\n")
+
+    return (f"""-- Run as a PostgreSQL superuser with psql; running it again changes nothing.
+-- {owner} owns the tables and runs migrations; {app_role} is the application and owns nothing, so RLS
+-- applies; {platform} is for workers, the CLI and platform administration: as a member of
+-- {PLATFORM_ROLE} it sees every store's rows (never grant {PLATFORM_ROLE} to {app_role}).
+"""
+            + create_role(owner, "LOGIN PASSWORD ''change-me-owner''")
+            + create_role(app_role, "LOGIN PASSWORD ''change-me-app''")
+            + create_role(platform, "LOGIN PASSWORD ''change-me-platform''")
+            + create_role(PLATFORM_ROLE, "NOLOGIN")
+            + f"""GRANT {PLATFORM_ROLE} TO {owner}, {platform};
 SELECT 'CREATE DATABASE {database} OWNER {owner}'
 WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '{database}') \\gexec
-\\c {database}
+"""
+            + f"""\\c {database}
 ALTER SCHEMA public OWNER TO {owner};
 -- Then: PYCOMMERCE_MIGRATION_DATABASE_URL=postgresql://{owner}:…@host/{database}
 --       PYCOMMERCE_DATABASE_URL=postgresql://{app_role}:…@host/{database}
---       PYCOMMERCE_DB_APP_ROLE={app_role} pycommerce migrate   (migrates, then grants {app_role} access)
-"""
+--       PYCOMMERCE_PLATFORM_DATABASE_URL=postgresql://{platform}:…@host/{database}
+--       PYCOMMERCE_DB_APP_ROLE={app_role} PYCOMMERCE_DB_PLATFORM_ROLE={platform} pycommerce migrate
+--       (migrates, checks every table holding store data, then grants both roles access)
+""")

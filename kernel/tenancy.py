@@ -98,12 +98,27 @@ def slug_from_host(host: str, platform_domain: str) -> str | None:
     return None
 
 
+@functools.cache
+def _by_domain(dialect: str):
+    """Built once per dialect: the store answering on custom domain ``hostname``. The domains are
+    store rows read before the store is known; on PostgreSQL ``pyc_store_for_host`` (isolation_0001)
+    is that one crossing, answering a host's store and nothing else."""
+    hostname = bindparam("hostname", type_=String)
+    if dialect == "postgresql":
+        return select(*_CONTEXT_COLUMNS).where(_stores.id == func.pyc_store_for_host(hostname))
+    return select(*_CONTEXT_COLUMNS).join(StoreDomain).where(StoreDomain.hostname == hostname)
+
+
+async def store_for_domain(session: AsyncSession, hostname: str) -> StoreContext | None:
+    row = (await session.execute(_by_domain(dialect_of(session)), {"hostname": hostname})).first()
+    return None if row is None else _context(row)
+
+
 async def store_by_host(session: AsyncSession, host: str, platform_domain: str) -> StoreContext | None:
     hostname = host.split(":", 1)[0].lower().rstrip(".")
-    row = (await session.execute(
-        select(*_CONTEXT_COLUMNS).join(StoreDomain).where(StoreDomain.hostname == hostname))).first()
-    if row is not None:
-        return _context(row)
+    store = await store_for_domain(session, hostname)
+    if store is not None:
+        return store
     slug = slug_from_host(hostname, platform_domain)
     return await store_by_slug(session, slug) if slug else None
 

@@ -62,6 +62,7 @@ def backend(database) -> str:
 def settings(database, tmp_path_factory) -> Settings:
     var_dir = tmp_path_factory.mktemp(f"var-{database.backend}")
     return Settings(env="test", database_url=database.url, migration_database_url=database.owner_url,
+                    platform_database_url=database.platform_url,
                     var_dir=var_dir, secret_key="test-secret-key-not-for-production", log_json=True,
                     # Tests drive job workers explicitly (tests/kernel/jobs); none runs inside the app.
                     run_worker_in_process=False)

@@ -99,8 +99,8 @@ async def logout(request: Request, session: SessionDep, user: CurrentUser) -> Re
 
 
 @router.get("/me", summary="The signed-in user and the stores they work for")
-async def me(user: CurrentUser, session: SessionDep) -> MeRead:
-    rows = await staff.stores_of_user(session, user.id)
+async def me(request: Request, user: CurrentUser, session: SessionDep) -> MeRead:
+    rows = await service.stores_of_user(session, user, _bearer_or_cookie(request))
     return MeRead(id=user.id, email=user.email, full_name=user.full_name, is_platform_admin=user.is_platform_admin,
                   two_factor_enabled=await twofactor.is_enrolled(session, user.id),
                   stores=[MembershipRead(store_slug=s, store_name=n, role=r) for s, n, r in rows])

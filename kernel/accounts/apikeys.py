@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import DateTime, String, bindparam, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from kernel.accounts.models import ApiKey
-from kernel.db import across_stores, as_utc, utcnow
+from kernel.db import as_utc, dialect_of, utcnow
 from kernel.errors import NotFound
 from kernel.security import new_token, token_digest
 
@@ -61,19 +62,37 @@ async def revoke_api_key(session: AsyncSession, key: ApiKey) -> ApiKey:
 async def api_key_for_token(session: AsyncSession, token: str) -> ApiKey | None:
     """The live key for a bearer token, whatever store the request names (the caller checks the store).
 
-    Read across stores (the token is presented before any store is known); ``last_used_at`` is
-    refreshed with a targeted UPDATE in the same crossing, never via the ORM unit of work, whose
-    flush would later run bound to the path's store.
+    Read across stores (the token is presented before any store is known): on PostgreSQL through
+    the ``SECURITY DEFINER`` functions of isolation_0001, which find and touch only the key whose
+    digest the caller holds. ``last_used_at`` is refreshed by a targeted statement, never via the
+    ORM unit of work, whose flush would later run bound to the path's store.
     """
-    async with across_stores(session):
-        key = (await session.execute(
-            select(ApiKey).where(ApiKey.token_digest == token_digest(token)))).scalar_one_or_none()
-        if key is None or key.revoked_at is not None:
-            return None
-        now = utcnow()
-        if key.last_used_at is None or as_utc(key.last_used_at) <= now - LAST_USED_RESOLUTION:
-            await session.execute(update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now)
-                                  .execution_options(synchronize_session=False))
-            set_committed_value(key, "last_used_at", now)
-        session.expunge(key)  # detached: nothing about a foreign store's row is flushed later
+    digest = token_digest(token)
+    find, touch = _key_statements(dialect_of(session))
+    key = (await session.execute(find, {"digest": digest})).scalar_one_or_none()
+    if key is None or key.revoked_at is not None:
+        return None
+    now = utcnow()
+    if key.last_used_at is None or as_utc(key.last_used_at) <= now - LAST_USED_RESOLUTION:
+        await session.execute(touch, {"digest": digest, "at": now})
+        set_committed_value(key, "last_used_at", now)
+    session.expunge(key)  # detached: nothing about a foreign store's row is flushed later
     return key
+
+
+@functools.cache
+def _key_statements(dialect: str):
+    """Built once per dialect: find a key by digest, and mark it used (``digest``, ``at``). The ORM
+    wall steps aside for them: on PostgreSQL the functions are the crossing, on SQLite (no
+    row-level security) the statements say so."""
+    crossing = {"all_stores": True}
+    if dialect == "postgresql":
+        return (select(ApiKey).from_statement(text("SELECT * FROM pyc_api_key_for_digest(:digest)"))
+                .execution_options(**crossing),
+                text("SELECT pyc_api_key_used(:digest, :at)"))
+    table = ApiKey.__table__
+    return (select(ApiKey).where(ApiKey.token_digest == bindparam("digest", type_=String))
+            .execution_options(**crossing),
+            update(table).where(table.c.token_digest == bindparam("digest", type_=String),
+                                table.c.revoked_at.is_(None))
+            .values(last_used_at=bindparam("at", type_=DateTime(timezone=True))).execution_options(**crossing))

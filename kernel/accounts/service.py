@@ -6,12 +6,12 @@ import asyncio
 import functools
 from datetime import timedelta
 
-from sqlalchemy import DateTime, Integer, String, and_, bindparam, select, update
+from sqlalchemy import DateTime, Integer, String, and_, bindparam, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.accounts.models import (AuthSession, Customer, PasswordResetToken, StaffMembership, StaffRole,
                                    StoreSecuritySettings, User)
-from kernel.db import utcnow
+from kernel.db import dialect_of, utcnow
 from kernel.errors import Conflict, InvalidInput, PermissionDenied
 from kernel.security import hash_password, new_token, token_digest, verify_password
 
@@ -238,3 +238,21 @@ async def finish_customer_password_reset(session: AsyncSession, token: str, new_
         await session.delete(row)
     await session.flush()
     return customer
+
+
+async def stores_of_user(session: AsyncSession, user: User, token: str) -> list[tuple[str, str, StaffRole]]:
+    """(slug, name, role) of every store ``user`` works for, by slug: memberships span stores by nature.
+
+    On PostgreSQL the crossing is ``pyc_stores_of_session`` (isolation_0001), which answers only
+    for the user of a live sign-in session whose token the caller holds (``token``, the request's).
+    """
+    from kernel.stores.models import Store
+
+    if dialect_of(session) == "postgresql":
+        rows = await session.execute(text("SELECT slug, name, role FROM pyc_stores_of_session(:digest, :at)"),
+                                     {"digest": token_digest(token), "at": utcnow()})
+    else:
+        rows = await session.execute(
+            select(Store.slug, Store.name, StaffMembership.role).join(Store, Store.id == StaffMembership.store_id)
+            .where(StaffMembership.user_id == user.id).order_by(Store.slug).execution_options(all_stores=True))
+    return [(slug, name, StaffRole(role)) for slug, name, role in rows]

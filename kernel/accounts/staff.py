@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.accounts.models import Customer, StaffMembership, StaffRole, StoreSecuritySettings, TotpCredential
 from kernel.accounts.service import create_user, hash_password_async, normalize_email, user_by_email
-from kernel.db import across_stores, contains_text
+from kernel.db import contains_text
 from kernel.errors import Conflict, NotFound
 from kernel.events import emit_event
 from plugin_sdk.events import CustomerCreated
@@ -21,16 +21,6 @@ async def list_staff(session: AsyncSession) -> list[tuple[StaffMembership, bool]
                                                TotpCredential.confirmed_at.is_not(None)).exists())
     rows = (await session.execute(select(StaffMembership, has_2fa).order_by(StaffMembership.id))).all()
     return [(m, bool(flag)) for m, flag in rows]
-
-
-async def stores_of_user(session: AsyncSession, user_id: int) -> list[tuple[str, str, StaffRole]]:
-    """(slug, name, role) of every store the user works for, by slug: a user's memberships span stores."""
-    async with across_stores(session):
-        return [tuple(row) for row in (await session.execute(
-            select(Store.slug, Store.name, StaffMembership.role)
-            .join(Store, Store.id == StaffMembership.store_id)
-            .where(StaffMembership.user_id == user_id).order_by(Store.slug)
-        )).all()]
 
 
 async def membership(session: AsyncSession, user_id: int) -> StaffMembership:

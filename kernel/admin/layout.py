@@ -10,7 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.accounts.models import StaffRole
-from kernel.accounts.staff import stores_of_user
+from kernel.accounts.service import stores_of_user
+from kernel.admin.guards import ADMIN_COOKIE
 from kernel.admin.rendering import money_formatter, render
 from kernel.deps import Principal
 from kernel.stores.models import Store
@@ -43,12 +44,14 @@ PLATFORM_NAV = (
 SWITCHER_LIMIT = 200
 
 
-async def switchable_stores(session: AsyncSession, principal: Principal) -> list[tuple[str, str]]:
-    """(slug, name) of the stores the switcher offers: a platform administrator may open any."""
+async def switchable_stores(request: Request, session: AsyncSession, principal: Principal) -> list[tuple[str, str]]:
+    """(slug, name) of the stores the switcher offers: a platform administrator may open any; staff,
+    the stores of the sign-in session whose cookie this request carries."""
     if principal.is_platform_admin:
         rows = await session.execute(select(Store.slug, Store.name).order_by(Store.name).limit(SWITCHER_LIMIT))
         return [tuple(row) for row in rows]
-    return [(slug, name) for slug, name, _role in await stores_of_user(session, principal.user.id)]
+    return [(slug, name) for slug, name, _role in await stores_of_user(
+        session, principal.user, request.cookies.get(ADMIN_COOKIE, ''))]
 
 
 def role_in(principal: Principal, store: StoreContext) -> StaffRole:
@@ -63,7 +66,7 @@ async def store_page(request: Request, session: AsyncSession, principal: Princip
     nav = [(entry, base + entry.path) for entry in STORE_NAV if role.rank >= entry.min_role.rank]
     return render(request, name, {
         "user": principal.user, "store": store, "role": role, "nav": nav, "active": active, "base": base,
-        "stores": await switchable_stores(session, principal), "money": money_formatter(store.currency, store.locale),
+        "stores": await switchable_stores(request, session, principal), "money": money_formatter(store.currency, store.locale),
         **context}, status_code)
 
 
@@ -73,4 +76,4 @@ async def platform_page(request: Request, session: AsyncSession, principal: Prin
     nav = [(entry, entry.path) for entry in PLATFORM_NAV] if principal.is_platform_admin else []
     return render(request, name, {
         "user": principal.user, "store": None, "nav": nav, "active": active,
-        "stores": await switchable_stores(session, principal), **context}, status_code)
+        "stores": await switchable_stores(request, session, principal), **context}, status_code)

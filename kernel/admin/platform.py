@@ -37,7 +37,7 @@ STORE_FIELDS = ("slug", "name", "currency", "locale", "timezone")
 @router.get("")
 async def landing(request: Request, session: SessionDep, principal: SignedIn):
     """Staff of exactly one store go to it; everyone else picks (platform administrators see the platform)."""
-    choices = await switchable_stores(session, principal)
+    choices = await switchable_stores(request, session, principal)
     if len(choices) == 1 and not principal.is_platform_admin:
         return redirect(request, f"{ADMIN_PATH}/stores/{choices[0][0]}")
     return await platform_page(request, session, principal, "landing", "platform/landing.html", {})

@@ -33,6 +33,8 @@ async def adjust(variant_id: VariantId, data: StockAdjustment, session: SessionD
     level = await service.stock_level(session, variant_id)
     if not level["track_inventory"]:
         raise service.OutOfStock("This variant does not track inventory; turn tracking on first.")
+    if data.order_id is not None:
+        await service.ensure_order_in_store(session, data.order_id)
     await service.adjust_stock(session, variant_id, data.delta, reason=data.reason, note=data.note,
                                order_id=data.order_id, actor=actor_of(staff))
     return StockLevel(**await service.stock_level(session, variant_id))

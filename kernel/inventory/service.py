@@ -77,6 +77,18 @@ async def adjust_stock(session: AsyncSession, variant_id: int, delta: int, *, re
     return change.stock_on_hand
 
 
+async def ensure_order_in_store(session: AsyncSession, order_id: int) -> None:
+    """422 unless ``order_id`` is an order of the session's store: a staff adjustment may name the
+    order it corrects, never another store's (the ledger's reference is checked by PostgreSQL too,
+    isolation_0002, but an answer naming the field beats a constraint error)."""
+    from kernel.orders.models import Order
+
+    if (await session.execute(select(Order.id).where(Order.id == order_id))).first() is None:
+        raise InvalidInput(f"No order with id {order_id} in this store.",
+                           errors=[{"loc": ["body", "order_id"], "msg": "no such order in this store",
+                                    "type": "value_error"}])
+
+
 @dataclass(frozen=True, slots=True)
 class StockChange:
     """A change :func:`change_stock` made, waiting for its ledger row (:func:`record_change`)."""

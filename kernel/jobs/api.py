@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import Path, Query
 
-from kernel.deps import PlatformAdmin, SessionDep
+from kernel.deps import PlatformAdmin, PlatformSessionDep
 from kernel.errors import ERROR_RESPONSES, Conflict, NotFound
 from kernel.jobs import queue
 from kernel.jobs.models import Job
@@ -19,7 +19,7 @@ JobId = Annotated[int, Path(description="The job's id.", examples=[42], ge=1, le
 
 
 @platform_router.get("", summary="List jobs")
-async def list_jobs(session: SessionDep, admin: PlatformAdmin,
+async def list_jobs(admin: PlatformAdmin, session: PlatformSessionDep,
                     status: Annotated[Literal["queued", "running", "done", "failed"] | None,
                                       Query(description="Only jobs in this state.", examples=["failed"])] = None,
                     kind: Annotated[str | None, Query(max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$",
@@ -37,13 +37,13 @@ async def list_jobs(session: SessionDep, admin: PlatformAdmin,
 
 
 @platform_router.get("/stats", summary="Count jobs by state")
-async def job_counts(session: SessionDep, admin: PlatformAdmin) -> JobCounts:
+async def job_counts(admin: PlatformAdmin, session: PlatformSessionDep) -> JobCounts:
     """For monitoring: a growing `queued` means too few workers; any `failed` needs an operator."""
     return JobCounts(**await queue.counts_by_status(session))
 
 
 @platform_router.get("/{job_id}", summary="Get a job")
-async def get_job(job_id: JobId, session: SessionDep, admin: PlatformAdmin) -> JobRead:
+async def get_job(job_id: JobId, admin: PlatformAdmin, session: PlatformSessionDep) -> JobRead:
     job = await session.get(Job, job_id)
     if job is None:
         raise NotFound("No such job.")
@@ -51,7 +51,7 @@ async def get_job(job_id: JobId, session: SessionDep, admin: PlatformAdmin) -> J
 
 
 @platform_router.post("/{job_id}/retry", summary="Retry a parked job")
-async def retry_job(job_id: JobId, session: SessionDep, admin: PlatformAdmin) -> JobRead:
+async def retry_job(job_id: JobId, admin: PlatformAdmin, session: PlatformSessionDep) -> JobRead:
     """Put a `failed` job back in the queue with a fresh set of attempts; 409 for a job in any other state."""
     job = await session.get(Job, job_id)
     if job is None:

@@ -8,7 +8,11 @@ only through the ``jobs`` table (see :mod:`kernel.jobs.queue`).
   (``kernel.db.store_session``), never a previous job's. The job is marked done
   in that same transaction, so a job's database effects and its "done" commit
   together or not at all, and a worker whose claim was taken over (it was
-  presumed dead) cannot commit a second time.
+  presumed dead) cannot commit a second time. Claims, heartbeats and failure
+  records span stores and run on the platform's login
+  (``kernel.db.cross_store_session``); a job itself runs as the application,
+  behind its store's row-level security (a job of no store sees no store's
+  rows: its queue row is a platform row).
 * **Failures** roll the handler's work back, then a separate transaction
   records the error and requeues the job after an exponential, jittered
   backoff, or parks it as ``failed`` after ``max_attempts``.
@@ -34,7 +38,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from kernel.db import store_session
+from kernel.db import cross_store_session, store_session
 from kernel.jobs import queue
 from kernel.jobs.registry import get_handler
 from kernel.tenancy import StoreContext
@@ -203,7 +207,7 @@ class Worker:
     async def _claim(self, limit: int) -> list[queue.JobContext]:
         if limit <= 0:
             return []
-        async with store_session(self.sessionmaker, None) as session:
+        async with cross_store_session(self.sessionmaker) as session:
             return await queue.claim(session, self.name, limit, stale_after=self.options.stale_after)
 
     async def _execute(self, job: queue.JobContext) -> None:
@@ -234,7 +238,7 @@ class Worker:
 
     async def _record_failure(self, job: queue.JobContext, error: str) -> None:
         try:
-            async with store_session(self.sessionmaker, None) as session:
+            async with cross_store_session(self.sessionmaker) as session:
                 status = await queue.mark_failed(session, job, error, backoff_base=self.options.backoff_base,
                                                  backoff_max=self.options.backoff_max)
         except Exception as exc:  # the job stays "running"; heartbeats stop, so it is reclaimed later
@@ -247,7 +251,7 @@ class Worker:
 
     async def _give_back(self, job: queue.JobContext) -> None:
         try:
-            async with store_session(self.sessionmaker, None) as session:
+            async with cross_store_session(self.sessionmaker) as session:
                 await queue.release(session, job)
             log.info("job given back to the queue", extra={"worker": self.name, "job_id": job.id})
         except Exception as exc:  # it will be reclaimed once its heartbeat is stale
@@ -261,7 +265,7 @@ class Worker:
             if not ids:
                 continue
             try:
-                async with store_session(self.sessionmaker, None) as session:
+                async with cross_store_session(self.sessionmaker) as session:
                     await queue.heartbeat(session, self.name, ids)
             except Exception as exc:
                 log.warning("heartbeat failed", extra={"worker": self.name, "error": repr(exc)})
@@ -307,7 +311,10 @@ async def run_worker(settings, *, concurrency: int | None = None, name: str | No
     engine = create_engine_for(settings.database_url, pool_size=max(2, options.concurrency + 2),
                                max_overflow=settings.db_max_overflow, pool_timeout=settings.db_pool_timeout,
                                application_name=f"pycommerce-worker:{name}"[:63])
-    worker = Worker(make_sessionmaker(engine), options, name=name)
+    platform_engine = engine if settings.platform_database_url == settings.database_url else create_engine_for(
+        settings.platform_database_url, pool_size=max(2, options.concurrency + 2), pool_timeout=settings.db_pool_timeout,
+        application_name=f"pycommerce-worker:{name} (platform)"[:63])
+    worker = Worker(make_sessionmaker(engine, platform_engine), options, name=name)
     if install_signal_handlers:
         loop = asyncio.get_running_loop()
 
@@ -322,3 +329,5 @@ async def run_worker(settings, *, concurrency: int | None = None, name: str | No
         await worker.run()
     finally:
         await engine.dispose()
+        if platform_engine is not engine:
+            await platform_engine.dispose()

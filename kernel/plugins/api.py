@@ -9,8 +9,7 @@ from fastapi import Body, Path, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
-from kernel.db import across_stores
-from kernel.deps import PlatformAdmin, SessionDep, StoreDep, StoreOwner
+from kernel.deps import PlatformAdmin, PlatformSessionDep, SessionDep, StoreDep, StoreOwner
 from kernel.errors import ERROR_RESPONSES, InvalidInput, NotFound
 from kernel.plugins import service
 from kernel.plugins import settings as plugin_settings
@@ -33,15 +32,14 @@ PluginId = Annotated[str, Path(description="The plugin id (its entry-point name)
 
 
 @platform_router.get("", summary="List installed plugins")
-async def list_installed_plugins(session: SessionDep, admin: PlatformAdmin) -> list[PluginInfoRead]:
+async def list_installed_plugins(admin: PlatformAdmin, session: PlatformSessionDep) -> list[PluginInfoRead]:
     """Every installed plugin: distribution, version, hooks implemented and the stores using it."""
     pm = get_plugin_manager()
     where: dict[str, list[str]] = {}
-    async with across_stores(session):
-        rows = (await session.execute(
-            select(StorePlugin.plugin_id, Store.slug).join(Store, Store.id == StorePlugin.store_id)
-            .where(StorePlugin.enabled.is_(True)).order_by(Store.slug)
-        )).all()
+    rows = (await session.execute(
+        select(StorePlugin.plugin_id, Store.slug).join(Store, Store.id == StorePlugin.store_id)
+        .where(StorePlugin.enabled.is_(True)).order_by(Store.slug)
+    )).all()
     for plugin_id, slug in rows:
         where.setdefault(plugin_id, []).append(slug)
     return [PluginInfoRead(id=pid, distribution=pm.meta[pid].distribution, version=pm.meta[pid].version,

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Path, Query, status
 
-from kernel.deps import PlatformAdmin, SessionDep, StoreDep, StoreOwner, StoreStaff
+from kernel.deps import PlatformAdmin, PlatformSessionDep, SessionDep, StoreDep, StoreOwner, StoreStaff
 from kernel.errors import ERROR_RESPONSES
 from kernel.routing import KernelRouter
 from kernel.stores import service
@@ -20,13 +20,13 @@ Slug = Annotated[str, Path(description="The store's slug.", examples=["acme"])]
 
 
 @platform_router.post("", status_code=status.HTTP_201_CREATED, summary="Create a store")
-async def create_store(data: StoreCreate, session: SessionDep, admin: PlatformAdmin) -> StoreRead:
+async def create_store(data: StoreCreate, admin: PlatformAdmin, session: PlatformSessionDep) -> StoreRead:
     """Create a new tenant. Its slug is also its subdomain (`<slug>.<platform domain>`)."""
     return StoreRead.model_validate(await service.create_store(session, data))
 
 
 @platform_router.get("", summary="List stores")
-async def list_stores(session: SessionDep, admin: PlatformAdmin,
+async def list_stores(admin: PlatformAdmin, session: PlatformSessionDep,
                       after: Annotated[int | None, Query(description="Cursor: the last id of the previous page.",
                                                         examples=[40])] = None,
                       limit: Annotated[int, Query(ge=1, le=200, description="Page size.", examples=[50])] = 50,
@@ -35,19 +35,19 @@ async def list_stores(session: SessionDep, admin: PlatformAdmin,
 
 
 @platform_router.get("/{slug}", summary="Get a store")
-async def get_store(slug: Slug, session: SessionDep, admin: PlatformAdmin) -> StoreRead:
+async def get_store(slug: Slug, admin: PlatformAdmin, session: PlatformSessionDep) -> StoreRead:
     return StoreRead.model_validate(await service.get_store(session, slug))
 
 
 @platform_router.post("/{slug}/suspend", summary="Suspend a store")
-async def suspend_store(slug: Slug, session: SessionDep, admin: PlatformAdmin) -> StoreRead:
+async def suspend_store(slug: Slug, admin: PlatformAdmin, session: PlatformSessionDep) -> StoreRead:
     """A suspended store's storefront shows a suspended page and its API answers 404."""
     store = await service.get_store(session, slug)
     return StoreRead.model_validate(await service.set_status(session, store, StoreStatus.suspended))
 
 
 @platform_router.post("/{slug}/resume", summary="Resume a suspended store")
-async def resume_store(slug: Slug, session: SessionDep, admin: PlatformAdmin) -> StoreRead:
+async def resume_store(slug: Slug, admin: PlatformAdmin, session: PlatformSessionDep) -> StoreRead:
     store = await service.get_store(session, slug)
     return StoreRead.model_validate(await service.set_status(session, store, StoreStatus.active))
 

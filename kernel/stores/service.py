@@ -9,15 +9,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kernel.errors import Conflict, NotFound
 from kernel.stores.models import Store, StoreDomain, StoreStatus
 from kernel.stores.schemas import StoreCreate, StoreUpdate
+from kernel.tenancy import store_for_domain
 
 
 async def _ensure_domains_free(session: AsyncSession, hostnames: list[str], store_id: int | None = None) -> None:
     if not hostnames:
         return
-    taken = (await session.execute(
-        select(StoreDomain.hostname).where(StoreDomain.hostname.in_(hostnames),
-                                           StoreDomain.store_id != (store_id or 0))
-    )).scalars().all()
+    # Other stores' domains sit behind their stores' walls: ask who answers on each name.
+    taken = [hostname for hostname in hostnames
+             if (owner := await store_for_domain(session, hostname)) is not None and owner.id != store_id]
     if taken:
         raise Conflict(f"Domain already used by another store: {', '.join(sorted(taken))}.")
 

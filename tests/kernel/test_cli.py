@@ -103,8 +103,9 @@ def test_roles_sql_names_both_roles():
 
 @pytest.mark.postgres_only
 def test_roles_sql_runs_twice_in_psql(database):
-    """The operator's script creates both roles and the database, and a second run changes nothing
-    (no 'already exists' error, the first run's password kept)."""
+    """The operator's script creates the roles and the database, and a second run changes nothing
+    (no 'already exists' error, the first run's password kept); only the owner and the platform
+    login cross stores."""
     import secrets
     import subprocess
 
@@ -114,8 +115,9 @@ def test_roles_sql_runs_twice_in_psql(database):
 
     suffix = secrets.token_hex(4)
     owner, app_role, name = f"pyc_own_{suffix}", f"pyc_app_{suffix}", f"pyc_roles_{suffix}"
+    platform = f"pyc_plat_{suffix}"
     script = CliRunner().invoke(main, ["db", "roles-sql", "--owner", owner, "--app-role", app_role,
-                                       "--database", name]).output
+                                       "--platform-role", platform, "--database", name]).output
     admin = postgres_admin_url()
     try:
         for _ in range(2):
@@ -128,8 +130,13 @@ def test_roles_sql_runs_twice_in_psql(database):
             roles = connection.execute("SELECT rolname, rolsuper, rolbypassrls FROM pg_roles WHERE rolname IN (%s, %s)"
                                        " ORDER BY rolname", (app_role, owner)).fetchall()
             assert roles == [(app_role, False, False), (owner, False, False)]
+            crossing = connection.execute("SELECT rolname FROM pg_roles WHERE rolname IN (%s, %s, %s)"
+                                          " AND pg_has_role(rolname, 'pycommerce_platform', 'MEMBER')"
+                                          " ORDER BY rolname", (app_role, owner, platform)).fetchall()
+            assert crossing == [(owner,), (platform,)]
     finally:
         with psycopg.connect(admin, autocommit=True) as connection:
             connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
             connection.execute(f'DROP ROLE IF EXISTS "{owner}"')
             connection.execute(f'DROP ROLE IF EXISTS "{app_role}"')
+            connection.execute(f'DROP ROLE IF EXISTS "{platform}"')

@@ -48,7 +48,6 @@ def test_postgresql_search_entries_move_to_their_stores_lexemes_and_back(backend
     try:
         migrate.downgrade(url, "catalog_0005")
         with engine.begin() as connection:
-            connection.execute(text("SELECT set_config('app.all_stores', 'on', true)"))
             for slug in ("first", "second"):
                 store = connection.execute(text(
                     "INSERT INTO stores (slug, name, status, currency, locale, timezone, plugins_version, "
@@ -65,7 +64,8 @@ def test_postgresql_search_entries_move_to_their_stores_lexemes_and_back(backend
             stores = dict(connection.execute(text("SELECT slug, id FROM stores")).all())
             before = dict(connection.execute(text("SELECT product_id, document::text FROM product_search")).all())
         migrate.upgrade(url)
-        with engine.connect() as connection:
+        with engine.connect() as connection:  # a search, in a transaction of the first store
+            connection.execute(text("SELECT set_config('app.store_id', :store, true)"), {"store": str(stores["first"])})
             found = connection.execute(text(
                 "SELECT p.store_id FROM pyc_product_search_matches(:store, 'linen & shi:*') AS m (id) "
                 "JOIN product_search p ON p.product_id = m.id"), {"store": stores["first"]}).scalars().all()

@@ -1,8 +1,9 @@
 """Throwaway databases for the suite: a SQLite file, and (when reachable) a PostgreSQL database.
 
 On PostgreSQL the tests behave like production: migrations run as the owner
-(the server's superuser here) and the application connects as ``pyc_test_app``,
-a role that owns nothing, so row-level security applies to it.
+(the server's superuser here), the application connects as ``pyc_test_app``,
+a role that owns nothing, so row-level security applies to it, and work across
+stores connects as ``pyc_test_platform``, a member of ``pycommerce_platform``.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from kernel.db import sync_url
 
 DEFAULT_PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 APP_ROLE = "pyc_test_app"
+PLATFORM_LOGIN = "pyc_test_platform"
 
 
 @dataclass
@@ -28,6 +30,10 @@ class TestDatabase:
     url: str  # what the application connects with
     owner_url: str  # what migrations run with
     name: str = ""
+    platform_url: str = ""  # what work across stores connects with (the app's URL on SQLite)
+
+    def __post_init__(self) -> None:
+        self.platform_url = self.platform_url or self.url
 
 
 def postgres_admin_url() -> str:
@@ -51,12 +57,12 @@ def create_sqlite(directory: Path) -> TestDatabase:
     return TestDatabase("sqlite", url, url)
 
 
-def _ensure_app_role(admin_engine) -> None:
+def _ensure_login_role(admin_engine, role: str) -> None:
     with admin_engine.connect() as connection:
-        exists = connection.execute(text("select 1 from pg_roles where rolname = :r"), {"r": APP_ROLE}).first()
+        exists = connection.execute(text("select 1 from pg_roles where rolname = :r"), {"r": role}).first()
         if not exists:
             try:
-                connection.execute(text(f"CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS"))
+                connection.execute(text(f"CREATE ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS"))
                 connection.commit()
             except Exception:
                 connection.rollback()  # another test process created it first
@@ -67,18 +73,20 @@ def create_postgres() -> TestDatabase:
     name = f"pyc_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     admin_engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     try:
-        _ensure_app_role(admin_engine)
+        _ensure_login_role(admin_engine, APP_ROLE)
+        _ensure_login_role(admin_engine, PLATFORM_LOGIN)
         with admin_engine.connect() as connection:
             connection.execute(text(f'CREATE DATABASE "{name}"'))
     finally:
         admin_engine.dispose()
     owner_url = admin_url.set(database=name).render_as_string(hide_password=False)
     # A plain URL, as production's: the app picks its driver for it (asyncpg), as it will there.
-    app_url = admin_url.set(drivername="postgresql", database=name, username=APP_ROLE,
-                            password=None).render_as_string(hide_password=False)
+    app_url, platform_url = (admin_url.set(drivername="postgresql", database=name, username=role, password=None)
+                             .render_as_string(hide_password=False) for role in (APP_ROLE, PLATFORM_LOGIN))
     migrate.upgrade(owner_url)
-    migrate.grant_app_role(owner_url, APP_ROLE)
-    return TestDatabase("postgresql", app_url, owner_url, name)
+    migrate.check_tenant_tables(owner_url)
+    migrate.grant_app_role(owner_url, APP_ROLE, PLATFORM_LOGIN)
+    return TestDatabase("postgresql", app_url, owner_url, name, platform_url)
 
 
 def drop_postgres(db: TestDatabase) -> None:

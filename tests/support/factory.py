@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kernel.accounts.models import StaffRole, User
 from kernel.accounts.service import create_user, grant_role, start_session
-from kernel.db import store_session
+from kernel.db import cross_store_session, store_session
 from kernel.security import hash_password
 from kernel.stores.models import Store
 from kernel.stores.schemas import StoreCreate
@@ -54,7 +54,7 @@ class Factory:
 
     async def store(self, **overrides) -> Store:
         data = {"slug": unique("s"), "name": "Test Store", "currency": "USD", **overrides}
-        async with self.session(None) as session:
+        async with cross_store_session(self.sessionmaker) as session:  # as platform administration does
             return await create_store(session, StoreCreate(**data))
 
     async def user(self, *, platform_admin: bool = False, password: str = "correct-horse-9") -> Actor:

@@ -32,20 +32,25 @@ def make_worker(sessionmaker):
 
 
 class Jobs:
-    """Read and nudge the jobs table from tests."""
+    """Read and nudge the jobs table from tests, as the platform does (the queue spans stores)."""
 
     def __init__(self, factory):
         self.factory = factory
 
+    def _platform(self):
+        from kernel.db import cross_store_session
+
+        return cross_store_session(self.factory.sessionmaker)
+
     async def get(self, job_id: int) -> Job:
-        async with self.factory.session(None) as s:
+        async with self._platform() as s:
             return (await s.execute(select(Job).where(Job.id == job_id))).scalar_one()
 
     async def make_due(self, *job_ids: int) -> None:
         """Stand-in for the clock: a job waiting out its backoff becomes due now."""
         from kernel.db import utcnow
 
-        async with self.factory.session(None) as s:
+        async with self._platform() as s:
             await s.execute(update(Job).where(Job.id.in_(job_ids)).values(run_at=utcnow()))
 
     async def effects(self, *job_ids: int) -> list[tuple[int, str, str]]:

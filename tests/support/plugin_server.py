@@ -45,7 +45,8 @@ def plugin_server(settings, database_url: str, plugins: list[str], env: dict[str
     """Start the server (``env``: more configuration), wait until /healthz answers, yield its base URL;
     stop it afterwards."""
     port = free_port()
-    env = {**os.environ, "PYCOMMERCE_DATABASE_URL": database_url, "PYCOMMERCE_ENV": "test",
+    env = {**os.environ, "PYCOMMERCE_DATABASE_URL": database_url,
+           "PYCOMMERCE_PLATFORM_DATABASE_URL": settings.platform_database_url, "PYCOMMERCE_ENV": "test",
            "PYCOMMERCE_SECRET_KEY": settings.secret_key.get_secret_value(),
            "PYCOMMERCE_VAR_DIR": str(settings.var_dir), "PYCOMMERCE_LOG_LEVEL": "WARNING", **(env or {})}
     process = subprocess.Popen([sys.executable, "-m", "tests.support.plugin_server", str(port), *plugins],

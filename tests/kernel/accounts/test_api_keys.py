@@ -16,7 +16,7 @@ async def create_key(client, store, owner, scopes, name="ERP"):
     return response.json()
 
 
-async def test_key_is_shown_once_and_stored_hashed(ip_client, factory, sessionmaker):
+async def test_key_is_shown_once_and_stored_hashed(ip_client, factory):
     store = await factory.store()
     owner = await factory.staff(store, "owner")
     created = await create_key(ip_client, store, owner, ["customers:read"])
@@ -24,8 +24,7 @@ async def test_key_is_shown_once_and_stored_hashed(ip_client, factory, sessionma
     assert token.startswith("pck_") and created["prefix"] == token[:12]
     listed = (await ip_client.get(f"/api/v1/stores/{store.slug}/api-keys", headers=owner.headers)).json()
     assert [k["id"] for k in listed] == [created["id"]] and "token" not in listed[0]
-    async with sessionmaker() as session, session.begin():
-        session.info["all_stores"] = True
+    async with factory.session(store) as session:
         row = (await session.execute(select(ApiKey).where(ApiKey.id == created["id"]))).scalar_one()
         assert row.token_digest == token_digest(token)
 

@@ -454,10 +454,10 @@ async def test_a_guests_add_never_prices_a_line_from_another_stores_catalog(fact
     reach it: it scopes every table itself. A line that points at another store's variant (data
     written across the walls) must come back as no longer available, never with that store's name
     and price, even with row-level security lifted (the test lifts it: the statement must hold alone)."""
-    from sqlalchemy import insert, text
+    from sqlalchemy import insert
 
     from kernel.carts.service import add_to_guest_cart
-    from kernel.db import cross_store_session, utcnow
+    from kernel.db import cross_store_session, platform_factory, store_session, utcnow
     from kernel.errors import NotFound
 
     store, mug, cap, token = await _a_guest_cart_with_one_mug(factory)
@@ -469,16 +469,15 @@ async def test_a_guests_add_never_prices_a_line_from_another_stores_catalog(fact
         await everyone.execute(insert(CartLine.__table__).values(
             store_id=store.id, cart_id=cart_id, variant_id=secret.id, quantity=1, created_at=utcnow(),
             updated_at=utcnow()))
-    async with factory.session(store) as session:
-        await session.execute(text("select set_config('app.all_stores', 'on', true)"))  # RLS lifted
+    # Bound to the store (the ORM wall stands) on the platform's login (row-level security lifted).
+    async with store_session(platform_factory(sessionmaker), store.id) as session:
         priced = await add_to_guest_cart(session, token, cap.id, 1)
         foreign = next(line for line in priced.lines if line.variant_id == secret.id)
         assert (foreign.name, foreign.unit_price, foreign.available) == ("", 0, 0)
         assert foreign.problem == "This item is no longer available and was removed from sale."
         assert priced.subtotal == mug.price + cap.price  # one of each; the foreign line counts nothing
     with pytest.raises(NotFound, match=f"No variant with id {secret.id} in this store"):
-        async with factory.session(store) as session:
-            await session.execute(text("select set_config('app.all_stores', 'on', true)"))
+        async with store_session(platform_factory(sessionmaker), store.id) as session:
             await add_to_guest_cart(session, token, secret.id, 1)
 
 

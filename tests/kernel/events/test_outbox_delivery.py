@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from kernel.db import cross_store_session
 from kernel.events import emit_event
 from kernel.events.delivery import DELIVER_KIND, FAN_OUT_KIND, relay_outbox
 from kernel.events.dispatch import register_event_consumer, unregister_event_consumer
@@ -33,7 +34,7 @@ def consumed():
 
 
 async def _job(factory, dedupe_key: str) -> Job | None:
-    async with factory.session(None) as s:
+    async with cross_store_session(factory.sessionmaker) as s:  # the queue, read as the platform reads it
         return (await s.execute(select(Job).where(Job.dedupe_key == dedupe_key))).scalar_one_or_none()
 
 
@@ -115,7 +116,7 @@ async def test_relay_is_idempotent(factory, sessionmaker):
         row = await s.get(OutboxEvent, emitted.id)
         row.dispatched_at = None
     await relay_outbox(sessionmaker)
-    async with factory.session(None) as s:
+    async with cross_store_session(factory.sessionmaker) as s:
         count = len((await s.execute(select(Job).where(Job.dedupe_key == f"event:{emitted.event_id}"))).all())
     assert count == 1
 

@@ -14,7 +14,8 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 async def _cli(database, tmp_path, *args: str) -> tuple[int, str]:
-    env = {**os.environ, "PYCOMMERCE_DATABASE_URL": database.url, "PYCOMMERCE_VAR_DIR": str(tmp_path),
+    env = {**os.environ, "PYCOMMERCE_DATABASE_URL": database.url,
+           "PYCOMMERCE_PLATFORM_DATABASE_URL": database.platform_url, "PYCOMMERCE_VAR_DIR": str(tmp_path),
            "PYCOMMERCE_SECRET_KEY": "test-secret-key-not-for-production", "PYTHONPATH": str(ROOT)}
     proc = await asyncio.create_subprocess_exec(str(PYCOMMERCE), *args, cwd=ROOT, env=env,
                                                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, update
 
-from kernel.db import utcnow
+from kernel.db import cross_store_session, utcnow
 from kernel.jobs import enqueue
 from kernel.jobs import queue
 from kernel.jobs.models import Job
@@ -98,7 +98,7 @@ async def test_job_runs_bound_to_its_own_store_never_the_previous_one(factory, j
         async with factory.session(store) as s:
             await emit_event(s, StockLow.example())
     ids = []
-    async with factory.session(None) as s:
+    async with cross_store_session(factory.sessionmaker) as s:  # queueing for several stores: the platform's
         for store in (a, b, a, b, None, a):
             ids.append(await enqueue(s, "test.probe_store", store_id=None if store is None else store.id))
     handlers.PROBES.clear()

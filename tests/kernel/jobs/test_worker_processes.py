@@ -31,7 +31,8 @@ class Workers:
 
     def start(self, name: str, *, concurrency: int = 4, **env_overrides: str) -> subprocess.Popen:
         env = {**os.environ, "PYTHONPATH": str(ROOT), "PYCOMMERCE_ENV": "test",
-               "PYCOMMERCE_DATABASE_URL": self.database.url, "PYCOMMERCE_VAR_DIR": str(self.tmp_path / "var"),
+               "PYCOMMERCE_DATABASE_URL": self.database.url,
+               "PYCOMMERCE_PLATFORM_DATABASE_URL": self.database.platform_url, "PYCOMMERCE_VAR_DIR": str(self.tmp_path / "var"),
                "PYCOMMERCE_SECRET_KEY": "test-secret-key-not-for-production",
                "PYCOMMERCE_JOB_MODULES": "tests.kernel.jobs.handlers",
                "PYCOMMERCE_JOB_POLL_INTERVAL": "0.1", "PYCOMMERCE_JOB_HEARTBEAT_INTERVAL": "0.5",
@@ -170,7 +171,7 @@ async def test_worker_reconnects_after_its_connections_are_terminated(factory, j
                                                                      effects_table):
     from sqlalchemy import create_engine
 
-    from kernel.db import sync_url
+    from kernel.db import cross_store_session, sync_url
     from kernel.events import emit_event
     from plugin_sdk.events import OrderPlaced
 
@@ -197,7 +198,7 @@ async def test_worker_reconnects_after_its_connections_are_terminated(factory, j
     await jobs.wait_for(lambda: done(second), what="a job after the reconnect")
 
     async def delivered():
-        async with factory.session(None) as s:
+        async with cross_store_session(factory.sessionmaker) as s:  # the store's job, read as the platform
             return (await s.execute(text("select status from jobs where dedupe_key = :k"),
                                     {"k": f"event:{event.event_id}"})).scalar() == "done"
     await jobs.wait_for(delivered, what="the event committed after the outage to be delivered")

@@ -60,7 +60,8 @@ async def test_scaffold_install_discover_enable_for_one_store(tmp_path, settings
     name = f"e2e-hello-{uuid.uuid4().hex[:6]}"
     plugin_id = name.replace("-", "_")
     a, b = await factory.store(), await factory.store()
-    env = {**os.environ, "PYCOMMERCE_DATABASE_URL": database.url, "PYCOMMERCE_ENV": "test",
+    env = {**os.environ, "PYCOMMERCE_DATABASE_URL": database.url,
+           "PYCOMMERCE_PLATFORM_DATABASE_URL": database.platform_url, "PYCOMMERCE_ENV": "test",
            "PYCOMMERCE_SECRET_KEY": settings.secret_key.get_secret_value(),
            "PYCOMMERCE_VAR_DIR": str(settings.var_dir), "PYCOMMERCE_LOG_LEVEL": "WARNING"}
 

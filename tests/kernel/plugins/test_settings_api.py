@@ -114,7 +114,8 @@ async def test_rotation_re_encrypts_under_the_new_key(factory, greeter, settings
         await enable_plugin(session, "greeter", {"api_key": SECRET})
     old_key = settings.secret_key.get_secret_value()
     new_key = "rotated-key-for-the-test-0123456789"
-    env = {**os.environ, "PYCOMMERCE_DATABASE_URL": database.url, "PYCOMMERCE_SECRET_KEY": new_key,
+    env = {**os.environ, "PYCOMMERCE_DATABASE_URL": database.url,
+           "PYCOMMERCE_PLATFORM_DATABASE_URL": database.platform_url, "PYCOMMERCE_SECRET_KEY": new_key,
            "PYCOMMERCE_PREVIOUS_SECRET_KEYS": json.dumps([old_key]), "PYCOMMERCE_VAR_DIR": str(settings.var_dir),
            "PYCOMMERCE_ENV": "test"}
     try:

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Query, Request, Response, status
 from sqlalchemy import select, update
 
-from kernel.accounts import service, staff, twofactor
+from kernel.accounts import service, twofactor
 from kernel.accounts.csrf import SESSION_COOKIE, csrf_token
 from kernel.accounts.models import LoginChallenge, User
 from kernel.accounts.schemas import (

@@ -12,7 +12,6 @@ from kernel.db import contains_text
 from kernel.errors import Conflict, NotFound
 from kernel.events import emit_event
 from plugin_sdk.events import CustomerCreated
-from kernel.stores.models import Store
 
 
 async def list_staff(session: AsyncSession) -> list[tuple[StaffMembership, bool]]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from kernel.db import cross_store_session
 from kernel.events.delivery import DELIVER_KIND
 from kernel.events.models import OutboxEvent
 from kernel.jobs.models import Job
@@ -38,7 +39,7 @@ async def _register_customer(client, factory, store) -> str:
 
 
 async def _deliveries(factory, event_id: str) -> dict[str, Job]:
-    async with factory.session(None) as s:
+    async with cross_store_session(factory.sessionmaker) as s:  # the queue, read as the platform reads it
         jobs = (await s.execute(select(Job).where(Job.kind == DELIVER_KIND,
                                                   Job.dedupe_key.like(f"event:{event_id}:%")))).scalars().all()
     return {job.payload["consumer"]: job for job in jobs}
@@ -81,7 +82,7 @@ async def test_a_handler_out_of_attempts_is_parked_alone(app, client, factory, j
     parked = deliveries["plugin:event_flaky"]
     assert (parked.status, parked.attempts, parked.max_attempts) == ("failed", 2, 2)
     assert deliveries["plugin:event_ledger"].status == "done"
-    async with factory.session(None) as s:
+    async with cross_store_session(factory.sessionmaker) as s:
         fan_out = (await s.execute(select(Job).where(Job.dedupe_key == f"event:{event_id}"))).scalar_one()
     assert fan_out.status == "done"
     assert [e for s, e in ledger.deliveries if s == store.slug] == [event_id]

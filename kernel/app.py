@@ -16,6 +16,7 @@ from kernel.errors import install_error_handlers
 from kernel.input_guard import RejectNulBytes
 from kernel.observability import RequestContextMiddleware, configure_logging
 from kernel.storefront.pages import problem_page
+from kernel.stores.verification import DomainVerifier
 
 # Kernel routers, by domain. Each module exposes one or more APIRouter objects named *router.
 KERNEL_ROUTER_MODULES = (
@@ -134,6 +135,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.sign_ins = SignInCache()  # this process's staff sign-ins (kernel.accounts.signins)
     app.state.media = media_store(settings)  # where uploads go: made once, it holds no connection
+    app.state.domain_verifier = DomainVerifier()  # custom-domain proofs (tests point it at local servers)
     install_error_handlers(app)
     app.state.problem_page = problem_page  # a browser's page requests get their problems as pages
     _include_kernel_routers(app)

@@ -11,6 +11,7 @@ from kernel import __version__
 from kernel.accounts.signins import SignInCache
 from kernel.catalog.media import media_store
 from kernel.config import Settings, get_settings
+from kernel.database_errors import install_database_error_handlers
 from kernel.db import connection_turns, create_engine_for, make_sessionmaker
 from kernel.errors import install_error_handlers
 from kernel.input_guard import RejectNulBytes
@@ -137,6 +138,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.media = media_store(settings)  # where uploads go: made once, it holds no connection
     app.state.domain_verifier = DomainVerifier()  # custom-domain proofs (tests point it at local servers)
     install_error_handlers(app)
+    install_database_error_handlers(app)  # conflicts → 409, an unreachable database → 503
     app.state.problem_page = problem_page  # a browser's page requests get their problems as pages
     _include_kernel_routers(app)
     app.state.plugin_manager = plugin_manager

@@ -152,6 +152,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     for status, description in {
         400: "Malformed request (e.g. a body that is not valid JSON)", 401: "Not authenticated", 403: "Not allowed for this caller", 404: "Not found in this store",
         409: "Conflicts with the current state", 422: "The request is not valid",
-        503: "Overloaded: every database connection stayed busy; retry after `Retry-After` seconds",
+        503: "Overloaded (every database connection stayed busy) or the database is unreachable; nothing "
+             "was changed: retry after `Retry-After` seconds",
     }.items()
 }

@@ -14,7 +14,7 @@ from kernel.config import Settings, get_settings
 from kernel.database_errors import install_database_error_handlers
 from kernel.db import connection_turns, create_engine_for, make_sessionmaker
 from kernel.errors import install_error_handlers
-from kernel.input_guard import RejectNulBytes
+from kernel.input_guard import RejectNulBytes, document_nul_refusal
 from kernel.observability import RequestContextMiddleware, configure_logging
 from kernel.storefront.pages import problem_page
 from kernel.stores.verification import DomainVerifier
@@ -96,6 +96,21 @@ def _freeze_startup_objects() -> None:
     gc.freeze()
 
 
+def _document_nul_refusal(app: FastAPI) -> None:
+    """The API document says what :class:`RejectNulBytes` refuses (FastAPI caches the document,
+    so the patterns are added once per generation of it)."""
+    generate = app.openapi
+
+    def openapi() -> dict:
+        document = generate()
+        if not document.get("x-nul-free"):
+            document_nul_refusal(document)
+            document["x-nul-free"] = True
+        return document
+
+    app.openapi = openapi
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level, settings.log_json)
@@ -144,5 +159,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.plugin_manager = plugin_manager
     mount_plugins(app, plugin_manager)
     app.add_middleware(RejectNulBytes)
+    _document_nul_refusal(app)
     app.add_middleware(RequestContextMiddleware)
     return app

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from zoneinfo import available_timezones
 
 from babel import Locale, UnknownLocaleError
 from babel.numbers import list_currencies
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from kernel.accounts.schemas import UtcDatetime
 from kernel.stores.models import StoreStatus, normalise_hostname
 
 SLUG_RE = r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
@@ -122,7 +122,7 @@ class StoreRead(BaseModel):
     domains: list[str] = Field(examples=[["shop.acme.example"]])
     checkout_hold_minutes: int = Field(examples=[15],
                                        description="Minutes a cart in checkout holds its stock (0: none).")
-    created_at: datetime = Field(examples=["2026-11-25T12:00:00Z"])
+    created_at: UtcDatetime = Field(examples=["2026-11-25T12:00:00Z"])
 
     @field_validator("domains", mode="before")
     @classmethod
@@ -139,7 +139,7 @@ class DomainRead(BaseModel):
     is_primary: bool = Field(examples=[True])
     verified: bool = Field(validation_alias="is_verified", examples=[False],
                            description="Proven to be the store's: only verified domains serve its storefront.")
-    verified_at: datetime | None = Field(examples=[None])
+    verified_at: UtcDatetime | None = Field(examples=[None])
 
 
 class DnsTxtProof(BaseModel):

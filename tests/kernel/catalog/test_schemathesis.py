@@ -8,13 +8,12 @@ half real objects of the store and half whatever schemathesis draws.
 
 from __future__ import annotations
 
-import schemathesis
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (content_type_conformance, response_schema_conformance,
                                                status_code_conformance)
 
-from tests.support.fuzzing import draw
+from tests.support.fuzzing import draw, fuzzable_schema
 from tests.support.isolation import load_makers
 
 PREFIXES = ("/api/v1/stores/{store_slug}/", "/api/v1/storefront/{store_slug}/")
@@ -26,7 +25,7 @@ async def test_catalog_operations_survive_fuzzing(app, client, factory):
     makers = load_makers()
     store = await factory.store()
     owner = await factory.staff(store, "owner")
-    schema = schemathesis.openapi.from_dict(app.openapi())
+    schema = fuzzable_schema(app.openapi())
     operations = [r.ok() for r in schema.get_all_operations()]
     operations = [op for op in operations if op.path.startswith(PREFIXES)]
     assert len(operations) >= 20

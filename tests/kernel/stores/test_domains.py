@@ -16,6 +16,24 @@ async def _shop(client, host: str):
     return await client.get("/", headers={"host": host})
 
 
+async def _claim(client, factory, label: str = "shop"):
+    """Store A (of two) listing a fresh custom domain: (A, A's owner, the domain)."""
+    a, a_owner, _, _ = await _two_stores(factory)
+    host = f"{label}.{unique('alpha')}.example"
+    listed = await client.patch(f"/api/v1/stores/{a.slug}", headers=a_owner.headers, json={"domains": [host]})
+    assert listed.status_code == 200, listed.text
+    return a, a_owner, host
+
+
+async def _proof(client, store, owner, host) -> dict:
+    return (await client.post(f"/api/v1/stores/{store.slug}/domains/{host}/verification",
+                              headers=owner.headers)).json()
+
+
+async def _verify(client, store, owner, host):
+    return await client.post(f"/api/v1/stores/{store.slug}/domains/{host}/verify", headers=owner.headers)
+
+
 async def _two_stores(factory):
     a = await factory.store(name="Alpha Goods")
     b = await factory.store(name="Beta Goods")
@@ -63,12 +81,9 @@ async def test_a_platform_admin_cannot_create_a_store_on_another_stores_address(
 
 
 async def test_an_unverified_custom_domain_does_not_serve_until_proven(app, client, factory):
-    a, a_owner, _, _ = await _two_stores(factory)
-    host = f"shop.{unique('alpha')}.example"
-    listed = await client.patch(f"/api/v1/stores/{a.slug}", headers=a_owner.headers, json={"domains": [host]})
-    assert listed.status_code == 200
+    a, a_owner, host = await _claim(client, factory)
     assert (await _shop(client, host)).status_code == 404
-    nothing = await client.post(f"/api/v1/stores/{a.slug}/domains/{host}/verify", headers=a_owner.headers)
+    nothing = await _verify(client, a, a_owner, host)
     assert nothing.status_code == 422
     assert f"_pycommerce-verify.{host}" in nothing.json()["detail"]
     assert (await _shop(client, host)).status_code == 404
@@ -78,46 +93,37 @@ async def test_an_unverified_custom_domain_does_not_serve_until_proven(app, clie
 
 
 async def test_a_wrong_token_proves_nothing(app, client, factory):
-    a, a_owner, _, _ = await _two_stores(factory)
-    host = f"shop.{unique('alpha')}.example"
-    await client.patch(f"/api/v1/stores/{a.slug}", headers=a_owner.headers, json={"domains": [host]})
+    a, a_owner, host = await _claim(client, factory)
     with verifier_on(app, DomainVerifier(txt_lookup=TxtRecords({f"_pycommerce-verify.{host}": ["pcv-guess"]}),
                                          http_base=lambda _h: "http://127.0.0.1:9")):
-        response = await client.post(f"/api/v1/stores/{a.slug}/domains/{host}/verify", headers=a_owner.headers)
+        response = await _verify(client, a, a_owner, host)
     assert response.status_code == 422
     assert (await _shop(client, host)).status_code == 404
 
 
 async def test_verification_by_http_file_on_a_real_server(app, client, factory):
-    a, a_owner, _, _ = await _two_stores(factory)
-    host = f"www.{unique('alpha')}.example"
-    await client.patch(f"/api/v1/stores/{a.slug}", headers=a_owner.headers, json={"domains": [host]})
-    proof = (await client.post(f"/api/v1/stores/{a.slug}/domains/{host}/verification",
-                               headers=a_owner.headers)).json()
+    a, a_owner, host = await _claim(client, factory, "www")
+    proof = await _proof(client, a, a_owner, host)
     assert proof["http_file"]["url"] == f"http://{host}/.well-known/pycommerce-verify/{proof['token']}"
     files = {}
     with http_files(files) as base:
         with verifier_on(app, DomainVerifier(txt_lookup=TxtRecords(), http_base=lambda _h: base)):
-            missing = await client.post(f"/api/v1/stores/{a.slug}/domains/{host}/verify", headers=a_owner.headers)
-            assert missing.status_code == 422
+            assert (await _verify(client, a, a_owner, host)).status_code == 422
             files[(host, proof["token"])] = proof["http_file"]["body"] + "\n"
-            found = await client.post(f"/api/v1/stores/{a.slug}/domains/{host}/verify", headers=a_owner.headers)
+            found = await _verify(client, a, a_owner, host)
     assert found.status_code == 200 and found.json()["verified"] is True
     assert "Alpha Goods" in (await _shop(client, host)).text
 
 
 async def test_verification_by_dns_txt_through_a_real_name_server(app, client, factory):
-    a, a_owner, _, _ = await _two_stores(factory)
-    host = f"shop.{unique('alpha')}.example"
-    await client.patch(f"/api/v1/stores/{a.slug}", headers=a_owner.headers, json={"domains": [host]})
-    proof = (await client.post(f"/api/v1/stores/{a.slug}/domains/{host}/verification",
-                               headers=a_owner.headers)).json()
+    a, a_owner, host = await _claim(client, factory)
+    proof = await _proof(client, a, a_owner, host)
     assert proof["dns_txt"]["name"] == f"_pycommerce-verify.{host}"
     with dns_server({proof["dns_txt"]["name"]: ["unrelated", proof["dns_txt"]["value"]]}) as port:
         verifier = DomainVerifier(txt_lookup=dns_txt_lookup(["127.0.0.1"], port),
                                   http_base=lambda _h: "http://127.0.0.1:9")
         with verifier_on(app, verifier):
-            found = await client.post(f"/api/v1/stores/{a.slug}/domains/{host}/verify", headers=a_owner.headers)
+            found = await _verify(client, a, a_owner, host)
     assert found.status_code == 200, found.text
     assert "Alpha Goods" in (await _shop(client, host)).text
 

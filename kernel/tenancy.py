@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kernel.accounts.models import AuthEpoch
 from kernel.db import dialect_of
 from kernel.errors import NotFound
-from kernel.stores.models import Store, StoreDomain, StoreStatus, normalise_hostname
+from kernel.stores.models import Store, StoreDomain, StoreStatus, normalise_hostname, normalised_hostname_column
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,9 +116,11 @@ def slug_from_host(host: str, platform_domain: str) -> str | None:
     return None
 
 
-def _verified_custom_domain(hostname: str):
+@functools.cache
+def _verified_custom_domain():
+    """Built once: the store of a verified custom domain, found through the verified-name index."""
     return select(*_CONTEXT_COLUMNS).join(StoreDomain).where(
-        StoreDomain.hostname == hostname, StoreDomain.verified_at.is_not(None))
+        normalised_hostname_column == bindparam("hostname", type_=String), StoreDomain.verified_at.is_not(None))
 
 
 async def store_by_host(session: AsyncSession, host: str, platform_domain: str) -> StoreContext | None:
@@ -126,7 +128,7 @@ async def store_by_host(session: AsyncSession, host: str, platform_domain: str) 
     if is_platform_name(hostname, platform_domain):
         slug = slug_from_host(hostname, platform_domain)
         return await store_by_slug(session, slug) if slug else None
-    row = (await session.execute(_verified_custom_domain(hostname))).first()
+    row = (await session.execute(_verified_custom_domain(), {"hostname": hostname})).first()
     return None if row is None else _context(row)
 
 

@@ -16,6 +16,7 @@ from kernel.stores.schemas import (DnsTxtProof, DomainRead, DomainVerificationRe
                                    StoreRead, StoreUpdate)
 from kernel.stores.verification import http_file_url, new_token, txt_record_name
 
+
 class DomainNotVerified(InvalidInput):
     code = "domain-not-verified"
 

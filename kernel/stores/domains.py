@@ -17,11 +17,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.errors import Conflict, InvalidInput
-from kernel.stores.models import Store, StoreDomain, normalise_hostname as normalise
+from kernel.stores.models import Store, StoreDomain, normalise_hostname as normalise, normalised_hostname_column
 from kernel.tenancy import is_platform_name, slug_from_host
 
 
@@ -61,7 +61,7 @@ async def check_claims(session: AsyncSession, hostnames: Iterable[str], *, slug:
     if not custom:
         return
     taken = (await session.execute(
-        select(StoreDomain.hostname).where(func.lower(func.rtrim(StoreDomain.hostname, ".")).in_(custom),
+        select(StoreDomain.hostname).where(normalised_hostname_column.in_(custom),
                                            StoreDomain.verified_at.is_not(None),
                                            StoreDomain.store_id != (store_id or 0)))).scalars().all()
     if taken:

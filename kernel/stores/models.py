@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, Integer, String, text
+from sqlalchemy import Enum, ForeignKey, Index, Integer, String, func, literal_column, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kernel.db import Base, TimestampMixin
@@ -84,3 +84,9 @@ class StoreDomain(Base):
     @property
     def is_verified(self) -> bool:
         return self.verified_at is not None
+
+
+# The indexes' expression as a column expression, for lookups that should use them: written with a
+# literal '.', since PostgreSQL matches an index expression only when the query repeats it exactly
+# (a bound parameter in its place would not do).
+normalised_hostname_column = func.lower(func.rtrim(StoreDomain.hostname, literal_column("'.'")))

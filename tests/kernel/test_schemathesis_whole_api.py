@@ -1,6 +1,7 @@
-"""The whole API under schemathesis, statefully: a real server on 127.0.0.1, a real API key of a
-store with every scope, and links between operations (inferred by schemathesis from the schema's
-resources: a created product's id feeds its reads, updates and deletes), in a bounded run.
+"""The whole API under schemathesis, against a real server on 127.0.0.1 with a real API key of a
+store holding every scope, in two bounded phases: every operation alone (valid and invalid cases,
+real objects of the store in the path), then stateful sequences along the links schemathesis
+infers from the schema (its dependency analysis: which response feeds which parameter).
 
 Every response must be no server error, a documented status with the documented content type and
 body schema, and no schema-valid request may be refused by validation: a positive case answered

@@ -3,9 +3,11 @@
 ``store_domains`` gains ``verification_token`` and ``verified_at``. The unique constraint on the
 raw ``hostname`` becomes two indexes on the normalised name (lower case, no trailing dot): one
 store lists a name once, and across stores only one may hold it *verified*, so an unproven claim
-never locks the real owner out. Domains already deployed keep serving: they are marked verified
-here (they were accepted under the old rules; an operator who doubts one removes it), except
-names under the platform domain, which resolution no longer reads as custom domains anyway.
+never locks the real owner out. Domains already deployed keep serving: every existing row is
+marked verified here (they were accepted under the old rules; an operator who doubts one removes
+it). A row naming a host under the platform domain is marked too but serves nothing: resolution
+reads such hosts by slug only (the migration cannot tell them apart: the platform domain is
+configuration, not data).
 
 Revision ID: kernel_0003
 Revises: kernel_0002

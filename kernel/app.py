@@ -13,11 +13,13 @@ from kernel.accounts.signins import SignInCache
 from kernel.admin.errors import problem_pages
 from kernel.catalog.media import media_store
 from kernel.config import Settings, get_settings
+from kernel.database_errors import install_database_error_handlers
 from kernel.db import connection_turns, create_engine_for, make_sessionmaker
 from kernel.errors import install_error_handlers
-from kernel.input_guard import RejectNulBytes
+from kernel.input_guard import RejectNulBytes, document_nul_refusal
 from kernel.observability import RequestContextMiddleware, configure_logging
 from kernel.storefront.pages import problem_page
+from kernel.stores.verification import DomainVerifier
 
 # Kernel routers, by domain. Each module exposes one or more APIRouter objects named *router.
 KERNEL_ROUTER_MODULES = (
@@ -108,6 +110,21 @@ def _freeze_startup_objects() -> None:
     gc.freeze()
 
 
+def _document_nul_refusal(app: FastAPI) -> None:
+    """The API document says what :class:`RejectNulBytes` refuses (FastAPI caches the document,
+    so the patterns are added once per generation of it)."""
+    generate = app.openapi
+
+    def openapi() -> dict:
+        document = generate()
+        if not document.get("x-nul-free"):
+            document_nul_refusal(document)
+            document["x-nul-free"] = True
+        return document
+
+    app.openapi = openapi
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level, settings.log_json)
@@ -159,12 +176,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.sign_ins = SignInCache()  # this process's staff sign-ins (kernel.accounts.signins)
     app.state.media = media_store(settings)  # where uploads go: made once, it holds no connection
+    app.state.domain_verifier = DomainVerifier()  # custom-domain proofs (tests point it at local servers)
     install_error_handlers(app)
+    install_database_error_handlers(app)  # conflicts → 409, an unreachable database → 503
     # A browser's page requests get their problems as pages: the dashboard's or the storefront's.
     app.state.problem_page = problem_pages(problem_page)
     _include_kernel_routers(app)
     app.state.plugin_manager = plugin_manager
     mount_plugins(app, plugin_manager)
     app.add_middleware(RejectNulBytes)
+    _document_nul_refusal(app)
     app.add_middleware(RequestContextMiddleware)
     return app

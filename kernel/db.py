@@ -323,6 +323,15 @@ def upsert_insert_for(dialect: str, table):
     return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
 
 
+async def insert_unless_present(session: AsyncSession, table, key: list[str], values: dict) -> bool:
+    """Insert a row unless one with the same ``key`` (a unique constraint's columns) exists: True
+    when this call inserted it. For rows an idempotent request creates on first use: a
+    simultaneous twin's insert waits for this one's commit and then finds the row, rather than
+    failing on the unique constraint."""
+    statement = upsert_insert(session, table).values(**values).on_conflict_do_nothing(index_elements=key)
+    return (await session.execute(statement.returning(table.c[key[0]]))).first() is not None
+
+
 def async_url(url: str) -> str:
     """Accept plain URLs (``postgresql://``, ``sqlite:///``) and pick the async drivers.
 

@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 log = logging.getLogger("pycommerce.errors")
 
@@ -123,6 +124,24 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
              "msg": e.get("msg", "invalid"), "type": e.get("type", "value_error")} for e in exc.errors()]
 
 
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route accepts at the request's path, for a 405's ``Allow``.
+
+    Starlette answers 405 from the first route whose path matched, naming that route's methods
+    only; a path served by several routes (``GET`` and ``POST`` on a collection) then looked as if
+    it took one. Asking every route of the app again, once per method, finds them all; only 405s
+    pay for it."""
+    allowed = []
+    for method in _METHODS:
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] == Match.FULL for route in request.app.router.routes):
+            allowed.append(method)
+    return allowed
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError):
@@ -140,7 +159,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
         title = HTTPStatus(exc.status_code).phrase if exc.status_code in HTTPStatus._value2member_map_ else "Error"
         detail = exc.detail if isinstance(exc.detail, str) and exc.detail != title else None
-        return problem_response(request, exc.status_code, title, detail=detail, headers=getattr(exc, "headers", None))
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:
+            headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(request))}
+        return problem_response(request, exc.status_code, title, detail=detail, headers=headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):
@@ -156,6 +178,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     for status, description in {
         400: "Malformed request (e.g. a body that is not valid JSON)", 401: "Not authenticated", 403: "Not allowed for this caller", 404: "Not found in this store",
         409: "Conflicts with the current state", 422: "The request is not valid",
-        503: "Overloaded: every database connection stayed busy; retry after `Retry-After` seconds",
+        503: "Overloaded (every database connection stayed busy) or the database is unreachable; nothing "
+             "was changed: retry after `Retry-After` seconds",
     }.items()
 }

@@ -87,3 +87,30 @@ class RejectNulBytes:
             return await receive()
 
         await self.app(scope, replay, send)
+
+
+# What the schema says of it: every free-form string of the API's document carries a pattern of
+# NUL-free characters, so a client (or a schema-driven fuzzer) knows before sending that NUL
+# characters are refused. The pattern repeats the string's length bounds, so that a generator
+# drawing from the pattern draws strings of the right length at once.
+NUL_FREE = r"[^\u0000]"
+_CONSTRAINED = ("pattern", "format", "enum", "const")
+
+
+def nul_free_pattern(min_length: int | None = None, max_length: int | None = None) -> str:
+    if min_length is None and max_length is None:
+        return f"^{NUL_FREE}*$"
+    return f"^{NUL_FREE}{{{min_length or 0},{'' if max_length is None else max_length}}}$"
+
+
+def document_nul_refusal(node) -> None:
+    """Add a NUL-free pattern to every string schema of an OpenAPI document that does not already
+    constrain its characters (in place; running it twice changes nothing)."""
+    if isinstance(node, dict):
+        if node.get("type") == "string" and not any(key in node for key in _CONSTRAINED):
+            node["pattern"] = nul_free_pattern(node.get("minLength"), node.get("maxLength"))
+        for value in node.values():
+            document_nul_refusal(value)
+    elif isinstance(node, list):
+        for value in node:
+            document_nul_refusal(value)

@@ -1,8 +1,8 @@
 """Wall 1: every request resolves exactly one store, or none (the platform level).
 
 * API and admin: the store is explicit in the path (``/api/v1/stores/{store}/…``).
-* Storefront: the request's host, either a custom domain (a ``store_domains``
-  row) or ``<slug>.<platform domain>`` (``<slug>.localhost`` works locally).
+* Storefront: the request's host, either ``<slug>.<platform domain>``
+  (``<slug>.localhost`` works locally) or a verified custom domain (a ``store_domains`` row).
 
 Unknown stores answer 404; suspended stores answer 404 on the API and a clear
 "suspended" page on the storefront. The store row is read on every request (one
@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kernel.accounts.models import AuthEpoch
 from kernel.db import dialect_of
 from kernel.errors import NotFound
-from kernel.stores.models import Store, StoreDomain, StoreStatus
+from kernel.stores.models import Store, StoreDomain, StoreStatus, normalise_hostname, normalised_hostname_column
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,9 +88,27 @@ async def store_by_slug(session: AsyncSession, slug: str) -> StoreContext | None
     return None if row is None else _context(row)
 
 
+# --- Which store a host name means (the storefront's wall 1) ----------------------------------------
+# Names under the platform domain are the platform's: ``<slug>.<platform domain>`` is store <slug>'s
+# address and nothing else's. So a host under it is resolved by slug only, never through
+# ``store_domains``: a row claiming such a name (written before claims were checked) cannot take
+# another store's address over. Any other host is a custom domain, served once verified.
+
+def host_name(host: str) -> str:
+    """A ``Host`` header's name: no port, normalised."""
+    return normalise_hostname(host.split(":", 1)[0])
+
+
+def is_platform_name(hostname: str, platform_domain: str) -> bool:
+    """The platform domain itself, or a name under it."""
+    platform = normalise_hostname(platform_domain)
+    return hostname == platform or hostname.endswith("." + platform)
+
+
 def slug_from_host(host: str, platform_domain: str) -> str | None:
-    host = host.split(":", 1)[0].lower().rstrip(".")
-    suffix = "." + platform_domain.lower()
+    """``<slug>`` of ``<slug>.<platform domain>`` (one label), or None."""
+    host = host_name(host)
+    suffix = "." + normalise_hostname(platform_domain)
     if host.endswith(suffix):
         label = host[: -len(suffix)]
         if label and "." not in label:
@@ -99,28 +117,30 @@ def slug_from_host(host: str, platform_domain: str) -> str | None:
 
 
 @functools.cache
-def _by_domain(dialect: str):
-    """Built once per dialect: the store answering on custom domain ``hostname``. The domains are
-    store rows read before the store is known; on PostgreSQL ``pyc_store_for_host`` (isolation_0001)
-    is that one crossing, answering a host's store and nothing else."""
+def _by_verified_domain(dialect: str):
+    """Built once per dialect: the store of a verified custom domain, compared normalised. The
+    domains are store rows read before the store is known; on PostgreSQL ``pyc_store_for_host``
+    (isolation_0003) is that one crossing, answering a host's store and nothing else, through the
+    verified-name index."""
     hostname = bindparam("hostname", type_=String)
     if dialect == "postgresql":
         return select(*_CONTEXT_COLUMNS).where(_stores.id == func.pyc_store_for_host(hostname))
-    return select(*_CONTEXT_COLUMNS).join(StoreDomain).where(StoreDomain.hostname == hostname)
+    return select(*_CONTEXT_COLUMNS).join(StoreDomain).where(
+        normalised_hostname_column == hostname, StoreDomain.verified_at.is_not(None))
 
 
 async def store_for_domain(session: AsyncSession, hostname: str) -> StoreContext | None:
-    row = (await session.execute(_by_domain(dialect_of(session)), {"hostname": hostname})).first()
+    """The store that verified custom domain ``hostname`` (normalised by the caller), if any."""
+    row = (await session.execute(_by_verified_domain(dialect_of(session)), {"hostname": hostname})).first()
     return None if row is None else _context(row)
 
 
 async def store_by_host(session: AsyncSession, host: str, platform_domain: str) -> StoreContext | None:
-    hostname = host.split(":", 1)[0].lower().rstrip(".")
-    store = await store_for_domain(session, hostname)
-    if store is not None:
-        return store
-    slug = slug_from_host(hostname, platform_domain)
-    return await store_by_slug(session, slug) if slug else None
+    hostname = host_name(host)
+    if is_platform_name(hostname, platform_domain):
+        slug = slug_from_host(hostname, platform_domain)
+        return await store_by_slug(session, slug) if slug else None
+    return await store_for_domain(session, hostname)
 
 
 async def _store_by_slug_binding(session: AsyncSession, slug: str) -> StoreContext | None:

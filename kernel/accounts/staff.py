@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.accounts.models import Customer, StaffMembership, StaffRole, StoreSecuritySettings, TotpCredential
 from kernel.accounts.service import create_user, hash_password_async, normalize_email, user_by_email
-from kernel.db import contains_text
+from kernel.db import contains_text, insert_unless_present
 from kernel.errors import Conflict, NotFound
 from kernel.events import emit_event
 from plugin_sdk.events import CustomerCreated
@@ -73,10 +73,10 @@ async def security_settings(session: AsyncSession, *, create: bool = False) -> S
     row = (await session.execute(select(StoreSecuritySettings))).scalar_one_or_none()
     if row is None and not create:
         return StoreSecuritySettings(require_staff_2fa=False)
-    if row is None:
-        row = StoreSecuritySettings(require_staff_2fa=False)
-        session.add(row)
-        await session.flush()
+    if row is None:  # written once; a simultaneous first write finds this row (writing settings is idempotent)
+        await insert_unless_present(session, StoreSecuritySettings.__table__, ["store_id"], {
+            "store_id": session.info["store_id"], "require_staff_2fa": False})
+        row = (await session.execute(select(StoreSecuritySettings))).scalar_one()
     return row
 
 

@@ -15,13 +15,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy import select
 
 from kernel.accounts.models import StaffRole, User
 from kernel.deps import Principal, SessionDep, authenticate, require_staff
 from kernel.errors import NotAuthenticated, NotFound, PermissionDenied
-from kernel.stores.models import StoreDomain
-from kernel.tenancy import slug_from_host
+from kernel.tenancy import host_name, slug_from_host, store_for_domain
 
 ADMIN_COOKIE = "pyc_admin"
 ADMIN_PATH = "/admin"
@@ -29,10 +27,10 @@ ADMIN_PATH = "/admin"
 
 async def on_platform_host(request: Request, session: SessionDep) -> None:
     """404 on a store's host: the dashboard is not part of any storefront."""
-    host = request.headers.get("host", "").split(":", 1)[0].lower().rstrip(".")
+    host = host_name(request.headers.get("host", ""))
     if slug_from_host(host, request.app.state.settings.platform_domain) is not None:
         raise NotFound("Not found.")
-    if (await session.execute(select(StoreDomain.id).where(StoreDomain.hostname == host))).first() is not None:
+    if await store_for_domain(session, host) is not None:
         raise NotFound("Not found.")
 
 

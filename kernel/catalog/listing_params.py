@@ -13,7 +13,7 @@ from typing import Annotated
 from pydantic import AfterValidator, Field
 
 from kernel.catalog.models import ProductStatus
-from kernel.catalog.queries import ProductFilters, Sort
+from kernel.catalog.queries import CURSOR_PATTERN, ProductFilters, Sort
 from kernel.catalog.schemas import MAX_INT, no_nul
 from kernel.errors import InvalidInput
 from kernel.query_models import QueryModel
@@ -42,7 +42,8 @@ class ProductBrowsing(QueryModel):
                                            examples=[True])] = None
     sort: Annotated[Sort, Field(description="Order of results; ties are broken by id.", examples=["price"])] = \
         Sort.newest
-    after: Annotated[str | None, Field(max_length=500, description="Opaque cursor: `next_cursor` of the previous page.",
+    after: Annotated[str | None, Field(max_length=500, pattern=CURSOR_PATTERN,
+                                       description="Opaque cursor: `next_cursor` of the previous page.",
                                        examples=["WyJuZXdlc3QiLCIyMDI2LTExLTI1VDEyOjAwOjAwIiw0Ml0"]),
                      AfterValidator(_no_nul_unless_none)] = None
     limit: Annotated[int, Field(ge=1, le=100, description="Page size.", examples=[20])] = 20

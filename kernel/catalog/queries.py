@@ -71,6 +71,11 @@ class ProductFilters:
     in_stock: bool | None = None
 
 
+# What encode_cursor writes: unpadded URL-safe base64 (the API's schema says so; a string of other
+# characters is no cursor this listing gave out).
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]+$"
+
+
 def encode_cursor(sort: Sort, value: Any, row_id: int) -> str:
     if isinstance(value, datetime):
         value = value.isoformat()

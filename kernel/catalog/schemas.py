@@ -42,6 +42,23 @@ class Input(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def update_schema(*not_null: str, examples: list[dict]):
+    """``json_schema_extra`` for an update shape whose ``not_null`` fields may be left out but not
+    sent as null (the service refuses null for them: a variant always has a SKU): the document says
+    so, rather than offering a null the server then refuses."""
+
+    def extra(schema: dict, _model) -> None:
+        schema["examples"] = examples
+        for name in not_null:
+            prop = schema["properties"][name]
+            branches = [b for b in prop.pop("anyOf", ()) if b.get("type") != "null"]
+            if len(branches) == 1:
+                prop.update(branches[0])
+            prop.pop("default", None)
+
+    return extra
+
+
 # --- options and attributes -----------------------------------------------------------------------
 
 class OptionAxis(Input):
@@ -102,7 +119,9 @@ class VariantCreate(VariantFields):
 class VariantUpdate(VariantFields):
     sku: Sku | None = Field(default=None, examples=["TSHIRT-S-RED"])
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"price": 1799, "barcode": None}]})
+    model_config = ConfigDict(extra="forbid", json_schema_extra=update_schema(
+        "sku", "price", "title", "position", "weight_grams", "track_inventory", "allow_backorder",
+        examples=[{"price": 1799, "barcode": None}]))
 
 
 class VariantRead(BaseModel):
@@ -168,8 +187,9 @@ class ProductUpdate(ProductFields):
     name: Text(255, 1) | None = Field(default=None, examples=["Organic T-shirt"])
     slug: Slug | None = Field(default=None, examples=["organic-t-shirt"])
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"status": "archived"}, {"name": "Organic Tee", "meta_title": "Organic Tee"}]})
+    model_config = ConfigDict(extra="forbid", json_schema_extra=update_schema(
+        "name", "slug", "status", "tax_class", "description",
+        examples=[{"status": "archived"}, {"name": "Organic Tee", "meta_title": "Organic Tee"}]))
 
 
 class ImageRead(BaseModel):
@@ -255,8 +275,9 @@ class CategoryCreate(Input):
 
 
 class CategoryUpdate(Input):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"name": "Tees"}, {"parent_id": 4}, {"make_root": True}]})
+    model_config = ConfigDict(extra="forbid", json_schema_extra=update_schema(
+        "name", "slug", "description", "position",
+        examples=[{"name": "Tees"}, {"parent_id": 4}, {"make_root": True}]))
 
     name: Text(200, 1) | None = Field(default=None, examples=["Tees"])
     slug: Slug | None = Field(default=None, examples=["tees"])

@@ -15,7 +15,8 @@ class StockAdjustment(Input):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"delta": 24, "reason": "received", "note": "PO 1042"}, {"delta": -1, "reason": "damaged"}]})
 
-    delta: int = Field(ge=-1_000_000, le=1_000_000, description="Signed change; 0 is refused.", examples=[24])
+    delta: int = Field(ge=-1_000_000, le=1_000_000, description="Signed change; 0 is refused.", examples=[24],
+                       json_schema_extra={"not": {"const": 0}})
     reason: Annotated[str, StringConstraints(pattern="^(" + "|".join(REASONS) + ")$")] = Field(
         examples=["received"], description="One of: " + ", ".join(REASONS) + ".")
     note: Text(500) = Field(default="", examples=["PO 1042"])

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from kernel.catalog.schemas import UtcDatetime
 
 
 class JobRead(BaseModel):
@@ -26,13 +27,13 @@ class JobRead(BaseModel):
     attempts: int
     max_attempts: int
     payload: dict[str, Any]
-    run_at: datetime
+    run_at: UtcDatetime
     locked_by: str | None
-    heartbeat_at: datetime | None
+    heartbeat_at: UtcDatetime | None
     last_error: str | None = Field(examples=["ValueError: no such order"])
     dedupe_key: str | None
-    created_at: datetime
-    finished_at: datetime | None
+    created_at: UtcDatetime
+    finished_at: UtcDatetime | None
 
 
 class JobCounts(BaseModel):

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from kernel.catalog.schemas import MAX_INT
+from kernel.catalog.schemas import MAX_INT, UtcDatetime
 from kernel.checkout.schemas import Text
 from kernel.orders.models import Order, OrderStatus
 
@@ -107,7 +106,7 @@ class OrderSummary(BaseModel):
     email: str = Field(examples=["ada@example.com"])
     currency: str = Field(examples=["USD"])
     total: int = Field(examples=[4858])
-    placed_at: datetime
+    placed_at: UtcDatetime
 
 
 class TimelineRead(BaseModel):
@@ -117,7 +116,7 @@ class TimelineRead(BaseModel):
     message: str = Field(examples=["Customer asked for gift wrapping."])
     data: dict[str, Any]
     actor: str | None = Field(examples=["user:3"])
-    created_at: datetime
+    created_at: UtcDatetime
 
 
 class FulfilmentRead(BaseModel):
@@ -127,7 +126,7 @@ class FulfilmentRead(BaseModel):
     carrier: str = Field(examples=["DHL"])
     tracking_number: str = Field(examples=["JD014600003828"])
     lines: list[dict[str, int]]
-    created_at: datetime
+    created_at: UtcDatetime
 
 
 class PaymentRead(BaseModel):
@@ -153,7 +152,7 @@ class RefundRead(BaseModel):
     reason: str = Field(examples=["Damaged in transit."])
     reference: str | None = Field(examples=[None])
     idempotency_key: str = Field(examples=["r-2026-11-25-1"])
-    created_at: datetime
+    created_at: UtcDatetime
 
 
 class OrderRead(OrderSummary):

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kernel.db import insert_unless_present
 from kernel.errors import Conflict, InvalidInput, NotFound
 from kernel.plugins import settings as plugin_settings
 from kernel.plugins.manager import PyCommercePluginManager, get_plugin_manager, platform_plugins
@@ -67,15 +68,19 @@ async def enable_plugin(session: AsyncSession, plugin_id: str, settings: dict[st
     store_id = _store_id(session)
     _known(pm, plugin_id)
     row = await get_row(session, plugin_id)
-    stored = _validated(pm, plugin_id, row.settings if row else None, settings, replace=True) \
-        if settings is not None or row is None else row.settings
-    if row is None:
-        row = StorePlugin(plugin_id=plugin_id, enabled=True, settings=stored)
-        session.add(row)
-    else:
-        row.enabled = True
-        row.settings = stored
-        row.version += 1
+    if row is None:  # the first enable; a simultaneous one finds this row, as enabling is idempotent
+        stored = _validated(pm, plugin_id, None, settings, replace=True)
+        inserted = await insert_unless_present(session, StorePlugin.__table__, ["store_id", "plugin_id"], {
+            "store_id": store_id, "plugin_id": plugin_id, "enabled": True, "settings": stored, "version": 1})
+        row = await get_row(session, plugin_id)
+        if inserted:
+            await bump_plugins_version(session, store_id)
+            return row
+    stored = _validated(pm, plugin_id, row.settings, settings, replace=True) if settings is not None \
+        else row.settings
+    row.enabled = True
+    row.settings = stored
+    row.version += 1
     await session.flush()
     await bump_plugins_version(session, store_id)
     return row

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from zoneinfo import available_timezones
 
 from babel import Locale, UnknownLocaleError
 from babel.numbers import list_currencies
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from kernel.stores.models import StoreStatus
+from kernel.accounts.schemas import UtcDatetime
+from kernel.stores.models import StoreStatus, normalise_hostname
 
 SLUG_RE = r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
 HOSTNAME_RE = re.compile(r"^(?=.{1,253}$)(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))+$")
@@ -45,7 +45,7 @@ def _check_timezone(value: str) -> str:
 def _check_hostnames(values: list[str]) -> list[str]:
     cleaned = []
     for value in values:
-        host = value.strip().lower().rstrip(".")
+        host = normalise_hostname(value)
         if not HOSTNAME_RE.match(host):
             raise ValueError(f"{value!r} is not a valid host name")
         cleaned.append(host)
@@ -122,9 +122,44 @@ class StoreRead(BaseModel):
     domains: list[str] = Field(examples=[["shop.acme.example"]])
     checkout_hold_minutes: int = Field(examples=[15],
                                        description="Minutes a cart in checkout holds its stock (0: none).")
-    created_at: datetime = Field(examples=["2026-11-25T12:00:00Z"])
+    created_at: UtcDatetime = Field(examples=["2026-11-25T12:00:00Z"])
 
     @field_validator("domains", mode="before")
     @classmethod
     def _domain_names(cls, value):
         return [d if isinstance(d, str) else d.hostname for d in value]
+
+
+class DomainRead(BaseModel):
+    """One of a store's domains and whether its storefront answers there yet."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    hostname: str = Field(examples=["shop.acme.example"])
+    is_primary: bool = Field(examples=[True])
+    verified: bool = Field(validation_alias="is_verified", examples=[False],
+                           description="Proven to be the store's: only verified domains serve its storefront.")
+    verified_at: UtcDatetime | None = Field(examples=[None])
+
+
+class DnsTxtProof(BaseModel):
+    name: str = Field(examples=["_pycommerce-verify.shop.acme.example"])
+    type: str = Field(default="TXT", examples=["TXT"])
+    value: str = Field(examples=["pcv-3q2k…"])
+
+
+class HttpFileProof(BaseModel):
+    url: str = Field(examples=["http://shop.acme.example/.well-known/pycommerce-verify/pcv-3q2k…"])
+    body: str = Field(examples=["pcv-3q2k…"], description="The file's whole content: the token.")
+
+
+class DomainVerificationRead(BaseModel):
+    """How to prove the store controls ``hostname``: publish either proof, then call verify."""
+
+    hostname: str = Field(examples=["shop.acme.example"])
+    verified: bool = Field(examples=[False])
+    token: str = Field(examples=["pcv-3q2k…"])
+    dns_txt: DnsTxtProof = Field(examples=[{"name": "_pycommerce-verify.shop.acme.example", "type": "TXT",
+                                            "value": "pcv-3q2k…"}])
+    http_file: HttpFileProof = Field(examples=[{
+        "url": "http://shop.acme.example/.well-known/pycommerce-verify/pcv-3q2k…", "body": "pcv-3q2k…"}])

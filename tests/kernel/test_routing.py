@@ -153,3 +153,21 @@ def test_no_route_hands_its_request_to_a_worker_thread():
     routes = [route for route in _routes(app.router.routes) if hasattr(route, "dependant")]
     assert len(routes) > 80
     assert [found for route in routes for found in _sync_calls(route.dependant, route.path)] == []
+
+
+def _numeric_sample(template: str) -> str:
+    """Like :func:`_sample_path`, with numbers where ids go (``{product_id}`` → ``7``)."""
+    return _PARAM.sub(lambda m: "7" if m.group(1).endswith("_id") else "s1", template)
+
+
+async def test_a_405_names_every_method_the_path_takes(app, client):
+    checked = 0
+    for template, operations in app.openapi()["paths"].items():
+        documented = {method.upper() for method in operations}
+        refused = next(m for m in ("DELETE", "PUT", "PATCH", "POST", "GET") if m not in documented)
+        response = await client.request(refused, _numeric_sample(template))
+        assert response.status_code == 405, f"{refused} {template}: {response.status_code}"
+        allowed = {m.strip() for m in response.headers["allow"].split(",")}
+        assert documented <= allowed and refused not in allowed, f"{template}: Allow {allowed}, documented {documented}"
+        checked += 1
+    assert checked > 50

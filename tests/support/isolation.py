@@ -20,7 +20,8 @@ ObjectMaker = Callable[..., Awaitable[str]]  # (factory, store) -> path value
 OBJECT_MAKERS: dict[str, ObjectMaker] = {}
 
 MAKER_MODULES: tuple[str, ...] = ("tests.support.makers_plugins", "tests.support.makers_catalog",
-                                 "tests.support.makers_accounts", "tests.support.makers_orders")
+                                 "tests.support.makers_accounts", "tests.support.makers_orders",
+                                 "tests.support.makers_stores")
 
 
 def object_maker(param: str):

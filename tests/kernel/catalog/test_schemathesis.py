@@ -8,16 +8,12 @@ half real objects of the store and half whatever schemathesis draws.
 
 from __future__ import annotations
 
-import warnings
-
-import schemathesis
-from hypothesis import HealthCheck, Phase, given, settings
-from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (content_type_conformance, response_schema_conformance,
                                                status_code_conformance)
 
+from tests.support.fuzzing import draw, fuzzable_schema
 from tests.support.isolation import load_makers
 
 PREFIXES = ("/api/v1/stores/{store_slug}/", "/api/v1/storefront/{store_slug}/")
@@ -25,29 +21,11 @@ EXAMPLES = 6
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
-def draw(operation, mode, path_parameters, n):
-    cases = []
-
-    @settings(max_examples=n, database=None, deadline=None, derandomize=True,
-              suppress_health_check=list(HealthCheck), phases=[Phase.explicit, Phase.generate])
-    @given(case=operation.as_strategy(generation_mode=mode, path_parameters=path_parameters))
-    def collect(case):
-        cases.append(case)
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            collect()
-        except Unsatisfiable:
-            pass  # e.g. no invalid input exists once every parameter is fixed
-    return cases[:n]
-
-
 async def test_catalog_operations_survive_fuzzing(app, client, factory):
     makers = load_makers()
     store = await factory.store()
     owner = await factory.staff(store, "owner")
-    schema = schemathesis.openapi.from_dict(app.openapi())
+    schema = fuzzable_schema(app.openapi())
     operations = [r.ok() for r in schema.get_all_operations()]
     operations = [op for op in operations if op.path.startswith(PREFIXES)]
     assert len(operations) >= 20

@@ -5,6 +5,7 @@ from __future__ import annotations
 from kernel.stores.models import StoreStatus
 from kernel.stores.service import get_store, set_status
 from kernel.tenancy import slug_from_host
+from tests.support.domains import verify_by_dns
 
 
 def test_slug_from_host():
@@ -22,10 +23,13 @@ async def test_storefront_by_subdomain(client, factory):
     assert "Subdomain Shop" in response.text
 
 
-async def test_storefront_by_custom_domain(client, factory):
+async def test_storefront_by_verified_custom_domain(app, client, factory):
     store = await factory.store(name="Custom Domain Shop", domains=[f"www.{store_slug()}.example"])
+    owner = await factory.staff(store, "owner")
     host = store.domains[0].hostname
-    response = await client.get("/", headers={"host": host})
+    assert (await client.get("/", headers={"host": host})).status_code == 404  # not proven yet
+    assert (await verify_by_dns(app, client, owner.headers, store.slug, host)).status_code == 200
+    response = await client.get("/", headers={"host": host.upper() + "."})
     assert response.status_code == 200
     assert "Custom Domain Shop" in response.text
 

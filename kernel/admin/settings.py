@@ -48,7 +48,7 @@ async def save_settings(request: Request, store: StoreDep, session: SessionDep, 
         data = StoreUpdate(**{name: values[name] for name in FIELDS},
                            domains=[h.strip() for h in values["domains"].split() if h.strip()])
         async with refusable(session):
-            await update_current_store(data, store, principal, session)
+            await update_current_store(data, request, store, principal, session)
             await update_security_settings(SecuritySettingsUpdate(require_staff_2fa=values["require_staff_2fa"]),
                                            store, principal, request, session)
     except ValidationError as invalid:

@@ -12,6 +12,6 @@ from tests.support.isolation import object_maker
 async def _hostname(factory, store) -> str:
     """A custom domain the store lists (unverified)."""
     host = f"shop.{unique('iso')}.example"
-    async with factory.session(None) as session:
+    async with factory.session(store) as session:
         session.add(StoreDomain(store_id=store.id, hostname=host, verification_token=new_token()))
     return host

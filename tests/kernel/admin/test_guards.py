@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from starlette.routing import BaseRoute
 
 from kernel.accounts.service import start_session
 from kernel.accounts.staff import register_customer
 from kernel.admin.guards import ADMIN_COOKIE
 from tests.support.isolation import load_makers
+from tests.support.domains import verify_by_dns
 
 STORE_PREFIX = "/admin/stores/{store_slug}"
 SIGNED_OUT = {"/admin/login", "/admin/password-reset", "/admin/password-reset/confirm", "/admin/login/2fa"}
@@ -130,9 +130,10 @@ async def test_a_form_posted_without_its_csrf_token_is_refused(app, client, fact
     assert "After" in (await client.get(url)).text
 
 
-async def test_the_dashboard_does_not_answer_on_a_store_host(client, factory):
+async def test_the_dashboard_does_not_answer_on_a_store_host(app, client, factory):
     store = await factory.store(domains=["shop.example.com"])
     owner = await factory.staff(store, "owner")
+    assert (await verify_by_dns(app, client, owner.headers, store.slug, "shop.example.com")).status_code == 200
     only_cookie(client, ADMIN_COOKIE, owner.token)
     for host in (f"{store.slug}.localhost", "shop.example.com"):
         response = await client.get(f"/admin/stores/{store.slug}", headers={"host": host})

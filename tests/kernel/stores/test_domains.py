@@ -152,8 +152,8 @@ async def test_the_database_holds_one_verified_store_per_name_written_any_way(fa
     host = f"shop.{unique('raw')}.example"
     insert = text("INSERT INTO store_domains (store_id, hostname, is_primary, verified_at) "
                   "VALUES (:store, :host, false, CURRENT_TIMESTAMP)")
-    async with factory.session(None) as session:
+    async with factory.session(b) as session:
         await session.execute(insert, {"store": b.id, "host": host})
-    with pytest.raises(IntegrityError):
-        async with factory.session(None) as session:
+    with pytest.raises(IntegrityError):  # each store writes its own row: the index spans the stores
+        async with factory.session(a) as session:
             await session.execute(insert, {"store": a.id, "host": host.upper() + "."})

@@ -34,6 +34,8 @@ class StoreInfo(_Value):
     currency: str
     locale: str
     timezone: str
+    storefront_url: str = Field(default="", examples=["https://acme.shops.example.com/"],
+                                description="The store's primary storefront address, ending in '/'.")
 
 
 class Address(_Value):
@@ -114,6 +116,21 @@ class PaymentMethod(_Value):
     name: str
     instructions: str = ""
     plugin_id: str = ""
+
+
+class PaymentView(_Value):
+    """The kernel's record of one payment, as a gateway plugin sees it (capture, refund, webhooks)."""
+
+    id: int
+    plugin_id: str = Field(description="The gateway plugin that created it.")
+    method: str = Field(description="The ``PaymentMethod.code`` the shopper chose.")
+    amount: int = Field(description="Minor units, in ``currency``.")
+    currency: str
+    status: str = Field(description="'pending', 'authorized', 'captured', 'partially_refunded', 'refunded', "
+                                    "'voided' or 'failed'.")
+    reference: str | None = Field(default=None, description="Your gateway's own id for the payment.")
+    captured_amount: int = 0
+    refunded_amount: int = 0
 
 
 class PaymentResult(_Value):

@@ -234,14 +234,15 @@ async def place_order(session: AsyncSession, hooks, cart: Cart, body: dict[str, 
     await record_changes(session, taken, reason="sold", order_id=order.id, actor=f"order:{order.id}")
 
     method = state.method
-    result = await hooks.call_plugin(method.plugin_id, "pyc_create_payment", order=order_view(order),
-                                     method=method.code, amount=order.total)
+    payment_key = f"place:{idempotency_key or uuid.uuid4()}"
+    result = await hooks.create_payment(method.plugin_id, order=order_view(order), method=method.code,
+                                        amount=order.total, idempotency_key=payment_key)
     if result is None or result.status == "failed":
         raise Conflict(f"The payment could not be started: {getattr(result, 'error', None) or 'no answer from the gateway'}.")
     status = PaymentStatus(result.status) if result.status in PaymentStatus.__members__ else PaymentStatus.pending
     payment = await _write_payment(session, order, plugin_id=method.plugin_id, method_code=method.code, status=status,
                                    reference=result.reference, instructions=result.instructions or method.instructions,
-                                   idempotency_key=f"place:{idempotency_key or uuid.uuid4()}")
+                                   idempotency_key=payment_key)
     await session.execute(_set_cart_order(), {"cart_id": cart.id, "order_id": order.id})
     set_committed_value(cart, "order_id", order.id)
     await write_timeline(session, order.id, [

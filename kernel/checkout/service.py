@@ -64,12 +64,12 @@ def cart_view(priced: PricedCart, *, prices_include_tax: bool = False) -> CartVi
 
 
 async def _tax(hooks, view: CartView, rate: ShippingRate | None) -> tuple[str | None, list[TaxLine], bool]:
-    found = await hooks.first_result("pyc_tax_lines", cart=view, shipping=rate)
+    found = await hooks.tax_lines(cart=view, shipping=rate)
     if found is None:
         return None, [], False
     plugin_id, lines = found
     # A tax engine states in its settings whether catalog prices include tax (see docs/orders.md).
-    inclusive = bool(getattr(hooks.settings.get(plugin_id), "prices_include_tax", False))
+    inclusive = bool(getattr(hooks.settings_of(plugin_id), "prices_include_tax", False))
     return plugin_id, list(lines or []), inclusive
 
 
@@ -83,7 +83,7 @@ async def build_checkout(session: AsyncSession, hooks, cart: Cart) -> CheckoutSt
         state.problems.append("Enter a contact email.")
     if view.shipping_address is None:
         state.problems.append("Enter a shipping address.")
-    for plugin_id, rates in await hooks.call_all("pyc_shipping_rates", cart=view):
+    for plugin_id, rates in await hooks.shipping_rates(cart=view):
         state.rates.extend(r if r.plugin_id else r.model_copy(update={"plugin_id": plugin_id}) for r in rates or [])
     if cart.shipping_code:
         state.rate = next((r for r in state.rates if (r.plugin_id, r.code) ==
@@ -94,7 +94,7 @@ async def build_checkout(session: AsyncSession, hooks, cart: Cart) -> CheckoutSt
     state.tax_plugin_id, state.tax_lines, inclusive = await _tax(hooks, view, state.rate)
     if inclusive:
         state.view = view = view.model_copy(update={"prices_include_tax": True})
-    for plugin_id, methods in await hooks.call_all("pyc_payment_methods", cart=view):
+    for plugin_id, methods in await hooks.payment_methods(cart=view):
         state.methods.extend(m if m.plugin_id else m.model_copy(update={"plugin_id": plugin_id}) for m in methods or [])
     if cart.payment_code:
         state.method = next((m for m in state.methods if (m.plugin_id, m.code) ==

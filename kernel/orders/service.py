@@ -19,7 +19,7 @@ from kernel.inventory.service import adjust_stock
 from kernel.orders.models import (Fulfilment, Order, OrderCounter, OrderStatus, OrderTimelineEntry,
                                   Payment, PaymentStatus, Refund)
 from kernel.orders.states import IllegalTransition, check_transition
-from plugin_sdk.types import OrderView
+from plugin_sdk.types import OrderView, PaymentView
 
 S = OrderStatus
 
@@ -139,8 +139,8 @@ async def mark_paid(session: AsyncSession, hooks, order: Order, *, actor: str | 
     if payment is None:
         raise Conflict("This order has no pending payment to mark as received.")
     due = payment.amount
-    result = await hooks.call_plugin(payment.plugin_id, "pyc_capture_payment", order=order_view(order),
-                                     payment=_payment_dict(payment), amount=due)
+    result = await hooks.capture_payment(payment.plugin_id, order=order_view(order), payment=payment_view(payment),
+                                         amount=due)
     if result is None or result.status != "captured":
         raise Conflict(f"The payment gateway did not capture the payment: {getattr(result, 'error', None) or 'no answer'}.")
     payment.status, payment.captured_amount = PaymentStatus.captured, due
@@ -153,10 +153,10 @@ async def mark_paid(session: AsyncSession, hooks, order: Order, *, actor: str | 
     return order
 
 
-def _payment_dict(payment: Payment) -> dict:
-    return {"id": payment.id, "plugin_id": payment.plugin_id, "method": payment.method_code,
-            "amount": payment.amount, "currency": payment.currency, "status": payment.status.value,
-            "reference": payment.reference}
+def payment_view(payment: Payment) -> PaymentView:
+    return PaymentView(id=payment.id, plugin_id=payment.plugin_id, method=payment.method_code, amount=payment.amount,
+                       currency=payment.currency, status=payment.status.value, reference=payment.reference,
+                       captured_amount=payment.captured_amount or 0, refunded_amount=payment.refunded_amount or 0)
 
 
 async def fulfil(session: AsyncSession, order: Order, lines: list[tuple[int, int]] | None, *, carrier: str = "",
@@ -233,8 +233,8 @@ async def refund(session: AsyncSession, hooks, order: Order, amount: int, *, rea
                     if p.captured_amount - p.refunded_amount >= amount), None)
     if payment is None:
         raise Conflict("No captured payment covers this amount.")
-    result = await hooks.call_plugin(payment.plugin_id, "pyc_refund_payment", order=order_view(order),
-                                     payment=_payment_dict(payment), amount=amount)
+    result = await hooks.refund_payment(payment.plugin_id, order=order_view(order), payment=payment_view(payment),
+                                        amount=amount)
     if result is None or result.status != "refunded":
         raise Conflict(f"The payment gateway refused the refund: {getattr(result, 'error', None) or 'no answer'}.")
     payment.refunded_amount += amount

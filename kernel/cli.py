@@ -284,13 +284,18 @@ def plugin_group() -> None:
 @click.option("--with-migrations", is_flag=True, help="Add a model and an Alembic branch named after the plugin.")
 @click.option("--dir", "directory", default=".", show_default=True, type=click.Path(file_okay=False),
               help="Where to create the package folder.")
-def plugin_new(name: str, with_migrations: bool, directory: str) -> None:
+@click.option("--distribution", default=None, help="The distribution name pip installs (default: NAME with '-').")
+@click.option("--module", default=None, help="The Python package name (default: NAME with '_', lower-case).")
+@click.option("--plugin-id", default=None, help="The plugin id, its entry-point name (default: as the module).")
+def plugin_new(name: str, with_migrations: bool, directory: str, distribution: str | None, module: str | None,
+               plugin_id: str | None) -> None:
     from pathlib import Path
 
     from kernel.plugins.scaffold import scaffold_plugin
 
     try:
-        root = scaffold_plugin(name, Path(directory), with_migrations=with_migrations)
+        root = scaffold_plugin(name, Path(directory), with_migrations=with_migrations, distribution=distribution,
+                               module=module, plugin_id=plugin_id)
     except (ValueError, FileExistsError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Created {root}")

@@ -409,6 +409,13 @@ def pyc_gateway_webhook(store: StoreInfo, plugin_id: str, headers: dict[str, str
 
     Example::
 
+        class Settings(PluginSettings):
+            webhook_secret: Secret
+
+        @hookimpl
+        def pyc_plugin_settings():
+            return Settings
+
         @hookimpl
         def pyc_gateway_webhook(store, headers, body, settings):
             secret = settings.webhook_secret.get_secret_value()

@@ -28,7 +28,8 @@ ones in ``migrate_settings``::
         @classmethod
         def migrate_settings(cls, values, from_version):
             if from_version < 2 and "rate" in values:
-                values = {**values, "rates": [values.pop("rate")]}
+                values = dict(values)
+                values["rates"] = [values.pop("rate")]
             return values
 """
 

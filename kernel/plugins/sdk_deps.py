@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.accounts.csrf import SESSION_COOKIE, verify_csrf
 from kernel.accounts.models import StaffRole
-from kernel.deps import CurrentCustomer, SessionDep, StoreDep, get_session, require_staff
+from kernel.deps import CurrentCustomer, SessionDep, StoreDep, require_staff
 from kernel.errors import NotFound
 from kernel.plugins.context import KernelPluginContext
 from kernel.plugins.relay import cached_store_hooks, store_info
@@ -20,6 +21,12 @@ from kernel.storefront.forms import check_form
 from kernel.storefront.pages import storefront_store
 from plugin_sdk import deps as sdk
 from plugin_sdk.types import StoreInfo
+
+
+async def plugin_session(session: SessionDep) -> AsyncSession:
+    # A sub-dependency, not an override by the same function: FastAPI caches a dependency per callable
+    # it was declared with, so this is what makes the plugin's session the very one of the request.
+    return session
 
 
 async def plugin_store(store: StoreDep) -> StoreInfo:
@@ -73,6 +80,6 @@ async def plugin_staff_checker(request: Request, store: StoreDep, session: Sessi
 
 def install_sdk_dependencies(app: FastAPI) -> None:
     app.dependency_overrides.update({
-        sdk.get_context: plugin_context, sdk.get_session: get_session, sdk.get_store: plugin_store, sdk.get_storefront_store: plugin_storefront_store,
+        sdk.get_context: plugin_context, sdk.get_session: plugin_session, sdk.get_store: plugin_store, sdk.get_storefront_store: plugin_storefront_store,
         sdk.get_customer: plugin_customer, sdk.check_csrf: plugin_csrf, sdk.staff_checker: plugin_staff_checker,
     })

@@ -141,7 +141,7 @@ def encode_fields(model: type[BaseModel], values: dict[str, Any], box: SecretBox
 def changes(model: type[BaseModel] | None, before: dict[str, Any] | None, after: dict[str, Any] | None
             ) -> dict[str, Any]:
     """What an audit entry records of a settings change: ``{"settings": {field: [old, new]}}`` for
-    plain fields, and only the names of changed secrets (``"secrets_changed"``), never their values."""
+    plain fields, and only the names of changed secrets (``"hidden_changed"``), never their values."""
     if model is None:
         return {}
     secrets = secret_fields(model)
@@ -159,7 +159,7 @@ def changes(model: type[BaseModel] | None, before: dict[str, Any] | None, after:
     if plain:
         summary["settings"] = plain
     if hidden:
-        summary["secrets_changed"] = hidden
+        summary["hidden_changed"] = hidden
     return summary
 
 

@@ -16,14 +16,15 @@ from plugin_sdk.blocking import run_blocking
 from plugin_sdk.context import PluginContext
 from plugin_sdk.info import PluginInfo
 from plugin_sdk.settings import PluginSettings, Secret
-from plugin_sdk.types import (Address, CartLineView, CartView, Event, Money, OrderView, PaymentMethod, PaymentResult,
-                              PaymentView, ShippingRate, StoreInfo, TaxLine)
+from plugin_sdk.types import (Address, CartLineView, CartView, CustomerRef, Event, Money, OrderLineView, OrderTotals,
+                              OrderView, PaymentMethod, PaymentResult, PaymentView, ShippingRate, StoreInfo, TaxLine)
 
 hookimpl = pluggy.HookimplMarker("pycommerce")
 """Mark a function as a hook implementation: ``@hookimpl`` or ``@hookimpl(specname="pyc_...", trylast=True)``."""
 
 __all__ = [
-    "Address", "CartLineView", "CartView", "Event", "Money", "OrderView", "PaymentMethod", "PaymentResult",
+    "Address", "CartLineView", "CartView", "CustomerRef", "Event", "Money", "OrderLineView", "OrderTotals", "OrderView",
+    "PaymentMethod", "PaymentResult",
     "PaymentView", "PluginContext", "PluginInfo", "PluginSettings", "Secret", "ShippingRate", "StoreInfo", "TaxLine",
     "hookimpl", "run_blocking",
 ]

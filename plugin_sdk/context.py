@@ -41,3 +41,13 @@ class PluginContext(Protocol):
     async def emit_event(self, name: str, payload: dict[str, Any]) -> None:
         """Record a domain event for this store in this transaction (delivered after it commits)."""
         ...
+
+    async def get_plugin_data(self, kind: str, object_id: int) -> dict[str, Any]:
+        """Your own entry of ``plugin_data`` on a ``"cart"``, ``"order"``, ``"payment"`` or ``"customer"``
+        of this store (``{}`` when you stored nothing there)."""
+        ...
+
+    async def set_plugin_data(self, kind: str, object_id: int, values: dict[str, Any]) -> None:
+        """Replace your own entry of ``plugin_data`` on that object, in this transaction (JSON values).
+        Other plugins' entries are untouched and never visible to you."""
+        ...

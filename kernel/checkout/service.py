@@ -16,7 +16,7 @@ from kernel.checkout.addresses import validate_address
 from kernel.checkout.holds import hold_cart_stock
 from kernel.checkout.totals import Totals, compute_totals
 from kernel.errors import InvalidInput
-from plugin_sdk.types import Address, CartLineView, CartView, PaymentMethod, ShippingRate, TaxLine
+from plugin_sdk.types import Address, CartLineView, CartView, CustomerRef, PaymentMethod, ShippingRate, TaxLine
 
 
 def choice_id(plugin_id: str, code: str) -> str:
@@ -60,7 +60,8 @@ def cart_view(priced: PricedCart, *, prices_include_tax: bool = False) -> CartVi
              for l in priced.lines if l.problem is None]
     return CartView(id=cart.id, currency=cart.currency, lines=lines, subtotal=sum(l.total for l in lines),
                     shipping_address=_address(cart.shipping_address), billing_address=_address(cart.billing_address),
-                    email=cart.email, prices_include_tax=prices_include_tax)
+                    email=cart.email, prices_include_tax=prices_include_tax,
+                    customer=CustomerRef(id=cart.customer_id, email=cart.email))
 
 
 async def _tax(hooks, view: CartView, rate: ShippingRate | None) -> tuple[str | None, list[TaxLine], bool]:

@@ -19,7 +19,7 @@ from kernel.inventory.service import adjust_stock
 from kernel.orders.models import (Fulfilment, Order, OrderCounter, OrderStatus, OrderTimelineEntry,
                                   Payment, PaymentStatus, Refund)
 from kernel.orders.states import IllegalTransition, check_transition
-from plugin_sdk.types import OrderView, PaymentView
+from plugin_sdk.types import Address, CustomerRef, OrderLineView, OrderTotals, OrderView, PaymentView
 
 S = OrderStatus
 
@@ -66,9 +66,29 @@ async def next_order_number(session: AsyncSession, store_id: int) -> int:
     return (await session.execute(bump)).scalar_one()
 
 
-def order_view(order: Order) -> OrderView:
-    return OrderView(id=order.id, number=str(order.number), status=order.status.value, currency=order.currency,
-                     total=order.total, email=order.email, created_at=order.placed_at)
+def order_view(order: Order, lines: list[dict] | None = None) -> OrderView:
+    """What plugins see of an order: its snapshot, detached from the ORM. ``lines`` (the rows as written)
+    for an order just placed, whose ``lines`` relationship was never loaded."""
+    rows = [OrderLineView(variant_id=l["variant_id"], product_id=l["product_id"], sku=l["sku"], name=l["name"],
+                          quantity=l["quantity"], unit_price=l["unit_price"], subtotal=l["subtotal"],
+                          discount=l["discount_total"], tax=l["tax_total"], total=l["total"], tax_class=l["tax_class"])
+            for l in lines] if lines is not None else [
+        OrderLineView(id=l.id, variant_id=l.variant_id, product_id=l.product_id, sku=l.sku, name=l.name,
+                      quantity=l.quantity, unit_price=l.unit_price, subtotal=l.subtotal, discount=l.discount_total,
+                      tax=l.tax_total, total=l.total, tax_class=l.tax_class) for l in order.lines]
+    return OrderView(
+        id=order.id, number=str(order.number), status=order.status.value, currency=order.currency, total=order.total,
+        email=order.email, created_at=order.placed_at, customer=CustomerRef(id=order.customer_id, email=order.email),
+        lines=rows, shipping_address=_address(order.shipping_address), billing_address=_address(order.billing_address),
+        shipping_method=order.shipping_name or None,
+        totals=OrderTotals(subtotal=order.subtotal, discount=order.discount_total, shipping=order.shipping_total,
+                           shipping_tax=order.shipping_tax, tax=order.tax_total, total=order.total,
+                           paid=order.paid_total or 0, refunded=order.refunded_total or 0,
+                           prices_include_tax=bool(order.prices_include_tax)))
+
+
+def _address(data: dict | None) -> Address | None:
+    return Address.model_validate(data) if data else None
 
 
 def event_payload(order: Order, **extra) -> dict:

@@ -49,5 +49,15 @@ class KernelPluginContext:
 
         await emit_event(self.session, name, payload)
 
+    async def get_plugin_data(self, kind: str, object_id: int) -> dict[str, Any]:
+        from kernel.plugins.data import get_plugin_data
+
+        return await get_plugin_data(self.session, self.plugin_id, kind, object_id)
+
+    async def set_plugin_data(self, kind: str, object_id: int, values: dict[str, Any]) -> None:
+        from kernel.plugins.data import set_plugin_data
+
+        await set_plugin_data(self.session, self.plugin_id, kind, object_id, values)
+
     def __repr__(self) -> str:  # never the settings: they may hold secrets
         return f"PluginContext(plugin={self.plugin_id!r}, store={self.store.slug!r})"

@@ -401,3 +401,48 @@ async def test_a_plugins_own_logger_reaches_the_json_log_with_plugin_and_store(f
     [line] = [json.loads(line) for line in lines]
     assert (line["msg"], line["plugin"], line["store"], line["logger"]) == (
         "quoting a cart", "chatty", store.slug, "tests.plugins.chatty")
+
+
+# --- 5. Typed views and plugin data ---------------------------------------------------------------
+
+
+async def test_a_gateway_is_told_the_whole_order_it_is_paid_for(client, factory, spy):
+    store = await factory.store()
+    await shop.standard_plugins(factory, store)
+    await shop.enable(factory, store, "spy")
+    variant = await shop.variant(factory, store, price=1250)
+    placed = await shop.buy(client, factory, store, variant_id=variant.id, quantity=2, method="spy:spy")
+    [order] = [value for hook, name, value in spy.seen if hook == "pyc_create_payment" and name == "order"]
+    assert order.number == str(placed["number"]) and order.customer.email == "shopper@example.com"
+    [line] = order.lines
+    assert (line.variant_id, line.quantity, line.unit_price, line.subtotal) == (variant.id, 2, 1250, 2500)
+    assert line.sku == variant.sku and order.shipping_address.country == shop.US_ADDRESS["country"]
+    assert order.totals.total == placed["total"] == order.total and order.shipping_method
+    [store_info] = {value for hook, name, value in spy.seen if name == "store"}
+    assert store_info.storefront_url == f"http://{store.slug}.localhost:8000/"
+
+
+async def test_plugin_data_is_namespaced_per_plugin_and_per_store(client, factory):
+    from kernel.errors import NotFound
+    from kernel.plugins.context import KernelPluginContext
+    from kernel.plugins.relay import store_info
+    from tests.kernel.plugins.helpers import context as store_context
+
+    store, other = await factory.store(), await factory.store()
+    await shop.standard_plugins(factory, store)
+    variant = await shop.variant(factory, store)
+    order_id = (await shop.buy(client, factory, store, variant_id=variant.id))["id"]
+    info = store_info(await store_context(factory, store))
+    async with factory.session(store) as session:
+        mine, theirs = (KernelPluginContext(pid, info, session, None) for pid in ("acme_erp", "acme_crm"))
+        await mine.set_plugin_data("order", order_id, {"erp_id": "SO-1"})
+        await theirs.set_plugin_data("order", order_id, {"crm_score": 7})
+    async with factory.session(store) as session:
+        mine, theirs = (KernelPluginContext(pid, info, session, None) for pid in ("acme_erp", "acme_crm"))
+        assert await mine.get_plugin_data("order", order_id) == {"erp_id": "SO-1"}
+        assert await theirs.get_plugin_data("order", order_id) == {"crm_score": 7}
+        assert await KernelPluginContext("nobody", info, session, None).get_plugin_data("order", order_id) == {}
+    async with factory.session(other) as session:  # another store's context cannot reach the order at all
+        with pytest.raises(NotFound):
+            await KernelPluginContext("acme_erp", store_info(await store_context(factory, other)), session,
+                                      None).get_plugin_data("order", order_id)

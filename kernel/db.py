@@ -30,17 +30,15 @@ from contextlib import asynccontextmanager
 from datetime import datetime, timezone
 
 from pydantic_core import from_json  # JSON columns: parsed in Rust, several times faster than json.loads
-from sqlalchemy import DateTime, ForeignKey, Integer, MetaData, bindparam, event, exc, text
+from sqlalchemy import Integer, bindparam, event, exc, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, ORMExecuteState, Session, declared_attr, mapped_column, with_loader_criteria
+from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
 from kernel.errors import Unavailable
-from plugin_sdk.db import provide_tenant_rls
-
 # The declarative base, the mixins and ``utcnow`` live in the SDK (plugins declare their tables on
 # them without importing the kernel); they are re-exported here for the kernel's own models.
-from plugin_sdk.db import NAMING_CONVENTION, Base, TenantMixin, TimestampMixin, utcnow  # noqa: E402,F401
+from plugin_sdk.db import NAMING_CONVENTION, Base, TenantMixin, TimestampMixin, provide_tenant_rls, utcnow  # noqa: F401
 
 
 def as_utc(moment: datetime | None) -> datetime | None:

@@ -71,11 +71,14 @@ def call_order(impls: list[HookImpl]) -> Iterator[HookImpl]:
 async def _limited(impl: HookImpl, hook_name: str, args: dict[str, Any], timeout: float | None) -> Any:
     token = plugin_id_var.set(impl.plugin_name)
     try:
+        value = impl.function(**args)
+        if not inspect.isawaitable(value):
+            return value  # a plain function has already run: no time limit can cut it (see the docstring)
         if timeout is None:
-            return await maybe_await(impl.function(**args))
+            return await maybe_await(value)
         try:
             with anyio.fail_after(timeout):
-                return await maybe_await(impl.function(**args))
+                return await maybe_await(value)
         except TimeoutError:
             raise PluginTimedOut(impl.plugin_name, hook_name, timeout) from None
     finally:

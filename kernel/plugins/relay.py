@@ -216,11 +216,14 @@ class Hooks:
         return await self._addressed(plugin_id, "pyc_gateway_webhook",
                                      {"plugin_id": plugin_id, "headers": headers, "body": body})
 
-    async def on_event(self, *, event: Event) -> list[str]:
-        """Every active plugin's handler, in order (the first failure stops the delivery); the ids called."""
+    async def on_event(self, *, event: Event, plugin_id: str | None = None) -> list[str]:
+        """Every active plugin's handler in order, or only ``plugin_id``'s (one consumer's delivery);
+        the first failure stops the delivery. The ids of the plugins called."""
         rule = RULES["pyc_on_event"]
         called = []
         for impl in self.relay.impls("pyc_on_event"):
+            if plugin_id is not None and impl.plugin_name != plugin_id:
+                continue
             await call_impl(impl, "pyc_on_event", self._kwargs(impl, {"event": event}), self.relay.store.id,
                             rule.timeout)
             called.append(impl.plugin_name)

@@ -11,23 +11,24 @@ import dataclasses
 import json
 import logging
 import types
+import uuid
+from datetime import datetime, timezone
 
-import httpx
 import pytest
 import sqlalchemy as sa
-from asgi_lifespan import LifespanManager
 
 from kernel import __version__ as KERNEL_VERSION
 from kernel import hookspecs, migrate
-from kernel.app import create_app
 from kernel.db import sync_url, tenant_rls_sql
 from kernel.plugins import (IncompatiblePlugin, PluginStartupError, PluginTimedOut, build_plugin_manager,
-                            configure_plugin, enable_plugin, get_plugin_manager, register_plugin)
+                            deliver_event, enable_plugin, get_plugin_manager, register_plugin, store_hooks)
 from kernel.plugins.discovery import PluginSource
 from kernel.plugins.manager import PyCommercePluginManager
+from kernel.plugins.settings import settings_models
 from plugin_sdk import PluginInfo, hookimpl
-from plugin_sdk.types import OrderView
-from tests.kernel.plugins.helpers import cart, hooks_of, store_with
+from plugin_sdk.types import Event, OrderView
+from tests.kernel.plugins.helpers import app_client, cart, hooks_of, store_with
+from tests.kernel.plugins.helpers import context as store_context
 from tests.support import shop
 from tests.support.databases import APP_ROLE
 from tests.support.plugins import registered
@@ -61,26 +62,17 @@ async def test_a_plugin_sees_its_own_secret_and_nobody_elses(factory, greeter, s
     async with factory.session(store) as session:
         await enable_plugin(session, "greeter", {"api_key": SECRET})
         await enable_plugin(session, "spy", {"own_secret": "spy-own-secret-1"})
-    view = cart()
+    view, order = cart(), OrderView(id=1, number="1", status="pending_payment", currency="USD", total=1)
+    ctx = await store_context(factory, store)
     async with factory.session(store) as session:
-        from kernel.plugins import store_hooks
-        from tests.kernel.plugins.helpers import context as store_context
-
-        hooks = await store_hooks(session, await store_context(factory, store))
+        hooks = await store_hooks(session, ctx)
         await hooks.shipping_rates(cart=view)
         await hooks.tax_lines(cart=view, shipping=None)
         await hooks.payment_methods(cart=view)
-        await hooks.create_payment("spy", order=OrderView(id=1, number="1", status="pending_payment", currency="USD",
-                                                          total=1), method="spy", amount=1, idempotency_key="k")
-    from tests.kernel.plugins.helpers import context as store_context
-    from kernel.plugins import deliver_event
-    from plugin_sdk.types import Event
-    import uuid
-    from datetime import datetime, timezone
-
+        await hooks.create_payment("spy", order=order, method="spy", amount=1, idempotency_key="k")
     async with factory.session(store) as session:
-        await deliver_event(session, await store_context(factory, store), Event(
-            id=str(uuid.uuid4()), name="order.placed", store_id=store.id, payload={}, occurred_at=datetime.now(timezone.utc)))
+        await deliver_event(session, ctx, Event(id=str(uuid.uuid4()), name="order.placed", store_id=store.id,
+                                                payload={}, occurred_at=datetime.now(timezone.utc)))
     hooks_called = {hook for hook, _, _ in spy.seen}
     assert hooks_called == {"pyc_shipping_rates", "pyc_tax_lines", "pyc_payment_methods", "pyc_create_payment",
                             "pyc_on_event"}
@@ -120,7 +112,7 @@ async def test_a_healthy_plugin_is_called_as_before(factory, unreliable):
     assert (plugin_id, rate.code) == ("unreliable", "shaky")
 
 
-async def test_tax_falls_back_to_the_next_engine_but_never_to_none(factory, unreliable, probe_plugin, monkeypatch):
+async def test_tax_falls_back_to_the_next_engine_but_never_to_none(factory, unreliable, probe, monkeypatch):
     faster(monkeypatch, "pyc_tax_lines", 0.3)
     store = await store_with(factory, "unreliable", {"mode": "hang"})
     async with factory.session(store) as session:
@@ -170,12 +162,6 @@ def test_a_wrapper_implementation_is_refused_naming_the_plugin():
 
 
 @pytest.fixture
-def probe_plugin():
-    with registered("probe") as module:
-        yield module
-
-
-@pytest.fixture
 async def notes_app(settings, database):
     """The notes plugin installed, its table created as a migration would (row-level security on PostgreSQL)."""
     from tests.plugins import notes as notes_module
@@ -190,9 +176,7 @@ async def notes_app(settings, database):
     if database.backend == "postgresql":
         migrate.grant_app_role(database.owner_url, APP_ROLE)
     with registered("notes"):
-        application = create_app(settings)
-        async with LifespanManager(application), httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=application), base_url="http://testserver") as client:
+        async with app_client(settings) as client:
             yield client
 
 
@@ -264,12 +248,8 @@ def _greeter_v2(monkeypatch, greeter):
                 values["endpoint"] = values.pop("url")
             return values
 
-    GreeterV2.settings_version = 2
-    monkeypatch.setattr(greeter, "pyc_plugin_settings", lambda: GreeterV2)
     pm = get_plugin_manager()
-    monkeypatch.setattr(pm, "_pyc_settings_models", (pm.generation, {
-        **{k: v for k, v in __import__("kernel.plugins.settings", fromlist=["x"]).settings_models(pm).items()},
-        "greeter": GreeterV2}))
+    monkeypatch.setattr(pm, "_pyc_settings_models", (pm.generation, {**settings_models(pm), "greeter": GreeterV2}))
     return GreeterV2
 
 
@@ -426,7 +406,6 @@ async def test_plugin_data_is_namespaced_per_plugin_and_per_store(client, factor
     from kernel.errors import NotFound
     from kernel.plugins.context import KernelPluginContext
     from kernel.plugins.relay import store_info
-    from tests.kernel.plugins.helpers import context as store_context
 
     store, other = await factory.store(), await factory.store()
     await shop.standard_plugins(factory, store)

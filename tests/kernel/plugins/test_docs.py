@@ -19,19 +19,16 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
-import httpx
 import pytest
-from asgi_lifespan import LifespanManager
-from fastapi import APIRouter
 
 from kernel import hookspecs
 from kernel.app import create_app
-from kernel.plugins import configure_plugin, deliver_event, get_plugin_manager, register_plugin
+from kernel.plugins import deliver_event, get_plugin_manager, register_plugin
 from kernel.plugins import settings as plugin_settings
 from kernel.plugins.guide import GUIDE, PREAMBLE, current_reference, example, hook_reference
 from kernel.plugins.manager import PyCommercePluginManager
 from plugin_sdk.types import Event, OrderView, PaymentView, ShippingRate
-from tests.kernel.plugins.helpers import cart, context, hooks_of, store_with
+from tests.kernel.plugins.helpers import app_client, cart, context, hooks_of, store_with
 
 HOOKS = sorted(name for name in dir(hookspecs) if name.startswith("pyc_"))
 HEADING = re.compile(r"^#{3,4} `(pyc_\w+)(\(.*\) -> .*)`$", re.M)
@@ -110,10 +107,8 @@ async def run_pyc_plugin_settings(factory, settings):
 
 
 async def run_pyc_api_routers(factory, settings):
-    application = create_app(settings)
     store = await store_with(factory, "example")
-    async with LifespanManager(application), httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=application), base_url="http://testserver") as client:
+    async with app_client(settings) as client:
         assert (await client.get(f"/api/v1/stores/{store.slug}/hello")).json() == {"hello": store.name}
 
 

@@ -9,34 +9,21 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timezone
 
-import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 
 from kernel import hookspecs
-from kernel.app import create_app
 from kernel.plugins import PluginNotEnabled, build_plugin_manager, configure_plugin, deliver_event
 from kernel.plugins import settings as plugin_settings
 from plugin_sdk.types import Event, OrderView, PaymentView, ShippingRate
-from tests.kernel.plugins.helpers import cart, context, hooks_of, store_with
-from tests.support.plugins import registered
+from tests.kernel.plugins.helpers import app_client, cart, context, hooks_of, store_with
 from tests.kernel.jobs.test_handlers_registry import test_hook_pyc_job_handlers  # noqa: F401 (its test_hook_…)
-
-
-@pytest.fixture
-def probe():
-    with registered("probe") as module:
-        yield module
 
 
 @pytest.fixture
 async def probe_client(settings, probe):
     """An application built while the probe plugin is installed (routers and static folders are mounted)."""
-    application = create_app(settings)
-    async with LifespanManager(application):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=application),
-                                     base_url="http://testserver") as client:
-            yield client
+    async with app_client(settings) as client:
+        yield client
 
 
 async def on_and_off(factory, **settings):
@@ -197,9 +184,7 @@ async def test_hook_pyc_ai_providers(probe):
 
 async def test_hook_pyc_api_scopes(settings, factory, probe):
     """A plugin's scope can be granted to an API key, and the plugin's route checks it."""
-    application = create_app(settings)
-    async with LifespanManager(application), httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=application), base_url="http://testserver") as client:
+    async with app_client(settings) as client:
         store = await store_with(factory, "probe")
         owner = (await factory.staff(store)).headers
         created = await client.post(f"/api/v1/stores/{store.slug}/api-keys", headers=owner,

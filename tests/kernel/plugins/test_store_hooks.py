@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from kernel.plugins import configure_plugin, disable_plugin, enable_plugin
 from plugin_sdk.types import CartView
 from tests.kernel.plugins.helpers import hooks_of

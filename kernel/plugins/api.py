@@ -64,7 +64,13 @@ def _info(plugin_id: str, enabled_in: list[str], row: PlatformPluginSettings | N
 async def list_installed_plugins(session: SessionDep, admin: PlatformAdmin) -> list[PluginInfoRead]:
     """Every installed plugin: distribution, version, description, category, homepage, supported kernel
     versions, hooks implemented, platform settings and the stores using it."""
-    pm = get_plugin_manager()
+    where = await _enabled_where(session)
+    shared = {r.plugin_id: r for r in (await session.execute(select(PlatformPluginSettings))).scalars()}
+    return [_info(pid, where.get(pid, []), shared.get(pid)) for pid in get_plugin_manager().plugin_ids()]
+
+
+async def _enabled_where(session) -> dict[str, list[str]]:
+    """plugin id -> slugs of the stores where it is enabled."""
     where: dict[str, list[str]] = {}
     async with across_stores(session):
         rows = (await session.execute(
@@ -73,8 +79,7 @@ async def list_installed_plugins(session: SessionDep, admin: PlatformAdmin) -> l
         )).all()
     for plugin_id, slug in rows:
         where.setdefault(plugin_id, []).append(slug)
-    shared = {r.plugin_id: r for r in (await session.execute(select(PlatformPluginSettings))).scalars()}
-    return [_info(pid, where.get(pid, []), shared.get(pid)) for pid in pm.plugin_ids()]
+    return where
 
 
 @platform_router.get("/failures", summary="List plugins left out at start-up")
@@ -94,7 +99,7 @@ async def configure_platform_plugin(plugin_id: PluginId, admin: PlatformAdmin, s
     """
     async with across_stores(session):
         row = await service.configure_platform_plugin(session, plugin_id, settings)
-    return _info(plugin_id, [], row)
+    return _info(plugin_id, (await _enabled_where(session)).get(plugin_id, []), row)
 
 
 def _read(plugin_id: str, row: StorePlugin | None, shared: Any = None) -> StorePluginRead:

@@ -425,3 +425,41 @@ async def test_plugin_data_is_namespaced_per_plugin_and_per_store(client, factor
         with pytest.raises(NotFound):
             await KernelPluginContext("acme_erp", store_info(await store_context(factory, other)), session,
                                       None).get_plugin_data("order", order_id)
+
+
+async def test_blocking_work_in_run_blocking_is_cut_at_the_time_limit(factory, monkeypatch):
+    """The documented rule for blocking SDK calls: a thread, which the hook's time limit still cuts."""
+    import time
+
+    from plugin_sdk import run_blocking
+
+    module = types.ModuleType("sleepy")
+
+    @hookimpl
+    async def pyc_shipping_rates(cart):
+        await run_blocking(time.sleep, 5)
+        return []
+
+    module.pyc_shipping_rates = pyc_shipping_rates
+    faster(monkeypatch, "pyc_shipping_rates", 0.2)
+    pm = get_plugin_manager()
+    register_plugin(pm, module, "sleepy")
+    try:
+        store = await store_with(factory, "sleepy")
+        hooks = await hooks_of(factory, store)
+        started = time.monotonic()
+        assert await hooks.shipping_rates(cart=cart()) == []  # isolated: cut, logged, skipped
+        assert time.monotonic() - started < 2
+    finally:
+        pm.unregister(name="sleepy")
+
+
+def test_the_sdk_imports_nothing_of_the_kernel():
+    import subprocess
+    import sys
+
+    code = ("import sys, plugin_sdk, plugin_sdk.deps, plugin_sdk.db, plugin_sdk.types, plugin_sdk.protocols, "
+            "plugin_sdk.money, plugin_sdk.context, plugin_sdk.settings; "
+            "print(sorted(m for m in sys.modules if m == 'kernel' or m.startswith('kernel.')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "[]"

@@ -35,6 +35,22 @@ async def secret_count(staff: Annotated[deps.StaffView, Depends(deps.require_sta
     return {"scopes": sorted(staff.scopes or ())}
 
 
+@router.get("/me", summary="The signed-in customer, as the probe sees them")
+async def me(customer: deps.CustomerDep) -> dict[str, str]:
+    return {"email": customer.email}
+
+
+@router.post("/poke", summary="A state-changing staff route behind the CSRF check")
+async def poke(_csrf: deps.CsrfDep, staff: Annotated[deps.StaffView, Depends(deps.require_staff("staff"))]
+               ) -> dict[str, bool]:
+    return {"poked": True}
+
+
+@platform_router.get("/shop", summary="Which storefront this host is")
+async def shop(store: deps.StorefrontStoreDep) -> dict[str, str]:
+    return {"store": store.slug, "url": store.storefront_url}
+
+
 @platform_router.get("/alive", summary="Probe platform route")
 async def alive() -> dict[str, bool]:
     return {"alive": True}

@@ -463,3 +463,21 @@ def test_the_sdk_imports_nothing_of_the_kernel():
             "print(sorted(m for m in sys.modules if m == 'kernel' or m.startswith('kernel.')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "[]"
+
+
+async def test_route_dependencies_for_customers_storefront_hosts_and_csrf(settings, factory, probe):
+    store = await store_with(factory, "probe")
+    other = await store_with(factory, "probe")
+    _, customer = await shop.signed_in_customer(factory, store, "buyer@example.com")
+    staff = await factory.staff(store, "staff")
+    async with app_client(settings) as client:
+        base = f"/api/v1/stores/{store.slug}/probe"
+        assert (await client.get(f"{base}/me", headers=customer)).json() == {"email": "buyer@example.com"}
+        assert (await client.get(f"/api/v1/stores/{other.slug}/probe/me", headers=customer)).status_code == 401
+        assert (await client.get("/api/v1/probe/shop", headers={"host": f"{store.slug}.localhost"})).json() == {
+            "store": store.slug, "url": f"http://{store.slug}.localhost:8000/"}
+        assert (await client.get("/api/v1/probe/shop", headers={"host": "nowhere.localhost"})).status_code == 404
+        assert (await client.post(f"{base}/poke", headers=staff.headers)).json() == {"poked": True}  # bearer
+        client.cookies.set("pyc_session", staff.token)
+        refused = await client.post(f"{base}/poke")  # the same session by cookie, without its CSRF token
+        assert refused.status_code == 403 and "CSRF" in refused.json()["detail"]

@@ -20,7 +20,7 @@ payments, shipping methods and regional tax, picks 8 popular variants, then:
 
 The end-of-run check: no variant below zero, stock taken == units in the ledger == units on order
 lines, at most one order per cart, and replaying placements (5 concurrent per key) adds no order.
-The report ends with the verdicts on issue 5's targets (:mod:`bench.targets`).
+The report ends with the verdicts on the checkout targets (:mod:`bench.targets`).
 """
 
 from __future__ import annotations
@@ -234,9 +234,9 @@ def settled_order_count(owner_url: str, store_id: int) -> int:
 
 def vacuum(owner_url: str) -> None:
     """Each measurement starts from a vacuumed, analysed database, as autovacuum leaves one between
-    bursts. Without it one scenario's dead rows tax the next: after the bare add's ~20,000 line
-    updates, add to cart spent twice the PostgreSQL CPU per request (1.76 against 0.93 ms),
-    and autovacuum may be off on a benchmark machine (it is on this one)."""
+    bursts. Without it one scenario's dead rows tax the next (the bare add's line updates leave
+    enough to double add to cart's PostgreSQL CPU a request), and autovacuum may be off on a
+    benchmark machine."""
     engine = create_engine(sync_url(owner_url), isolation_level="AUTOCOMMIT")
     with engine.connect() as c:
         c.execute(text("VACUUM ANALYZE"))
@@ -363,7 +363,7 @@ def main() -> None:
 
 
 def print_report(rows: list[tuple[str, int, dict, float | None]]) -> None:
-    """The run's table, add to cart against its limit, and the verdicts on issue 5's targets."""
+    """The run's table, add to cart against its limit, and the verdicts on the checkout targets."""
     print("\n| scenario | connections | conns a worker | req/s | p50 ms | p99 ms | non-2xx | orders/s "
           "| CPU ms a request: app + PostgreSQL |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")

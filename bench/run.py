@@ -9,7 +9,7 @@ measurements of its own limit too (the bare search, ``bench/app.py``): bare, lis
 bare, bare search, search, bare search, bare. Each scenario is compared with the mean of the two
 limit measurements around it, so a machine that speeds up or slows down during the run (this one
 drifts by a fifth within minutes) moves both sides of the ratio alike. Writes a Markdown table to
-bench/results/<UTC timestamp>.md (and prints it), with the verdicts on issue 4's targets
+bench/results/<UTC timestamp>.md (and prints it), with the verdicts on the catalog targets
 (:mod:`bench.targets`) and, for each run, how its connections spread over the two workers
 (:mod:`bench.workers`).
 """
@@ -140,7 +140,7 @@ def flanked_table(rows: list[tuple[str, int, dict]], limit: str = "bare") -> lis
     """A Markdown table: each scenario with the mean of the limit measured just before and just
     after it (same connection count): its share of the limit's req/s, its p99 over the limit's, and
     its CPU a request (:mod:`bench.cpu`) over the limit's. Each limit measurement has a row of its
-    own; search against its own limit, and the verdicts on issue 4's targets follow."""
+    own; search against its own limit, and the verdicts on the catalog targets follow."""
     compared = against_flanking_limits(rows, lambda name: name == limit)
     scenarios = iter(compared)
     lines = ["| scenario | conns | conns a worker | req/s | % of limit | p50 ms | p99 ms | limit's req/s | limit's p99 ms "

@@ -1,11 +1,11 @@
-"""The issues' speed targets, checked against the figures of one benchmark run.
+"""The speed targets (bench/README.md), checked against the figures of one benchmark run.
 
-Each latency target is read as ``shared/notes/benchmarks.md`` reads it on this 2-core machine:
-at 64 connections, a scenario's p99 at most 1.5 × its limit's p99 measured in the same run; at
-16 connections, the issue's absolute figure. The limit of a scenario is measured just before and
+Each latency target is read relative to the same run on a 2-core machine: at 64 connections, a
+scenario's p99 at most 1.5 × its limit's p99 measured in the same run; at 16 connections, the
+target's absolute figure. The limit of a scenario is measured just before and
 just after it, and the scenario is compared with the mean of the two (the machine drifts by a
 fifth within minutes). Printing the verdicts with every run saves whoever reads the run from
-working them out by hand, and from working them out differently from one session to the next.
+working them out by hand, and every reader works them out the same way.
 """
 
 from __future__ import annotations
@@ -96,9 +96,9 @@ def _p99_targets(compared: list[Compared], name: str, absolute_ms: float) -> lis
 
 
 def catalog_targets(compared: list[Compared], search_own: list[Compared] = ()) -> list[str]:
-    """Issue 4: the list ≥ 50 % of the limit's throughput with p99 < 50 ms; search p99 < 100 ms.
+    """The catalog targets: the list ≥ 50 % of the limit's throughput with p99 < 50 ms; search p99 < 100 ms.
     ``search_own``: search against its own limit (one full-text query of 20 rows), when measured."""
-    lines = ["Against issue 4's targets:"]
+    lines = ["Against the catalog targets:"]
     for connections in (16, 64):
         if (listing := _find(compared, "list", connections)) is not None:
             lines.append(f"- list ≥ 50 % of the limit at {connections} connections: {100 * listing.share:.0f} %: "
@@ -117,9 +117,9 @@ def catalog_targets(compared: list[Compared], search_own: list[Compared] = ()) -
 
 
 def checkout_targets(compared: list[Compared], placing: list[tuple[int, float]]) -> list[str]:
-    """Issue 5: add to cart p99 < 50 ms; ≥ 100 orders placed per second (``placing``: connections,
+    """The checkout targets: add to cart p99 < 50 ms; ≥ 100 orders placed per second (``placing``: connections,
     orders per second). Oversell and duplicates are the end-of-run check's, printed above."""
-    lines = ["Against issue 5's targets:", *_p99_targets(compared, "add to cart", 50)]
+    lines = ["Against the checkout targets:", *_p99_targets(compared, "add to cart", 50)]
     for connections, per_second in placing:
         lines.append(f"- ≥ 100 orders placed per second at {connections} connections: {per_second:.0f}: "
                      f"{_verdict(per_second >= 100)}")

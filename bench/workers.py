@@ -9,8 +9,8 @@ connections they happen to accept first. wrk opens its connections once, at the 
 and keeps them: under uvicorn's workers, runs of 16 connections were seen served 8/8, 9/7, 10/6
 and 14/2. The worker holding more queues more requests behind each other (up to 10/8 as many at
 10/6, less when the other worker's idle time goes to it), and its slowest answers are the run's
-p99: the product list's p99 at 16 connections was 38.5–45.2 ms at 8/8 and 56.4–60.7 ms at 10/6
-(session 13). The tables print each run's split beside it, so that a reader can tell.
+p99 (docs/decisions/serving-connection-handoff.md). The tables print each run's split beside it,
+so that a reader can tell.
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ import importlib
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from kernel import __version__
 from kernel.accounts.signins import SignInCache
@@ -83,10 +84,10 @@ async def _stop_embedded_worker(app: FastAPI) -> None:
 def _freeze_startup_objects() -> None:
     """Move everything allocated at start-up (modules, routes, models, plugins) out of the collector's reach.
 
-    Those objects live as long as the process, yet every full collection walks them all:
-    under load that was a ~100 ms pause on the event loop once every few hundred requests,
-    which is what a p99 sees. ``gc.freeze`` (the approach Instagram described for Django)
-    leaves request garbage collected as before.
+    Those objects live as long as the process, yet every full collection walks them all: a
+    pause of the whole event loop, long enough to be what a p99 sees (docs/decisions/gc-freeze.md).
+    ``gc.freeze`` (the approach Instagram described for Django) leaves request garbage collected
+    as before.
     """
     import gc
 
@@ -130,7 +131,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await _stop_embedded_worker(app)
             await app.state.engine.dispose()
 
-    app = FastAPI(title="PyCommerce", version=__version__, description=API_DESCRIPTION, lifespan=lifespan)
+    # /docs and /redoc with their scripts and styles served by the app itself, not a CDN, so the
+    # reference works on a machine without internet and leaks no visit to a third party.
+    app = FastAPIOffline(title="PyCommerce", version=__version__, description=API_DESCRIPTION, lifespan=lifespan,
+                         static_url="/static/api-docs")
     app.state.settings = settings
     app.state.sign_ins = SignInCache()  # this process's staff sign-ins (kernel.accounts.signins)
     app.state.media = media_store(settings)  # where uploads go: made once, it holds no connection

@@ -47,11 +47,13 @@ def migrate(revision: str) -> None:
     settings = get_settings()
     if settings.database_url.startswith("sqlite"):
         settings.var_dir.mkdir(parents=True, exist_ok=True)
+    before = migrations.table_names(settings.migration_database_url)
     migrations.upgrade(settings.migration_database_url, revision)
+    click.echo(migrations.upgrade_summary(settings.migration_database_url, before,
+                                          migrations.table_names(settings.migration_database_url)))
     if settings.is_postgres and settings.db_app_role:
         migrations.grant_app_role(settings.migration_database_url, settings.db_app_role)
         click.echo(f"Granted table access to role {settings.db_app_role}.")
-    click.echo("Database is up to date.")
 
 
 @main.command(help="Undo migrations (default: everything).")

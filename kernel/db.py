@@ -66,8 +66,8 @@ def _crosses_stores(session: Session, state: ORMExecuteState | None = None) -> b
 # The store's id is a parameter of the statement, not a value captured in it: the scoped form of a
 # statement is then the same for every store, so it is made once per statement object (the hot
 # statements are built once) and SQLAlchemy's cache key for it is computed once. Rebuilding it per
-# execution (``.options()`` with the store id in a closure) cost about a third of a catalog
-# request's Python time in cache-key traversal alone. An unbound session passes NULL:
+# execution (``.options()`` with the store id in a closure) spent much of a catalog request's
+# Python time traversing cache keys. An unbound session passes NULL:
 # ``store_id = NULL`` matches no row, so it still sees no tenant row at all.
 SCOPE_PARAMETER = "pyc_scope_store_id"
 _SCOPE_VALUE = bindparam(SCOPE_PARAMETER, type_=Integer())
@@ -237,8 +237,8 @@ def upsert_insert_for(dialect: str, table):
 def async_url(url: str) -> str:
     """Accept plain URLs (``postgresql://``, ``sqlite:///``) and pick the async drivers.
 
-    PostgreSQL goes through asyncpg: its protocol is implemented in C, and a request cost
-    20-35 % less Python CPU through it than through psycopg's async mode (``bench/inprocess.py``).
+    PostgreSQL goes through asyncpg: its protocol is implemented in C, so a request costs less
+    Python CPU through it than through psycopg's async mode (``bench/inprocess.py`` compares them).
     An explicit ``postgresql+psycopg://`` URL is kept as given.
     """
     parsed = make_url(url)
@@ -282,10 +282,8 @@ def create_engine_for(url: str, *, pool_size: int = 20, max_overflow: int = 0, p
     that, ``max_overflow`` more are opened under load, but SQLAlchemy closes each the moment it
     comes back to a pool already holding ``pool_size`` idle ones; a request gives its connection
     back at commit, well before its answer is written, so under steady load that happened every
-    few requests: 174–185 new PostgreSQL sessions in an 8-second benchmark run at 64 connections
-    with 20 + 10 a worker, each a backend to start and every statement to prepare and plan again,
-    and two and a half times PostgreSQL's CPU a request (``bench/README.md``, session 16). So the
-    defaults size the pool and leave no overflow.
+    few requests, each time a backend to start and every statement to prepare and plan again. So
+    the defaults size the pool and leave no overflow (docs/decisions/pool-sizing.md).
     """
     url = async_url(url)
     if url.startswith("sqlite"):
@@ -310,9 +308,9 @@ def ping_connections_idle_longer_than(engine: AsyncEngine, seconds: float) -> No
     """Pessimistic disconnect handling that costs nothing under load.
 
     SQLAlchemy's ``pool_pre_ping`` pings on *every* checkout: one extra round trip
-    per request (about a millisecond of wall time and 0.7 ms of CPU here, a third of a
-    bare request). A connection that was checked in moments ago is alive unless the
-    server went away in those moments, and then the statement's own failure marks it
+    per request, as much again as a small request's own statement. A connection that was
+    checked in moments ago is alive unless the server went away in those moments, and then
+    the statement's own failure marks it
     (and every older pooled connection) invalid, as SQLAlchemy does for any
     disconnect. So only connections that sat idle longer than ``seconds`` (after a
     quiet spell, a restart, a failover) are pinged; a dead one is replaced before the

@@ -54,8 +54,9 @@ if TYPE_CHECKING:  # annotations only: plugins never need these imports at run t
 
     from plugin_sdk.context import PluginContext
     from plugin_sdk.settings import PluginSettings
-    from plugin_sdk.types import (CartView, Event, OrderView, PaymentMethod, PaymentResult, PaymentView,
-                                  ShippingRate, StoreInfo, TaxLine)
+    from plugin_sdk.events import Event
+    from plugin_sdk.types import (CartView, OrderView, PaymentMethod, PaymentResult, PaymentView, ShippingRate,
+                                  StoreInfo, TaxLine)
 
 hookspec = pluggy.HookspecMarker("pycommerce")
 
@@ -436,26 +437,31 @@ def pyc_on_event(store: StoreInfo, event: Event, settings: PluginSettings | None
     """Called for each domain ``event`` of ``store`` (``order.placed``, ``order.paid``, ``stock.low``…).
 
     Delivered by the job worker after the change that caused the event
-    committed, at least once: dedupe on ``event.id``. ``context.session`` is the
-    delivery job's transaction: what you write there commits with it. Raising (or
-    running past the limit) rolls that back and makes the kernel retry the
-    delivery with exponential backoff, parking it as failed after a bounded number
-    of attempts.
+    committed, at least once: dedupe on ``event.id``. Each plugin gets each
+    event in a delivery of its own: raising (or running past the limit) rolls back
+    what the handler wrote through ``context.session`` and retries this plugin's
+    delivery alone, with exponential backoff, parking it as failed after a bounded
+    number of attempts; other plugins' handlers are not run again. Events are not
+    guaranteed to arrive in order. The catalog of events and their payloads is
+    ``plugin_sdk.events`` (``docs/events.md``).
 
     :param store: the event's store.
-    :param event: the event (``name``, ``payload``, ``occurred_at``).
+    :param event: the envelope (``id``, ``name``, ``version``, ``store_id``,
+        ``occurred_at``); ``event.data`` is the event's typed payload model.
     :param settings: your settings for ``store``.
-    :param context: the delivery job's unit of work.
+    :param context: the delivery job's unit of work (its session commits with the delivery).
     :return: ignored (return ``None``).
 
     .. versionadded:: 0.1
 
     Example::
 
+        from plugin_sdk.events import OrderPlaced
+
         @hookimpl
         async def pyc_on_event(store, event, context):
-            if event.name == "order.placed":
-                context.log.info("order %s placed", event.payload.get("number"))
+            if isinstance(event.data, OrderPlaced):
+                context.log.info("order %s placed", event.data.number)
     """
 
 

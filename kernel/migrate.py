@@ -17,7 +17,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, inspect, make_url, text
 
 from kernel.db import sync_url
 
@@ -79,6 +79,26 @@ def upgrade(database_url: str, revision: str = "heads") -> None:
     command.upgrade(alembic_config(database_url), revision)
 
 
+def table_names(database_url: str) -> set[str]:
+    """The tables the database holds now (Alembic's own ``alembic_version`` left out)."""
+    engine = create_engine(sync_url(database_url))
+    try:
+        with engine.connect() as connection:
+            return set(inspect(connection).get_table_names()) - {"alembic_version"}
+    finally:
+        engine.dispose()
+
+
+def upgrade_summary(database_url: str, before: set[str], after: set[str]) -> str:
+    """What ``pycommerce migrate`` tells the operator: where the database is, which tables it made."""
+    where = make_url(sync_url(database_url)).render_as_string(hide_password=True)
+    created = sorted(after - before)
+    if not created:
+        return f"Database {where} is up to date."
+    made = "Created" if not before else "Added"
+    return f"{made} {len(created)} tables in {where}: {', '.join(created)}.\nDatabase is up to date."
+
+
 def downgrade(database_url: str, revision: str = "base") -> None:
     command.downgrade(alembic_config(database_url), revision)
 
@@ -126,11 +146,19 @@ def grant_app_role(database_url: str, role: str) -> None:
 
 
 def role_setup_sql(owner: str, app_role: str, database: str) -> str:
-    """The SQL an operator runs once, as a superuser, to create the two roles."""
-    return f"""-- Run once as a PostgreSQL superuser.
-CREATE ROLE {owner} LOGIN PASSWORD 'change-me-owner';   -- owns the tables; runs migrations
-CREATE ROLE {app_role} LOGIN PASSWORD 'change-me-app';  -- the application; owns nothing, so RLS applies
-CREATE DATABASE {database} OWNER {owner};
+    """The psql script an operator runs as a PostgreSQL superuser to create the two roles and the database.
+
+    Running it again changes nothing: a role or a database that exists is left as it is (its
+    password included), so provisioning may run it on every deploy.
+    """
+    return f"""-- Run as a PostgreSQL superuser with psql; running it again changes nothing.
+-- {owner} owns the tables and runs migrations; {app_role} is the application and owns nothing, so RLS applies.
+SELECT 'CREATE ROLE {owner} LOGIN PASSWORD ''change-me-owner'''
+WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{owner}') \\gexec
+SELECT 'CREATE ROLE {app_role} LOGIN PASSWORD ''change-me-app'''
+WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{app_role}') \\gexec
+SELECT 'CREATE DATABASE {database} OWNER {owner}'
+WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '{database}') \\gexec
 \\c {database}
 ALTER SCHEMA public OWNER TO {owner};
 -- Then: PYCOMMERCE_MIGRATION_DATABASE_URL=postgresql://{owner}:…@host/{database}

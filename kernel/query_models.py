@@ -1,11 +1,10 @@
 """Query parameters read in one validation, documented as FastAPI would document them.
 
 FastAPI (0.16x) reads each declared query parameter on every request by inspecting its
-annotation again: is it a model, a sequence, which alias applies. Here that was ~17 µs a
-parameter, 188 µs a request for the product listing's ten (``bench/README.md``, session 6): a
-third of what the listing costs beyond the bare limit, spent on requests that mostly carry two
-parameters or none. FastAPI's own query-parameter models (``Annotated[Model, Query()]``) walk
-the same per-field inspection.
+annotation again: is it a model, a sequence, which alias applies. For the product listing's
+ten that was a large share of what the listing costs beyond the bare limit, spent on requests
+that mostly carry two parameters or none (docs/decisions/query-models.md). FastAPI's own
+query-parameter models (``Annotated[Model, Query()]``) walk the same per-field inspection.
 
 A route with many query parameters declares them once, as a :class:`QueryModel`::
 

@@ -2,9 +2,9 @@
 
 FastAPI (0.16x) finds a request's route by asking every included router, in order, whether
 the request is its own; each answers by walking its routes in Python, one path match per
-route, with scope bookkeeping around each. With ~25 routers and ~150 routes that walk was
-about a sixth of the CPU of a small request (``bench/inprocess.py`` with py-spy), and it grows
-with every route added. A :class:`KernelRouter` first tests the path against one compiled
+route, with scope bookkeeping around each. With every kernel router included, that walk is a
+visible share of a small request's CPU (``bench/inprocess.py --profile``), and it grows with
+every route added. A :class:`KernelRouter` first tests the path against one compiled
 pattern that unites all its routes' paths; only a router that can hold the path walks its
 routes. What FastAPI does after that (methods, 405s, trailing-slash redirects, dependency
 overrides) is unchanged. The test applies to routers included without a path prefix (the

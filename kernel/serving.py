@@ -3,11 +3,10 @@
 uvicorn's ``--workers`` has every worker accept from one shared listening socket, and whichever
 worker gets there first takes the connection. Clients that keep their connections open (a reverse
 proxy's pool of upstream connections, HTTP keep-alive, a load generator) then stay wherever chance
-put them: 16 connections over two workers were seen split 8/8, 9/7, 10/6 and 14/2, and the worker
-holding more queues its requests behind each other while the other has time to spare. The product
-list's p99 at 16 connections was 38–45 ms when split 8/8 and 56–61 ms at 10/6 (``bench/README.md``,
-session 13). Node's ``cluster`` module hands connections out round robin from its primary process
-for the same reason.
+put them: 16 connections over two workers can split 10/6 or 14/2, and the worker holding more
+queues its requests behind each other while the other has time to spare, which is what the slowest
+answers wait for (docs/decisions/serving-connection-handoff.md). Node's ``cluster`` module hands
+connections out round robin from its primary process for the same reason.
 
 Here a small supervisor process owns the listening socket. It accepts each connection and passes
 its file descriptor to the next worker over a Unix socket pair (``SCM_RIGHTS``); the worker

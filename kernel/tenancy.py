@@ -60,7 +60,7 @@ async def bind_store(session: AsyncSession, store_id: int) -> None:
 
 
 # The columns of a StoreContext; stores are read on every request, by a statement of table columns:
-# with ORM attributes in it, its one row went through the ORM's loading (~20 µs of CPU). The sign-in
+# with ORM attributes in it, its one row would go through the ORM's loading on every request. The sign-in
 # epoch rides along: read before the request's sign-in, in the same round trip as the store.
 _stores, _epochs = Store.__table__.c, AuthEpoch.__table__.c
 _CONTEXT_COLUMNS = (_stores.id, _stores.slug, _stores.name, _stores.currency, _stores.locale, _stores.timezone,

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
+    from plugin_sdk.events import EventPayload
     from plugin_sdk.settings import PluginSettings
     from plugin_sdk.types import StoreInfo
 
@@ -38,8 +39,9 @@ class PluginContext(Protocol):
         """Queue a job (one of your ``pyc_job_handlers`` kinds) in this transaction, for this store."""
         ...
 
-    async def emit_event(self, name: str, payload: dict[str, Any]) -> None:
-        """Record a domain event for this store in this transaction (delivered after it commits)."""
+    async def emit_event(self, payload: EventPayload) -> None:
+        """Record a domain event (a payload model of :mod:`plugin_sdk.events`) for this store in this
+        transaction; it is delivered after the transaction commits."""
         ...
 
     async def get_plugin_data(self, kind: str, object_id: int) -> dict[str, Any]:

@@ -215,19 +215,23 @@ def pyc_owner(pyc_session):
 
 @pytest.fixture(scope="session")
 def pyc_deliver_event(pyc_session, pyc_hooks):
-    """``await pyc_deliver_event(store, "order.placed", {...})``: deliver one event as the job worker does."""
-    from kernel.plugins import deliver_event
+    """``await pyc_deliver_event(store, OrderPlaced(...))``: deliver one event as the job worker does,
+    to each enabled plugin in a unit of work of its own; returns the :class:`plugin_sdk.events.Event`."""
+    from kernel.plugins.events import deliver_event, event_consumers
     from kernel.stores.service import get_store
     from kernel.tenancy import StoreContext
-    from plugin_sdk.types import Event
+    from plugin_sdk.events import Event
 
-    async def deliver(store, name: str, payload: dict[str, Any] | None = None) -> Event:
-        event = Event(id=str(uuid.uuid4()), name=name, store_id=store.id, payload=payload or {},
-                      occurred_at=datetime.now(timezone.utc))
+    async def deliver(store, data) -> Event:
+        event = Event(id=str(uuid.uuid4()), name=data.event_name, version=data.event_version, store_id=store.id,
+                      occurred_at=datetime.now(timezone.utc), data=data)
         async with pyc_session(None) as session:
             context = StoreContext.of(await get_store(session, store.slug))
         async with pyc_session(store) as session:
-            await deliver_event(session, context, event)
+            consumers = await event_consumers(session, context, event)
+        for plugin_id in consumers:
+            async with pyc_session(store) as session:
+                await deliver_event(session, context, event, plugin_id=plugin_id)
         return event
 
     return deliver

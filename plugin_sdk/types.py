@@ -8,9 +8,10 @@ ISO 4217 currency code.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from plugin_sdk.events import Event  # noqa: F401 (the envelope handlers receive; the catalog lives there)
 
 
 class _Value(BaseModel):
@@ -190,13 +191,3 @@ class PaymentResult(_Value):
     redirect_url: str | None = None
     instructions: str = ""
     error: str | None = None
-
-
-class Event(_Value):
-    """A domain event as delivered to plugins (at least once: dedupe on ``id``)."""
-
-    id: str
-    name: str = Field(examples=["order.placed"])
-    store_id: int
-    payload: dict[str, Any]
-    occurred_at: datetime

@@ -2,7 +2,9 @@
 # System packages the test suite needs. Installed when running as root (Debian/Ubuntu);
 # otherwise the missing ones are named in one line and the run stops.
 set -euo pipefail
-PACKAGES=(postgresql-client chromium)  # chromium: the storefront's browser tests (Playwright drives it)
+# chromium: the storefront's browser tests (Playwright drives it); curl, jq and nodejs: docs/api.md's
+# quick start runs its curl and JavaScript examples against a live server.
+PACKAGES=(postgresql-client chromium curl jq nodejs)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

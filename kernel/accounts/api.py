@@ -121,6 +121,15 @@ async def change_password(data: PasswordChange, request: Request, response: Resp
     return await issue_session(session, request, response, user, cookie=principal.via_cookie)
 
 
+def reset_instructions(confirm_url: str, token: str, reference_url: str) -> str:
+    """How a reset mail's reader sets the new password: the API call that spends the token (the
+    dashboard and the storefront's account pages have no reset page to link to)."""
+    return (f"Within one hour, send this token with your new password to the API:\n\n"
+            f"  POST {confirm_url}\n"
+            f'  {{"token": "{token}", "new_password": "…"}}\n\n'
+            f"The API reference, {reference_url}, can send it from your browser.\n\n")
+
+
 @router.post("/password-reset", status_code=status.HTTP_202_ACCEPTED, summary="Ask for a password reset mail",
              responses=THROTTLED)
 async def request_password_reset(data: PasswordResetRequest, request: Request, session: SessionDep) -> AcceptedRead:
@@ -133,12 +142,11 @@ async def request_password_reset(data: PasswordResetRequest, request: Request, s
     if started is not None:
         user, token = started
         settings = request.app.state.settings
-        link = f"{str(request.base_url).rstrip('/')}/admin/password-reset?token={token}"
+        base = str(request.base_url).rstrip("/")
         await queue_mail(session, settings, to=user.email, subject="Reset your PyCommerce password", text=(
             f"Someone (hopefully you) asked to reset the password of {user.email}.\n\n"
-            f"Open this link within one hour to choose a new password:\n{link}\n\n"
-            f"Or send this token to POST /api/v1/auth/password-reset/confirm:\n{token}\n\n"
-            "If you did not ask for this, ignore this message: your password stays as it is.\n"))
+            + reset_instructions(f"{base}/api/v1/auth/password-reset/confirm", token, f"{base}/docs")
+            + "If you did not ask for this, ignore this message: your password stays as it is.\n"))
         await audit(session, user, request, "auth.password_reset_request", "user", user.id)
         state = request.app.state
         after_commit(session, lambda: send_pending_mail(state.sessionmaker, state.settings))

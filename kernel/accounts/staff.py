@@ -9,6 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kernel.accounts.models import Customer, StaffMembership, StaffRole, StoreSecuritySettings, TotpCredential
 from kernel.accounts.service import create_user, hash_password_async, normalize_email, user_by_email
 from kernel.errors import Conflict, NotFound
+from kernel.events import emit_event
+from plugin_sdk.events import CustomerCreated
 
 
 async def list_staff(session: AsyncSession) -> list[tuple[StaffMembership, bool]]:
@@ -91,6 +93,8 @@ async def register_customer(session: AsyncSession, email: str, password: str, fu
             await session.flush()
     except IntegrityError:
         raise Conflict("An account with this email already exists in this store; sign in instead.") from None
+    await emit_event(session, CustomerCreated(customer_id=customer.id, email=customer.email,
+                                              full_name=customer.full_name))
     return customer
 
 

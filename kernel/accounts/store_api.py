@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import Depends, Path, Query, Request, Response, status
 
 from kernel.accounts import apikeys, service, staff, twofactor
-from kernel.accounts.api import THROTTLED, client_ip, set_session_cookie
+from kernel.accounts.api import THROTTLED, client_ip, reset_instructions, set_session_cookie
 from kernel.accounts.csrf import csrf_token
 from kernel.accounts.models import StaffRole
 from kernel.accounts.schemas import (
@@ -25,6 +25,7 @@ from kernel.deps import CurrentCustomer, Principal, SessionDep, StoreDep, StoreO
 from kernel.errors import ERROR_RESPONSES, NotAuthenticated
 from kernel.mail import queue_mail, send_pending_mail
 from kernel.routing import KernelRouter
+from kernel.stores.service import storefront_origin
 
 PREFIX = "/api/v1/stores/{store_slug}"
 customers_router = KernelRouter(prefix=PREFIX + "/customers", tags=["customers"], responses=ERROR_RESPONSES)
@@ -86,11 +87,16 @@ async def request_customer_password_reset(data: PasswordResetRequest, store: Sto
     if started is not None:
         customer, token = started
         state = request.app.state
+        # The store's own address, not the one this request came in on (the platform's API host).
+        origin = await storefront_origin(session, store.id, store.slug, state.settings.platform_domain,
+                                         scheme=request.url.scheme, port=request.url.port)
         await queue_mail(session, state.settings, to=customer.email, store_id=store.id,
                          subject=f"Reset your password at {store.name}", text=(
-                             f"Open this link within one hour to choose a new password for {store.name}:\n"
-                             f"{str(request.base_url).rstrip('/')}/account/password-reset?token={token}\n\n"
-                             "If you did not ask for this, ignore this message.\n"))
+                             f"Someone (hopefully you) asked to reset your password at {store.name}.\n\n"
+                             + reset_instructions(
+                                 f"{origin}/api/v1/stores/{store.slug}/customers/password-reset/confirm", token,
+                                 f"{origin}/docs")
+                             + "If you did not ask for this, ignore this message.\n"))
         after_commit(session, lambda: send_pending_mail(state.sessionmaker, state.settings))
     return AcceptedRead(detail="If the account exists, a reset link is on its way.")
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Path, Request, Response, status
+from fastapi import Body, Depends, Path, Request, Response, status
 
 from kernel.carts import service
 from kernel.carts.models import Cart, CartStatus
@@ -62,10 +62,13 @@ LineId = Annotated[int, Path(ge=1, le=MAX_INT, description="The cart line's id."
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Create a cart", openapi_extra=PUBLIC)
-async def create_cart(data: CartCreate, store: StoreDep, session: SessionDep, principal: CurrentPrincipal,
-                      response: Response) -> CartCreated:
-    """Start a cart with its first items. The token is returned once (and set as a cookie): keep it.
-    Items that cannot be sold are refused (409/404) and no cart is created."""
+async def create_cart(store: StoreDep, session: SessionDep, principal: CurrentPrincipal, response: Response,
+                      data: Annotated[CartCreate | None,
+                                      Body(examples=[{"lines": [{"variant_id": 42, "quantity": 2}]}])] = None,
+                      ) -> CartCreated:
+    """Start a cart, empty (no body) or with its first items. The token is returned once (and set as
+    a cookie): keep it. Items that cannot be sold are refused (409/404) and no cart is created."""
+    data = data or CartCreate()
     customer = store_customer(principal, store)
     cart, token = await service.create_cart(session, store.currency, customer.id if customer else None)
     for line in data.lines:

@@ -19,9 +19,9 @@ class CartLineCreate(_In):
 
 
 class CartCreate(_In):
-    """A cart starts with its first items (the storefront's first "add to cart")."""
+    """A cart, empty or with its first items (the storefront's first "add to cart")."""
 
-    lines: list[CartLineCreate] = Field(min_length=1, max_length=100,
+    lines: list[CartLineCreate] = Field(default_factory=list, max_length=100,
                                         examples=[[{"variant_id": 42, "quantity": 2}]])
 
 

@@ -185,8 +185,8 @@ def _catalog_columns() -> tuple:
 def _catalog_table_columns() -> tuple:
     """The catalog columns as table columns, for the guest's add (:func:`_guest_addition`): a
     statement of tables alone, scoped by :func:`kernel.db.bound_store_id`. With no ORM entity in it,
-    its rows skip the ORM's loading, ~60 µs of CPU for a cart of eight lines; the store wall's
-    criteria then come from the statement."""
+    its rows skip the ORM's loading, which costs more than the guest's add does otherwise; the
+    store wall's criteria then come from the statement."""
     return _catalog_columns_of(ProductVariant.__table__.c, Product.__table__.c)
 
 
@@ -200,7 +200,7 @@ def _sellable_rows():
 class CatalogRow(NamedTuple):
     """A variant's catalog columns (:func:`_catalog_columns`, in that order) as a cart line is
     priced from them. A plain tuple: a line reads a dozen of them, and a SQLAlchemy row looks
-    each name up (~0.5 µs a name, half of pricing a line)."""
+    each name up, which cost as much as the rest of pricing a line."""
 
     id: int
     sku: str

@@ -23,9 +23,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kernel.catalog import search
 from kernel.catalog.models import MAX_OPTIONS, Product, ProductStatus, ProductVariant
 from kernel.catalog.schemas import MAX_INT, SLUG_RE
+from kernel.catalog.service import product_event
 from kernel.errors import InvalidInput
+from kernel.events.service import write_events
 from kernel.inventory.models import StockMovement
 from kernel.inventory.service import adjust_stock
+from plugin_sdk.events import ProductCreated, ProductUpdated
 
 COLUMNS = ["Handle", "Title", "Body (HTML)", "Status",
            "Option1 Name", "Option1 Value", "Option2 Name", "Option2 Value", "Option3 Name", "Option3 Value",
@@ -281,8 +284,11 @@ async def _apply(session: AsyncSession, plans, owners, report: ImportReport, act
     for variant_id, delta in adjustments:
         await adjust_stock(session, variant_id, delta, reason="import", note="CSV import", actor=actor)
     await session.flush()
-    await search.refresh_products(session, [p.id for p in new_products] +
-                                  [p.id for _h, _g, p, _a in plans if p is not None])
+    updated = [p for _h, _g, p, _a in plans if p is not None]
+    # One event per product, every one in a single INSERT: an import of thousands of rows stays one statement.
+    await write_events(session, [product_event(ProductCreated, p) for p in new_products] +
+                       [product_event(ProductUpdated, p) for p in updated])
+    await search.refresh_products(session, [p.id for p in new_products] + [p.id for p in updated])
 
 
 def _amount(minor: int | None, precision: int) -> str:

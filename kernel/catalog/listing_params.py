@@ -1,9 +1,9 @@
 """The query parameters of the product listings: filters, sort and page.
 
 Read in one validation (:mod:`kernel.query_models`): the listing and search are the catalog's
-busiest routes, and FastAPI's reading of their ten parameters one by one was a third of what a
-listing cost beyond the bare limit. The staff listing, staff search and storefront browsing
-share them; docs/catalog.md describes them.
+busiest routes, and FastAPI's reading of their ten parameters one by one was a large share of
+what a listing costs beyond the bare limit (docs/decisions/query-models.md). The staff listing,
+staff search and storefront browsing share them; docs/catalog.md describes them.
 """
 
 from __future__ import annotations

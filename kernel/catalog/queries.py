@@ -4,7 +4,7 @@ A page of products is ONE statement whatever its size (no N+1): a keyset-paginat
 SELECT of exactly the product columns shown, whose variants (with their reserved
 quantities) and images come along as JSON arrays built by the database in correlated
 subqueries. Each statement is a round trip through SQLAlchemy and the driver, and on this
-stack a round trip costs more than the rows (bench/README.md).
+stack a round trip costs more than the rows (docs/decisions/listing-json.md).
 On PostgreSQL each product, variant and image row keeps the JSON it is listed as, written by
 triggers whenever a listed column changes (migration ``catalog_0003``), and each product the array
 of its images' (``catalog_0004``); a page joins those texts
@@ -272,9 +272,9 @@ def _page_statement(dialect: str, sort: Sort, with_cursor: bool, searching: bool
         stmt = stmt.where(key < after if descending else key > after)
     order = (column.desc(), Product.id.desc()) if descending else (column.asc(), Product.id.asc())
     # The limit is written into the SQL: with LIMIT $n PostgreSQL cannot cost a generic plan and
-    # re-plans a prepared statement on every execution (about a millisecond of its CPU here). It is
-    # part of the statement built, not a literal_execute parameter: SQLAlchemy would render that into
-    # the page's ~2.5 KB of SQL on every execution (~35 µs of CPU a page).
+    # re-plans a prepared statement on every execution. It is part of the statement built, not a
+    # literal_execute parameter: SQLAlchemy would render that into the page's long SQL text again
+    # on every execution.
     return stmt.order_by(*order).limit(literal_column(str(int(rows))))
 
 
@@ -327,8 +327,8 @@ def _listed_item_pg():
     UTF-8 bytes (``bytea``, so the driver hands them over without decoding them).
 
     The product's own fields and each child come already written (:func:`_stored_json`); the page
-    only joins texts, and Python only joins the page's products. Writing the rows as JSON on
-    every read was ~6.5 µs a variant, most of a page's PostgreSQL CPU.
+    only joins texts, and Python only joins the page's products: writing the rows as JSON on
+    every read was most of a page's PostgreSQL CPU (docs/decisions/listing-json.md).
     ``tests/kernel/catalog/test_listing_and_search.py`` compares every field with what the
     model writes, a whole-second time included.
     """

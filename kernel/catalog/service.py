@@ -2,7 +2,8 @@
 
 Services never commit (the request's unit of work does). Uniqueness (SKU, slug) is
 checked up front for a clear 409 and enforced again by the database's unique
-constraints for races, which surface as the same 409.
+constraints for races, which surface as the same 409. Each write emits its product's
+event (``product.created``, ``product.updated``, ``product.deleted``) in the same transaction.
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.catalog import search
-from kernel.catalog.models import Category, Product, ProductAttribute, ProductCategory, ProductVariant
+from kernel.catalog.models import Category, Product, ProductAttribute, ProductCategory, ProductStatus, ProductVariant
 from kernel.catalog.schemas import (Attribute, CategoryCreate, CategoryUpdate, OptionAxis, ProductCreate,
                                     ProductUpdate, VariantCreate, VariantUpdate, slugify)
 from kernel.errors import Conflict, InvalidInput, NotFound
+from kernel.events import emit_event
 from kernel.inventory.models import StockMovement
+from plugin_sdk.events import ProductCreated, ProductDeleted, ProductUpdated
 
 
 async def flush_or_conflict(session: AsyncSession, what: str) -> None:
@@ -94,6 +97,12 @@ def _axes(options: list[OptionAxis] | None) -> list[dict]:
 
 # --- products -----------------------------------------------------------------------------------
 
+def product_event(model: type[ProductCreated] | type[ProductUpdated], product: Product) -> ProductCreated | ProductUpdated:
+    """``product.created`` or ``product.updated`` for ``product`` as it is now."""
+    return model(product_id=product.id, slug=product.slug, name=product.name,
+                 status=ProductStatus(product.status).value)
+
+
 async def get_product(session: AsyncSession, product_id: int) -> Product:
     product = (await session.execute(select(Product).where(Product.id == product_id))).scalar_one_or_none()
     if product is None:
@@ -157,6 +166,7 @@ async def create_product(session: AsyncSession, data: ProductCreate, *, actor: s
         await _set_categories(session, product.id, data.category_ids)
     if data.attributes:
         await _set_attributes(session, product.id, data.attributes)
+    await emit_event(session, product_event(ProductCreated, product))
     await session.flush()
     await search.refresh_products(session, [product.id])
     return product
@@ -185,6 +195,7 @@ async def update_product(session: AsyncSession, product_id: int, data: ProductUp
         await _set_categories(session, product.id, data.category_ids)
     if data.attributes is not None:
         await _set_attributes(session, product.id, data.attributes)
+    await emit_event(session, product_event(ProductUpdated, product))
     await session.flush()
     await search.refresh_products(session, [product.id])
     return product
@@ -192,6 +203,7 @@ async def update_product(session: AsyncSession, product_id: int, data: ProductUp
 
 async def delete_product(session: AsyncSession, product_id: int) -> None:
     product = await get_product(session, product_id)
+    await emit_event(session, ProductDeleted(product_id=product.id, slug=product.slug, name=product.name))
     await session.delete(product)
     await session.flush()
     await search.forget_products(session, [product_id])
@@ -219,6 +231,7 @@ async def add_variant(session: AsyncSession, product_id: int, data: VariantCreat
     session.add(variant)
     await flush_or_conflict(session, "The SKU")
     record_initial_stock(session, variant, data.initial_stock, actor)
+    await emit_event(session, product_event(ProductUpdated, product))
     await session.flush()
     await search.refresh_products(session, [product.id])
     return variant
@@ -232,8 +245,8 @@ async def update_variant(session: AsyncSession, variant_id: int, data: VariantUp
             raise _invalid(["body", key], f"{key} cannot be null")
     if changes.get("sku") and changes["sku"] != variant.sku:
         await require_free_skus(session, [changes["sku"]], exclude_variant_id=variant.id)
+    product = await get_product(session, variant.product_id)
     if "options" in data.model_fields_set:
-        product = await get_product(session, variant.product_id)
         variant.option1, variant.option2, variant.option3 = check_variant_options(
             product.options or [], data.options, ["body", "options"])
         siblings = (await session.execute(select(ProductVariant).where(
@@ -241,6 +254,7 @@ async def update_variant(session: AsyncSession, variant_id: int, data: VariantUp
         _check_unique_combinations([*siblings, variant])
     for key, value in changes.items():
         setattr(variant, key, value)
+    await emit_event(session, product_event(ProductUpdated, product))
     await flush_or_conflict(session, "The SKU")
     await search.refresh_products(session, [variant.product_id])
     return variant
@@ -249,6 +263,7 @@ async def update_variant(session: AsyncSession, variant_id: int, data: VariantUp
 async def delete_variant(session: AsyncSession, variant_id: int) -> None:
     variant = await get_variant(session, variant_id)
     product_id = variant.product_id
+    await emit_event(session, product_event(ProductUpdated, await get_product(session, product_id)))
     await session.delete(variant)
     await session.flush()
     await search.refresh_products(session, [product_id])

@@ -17,10 +17,9 @@ Order of work, chosen for correctness under concurrency:
 
 Every row a placement writes (the order and its lines, the ledger's, the payment, the timeline's,
 the outbox's, the cart's link to its order) is a Core statement run at once, not an object
-flushed by the unit of work. Its bookkeeping was about a quarter of a placement's CPU for the
-rows after the order (``bench/README.md``, session 12) and about a twentieth more for the order
-and its lines (session 13). Only a gateway that charges at once loads the order, to move it to
-paid through the state machine like any other payment.
+flushed by the unit of work, whose bookkeeping cost more than writing the rows
+(docs/decisions/placement-core-statements.md). Only a gateway that charges at once loads the
+order, to move it to paid through the state machine like any other payment.
 """
 
 from __future__ import annotations
@@ -45,8 +44,9 @@ from kernel.errors import Conflict, InvalidInput
 from kernel.events.service import write_events
 from kernel.inventory.service import OutOfStock, change_stock, record_changes
 from kernel.orders.models import Order, OrderLine, OrderStatus, Payment, PaymentStatus
-from kernel.orders.service import (event_payload, order_view, set_status, take_order_number, timeline_entry,
-                                   write_timeline)
+from kernel.orders.service import (order_event_fields, order_view, payment_event_fields, set_status,
+                                   take_order_number, timeline_entry, write_timeline)
+from plugin_sdk.events import OrderPaid, OrderPlaced, PaymentCaptured
 
 
 class IdempotencyKeyReused(InvalidInput):
@@ -251,12 +251,15 @@ async def place_order(session: AsyncSession, hooks, cart: Cart, body: dict[str, 
                        actor=f"customer:{cart.customer_id}" if cart.customer_id else "guest"),
         timeline_entry("payment", f"Payment started with {method.name}.", actor="system",
                        plugin_id=method.plugin_id, method=method.code, status=status.value)])
-    events = [("order.placed", event_payload(order, email=order.email))]
+    events = [OrderPlaced(**order_event_fields(order), email=order.email, customer_id=order.customer_id,
+                          subtotal=order.subtotal, discount_total=order.discount_total,
+                          shipping_total=order.shipping_total, tax_total=order.tax_total)]
     if status == PaymentStatus.captured:  # gateways that charge at once: the order, loaded, moves to paid
         order = await session.get_one(Order, order.id)
         order.paid_total = payment.amount
         await set_status(session, order, OrderStatus.paid, actor="system", message="Paid at checkout.")
-        events.append(("order.paid", event_payload(order, payment_id=payment.id, amount=payment.amount)))
+        events += [OrderPaid(**order_event_fields(order), payment_id=payment.id, amount=payment.amount),
+                   PaymentCaptured(**payment_event_fields(order, payment), reference=payment.reference)]
         await session.flush()
     await write_events(session, events)
     response = render(order, payment)

@@ -28,6 +28,7 @@ from kernel.db import bound_store_id, utcnow
 from kernel.errors import Conflict, InvalidInput, NotFound
 from kernel.events.service import write_events
 from kernel.inventory.models import StockMovement, StockReservation
+from plugin_sdk.events import StockLow
 
 MAX_RESERVATION_TTL = timedelta(hours=24)
 MAX_STOCK = 1_000_000_000
@@ -135,9 +136,9 @@ async def record_changes(session: AsyncSession, changes: list[StockChange], *, r
     await session.execute(insert(StockMovement.__table__), [
         {"store_id": store_id, "variant_id": change.variant_id, "quantity": change.delta, "reason": reason,
          "note": note, "order_id": order_id, "actor": actor, "created_at": now} for change in changes])
-    await write_events(session, [("stock.low", {
-        "variant_id": change.variant_id, "product_id": change.product_id, "sku": change.sku,
-        "stock_on_hand": change.stock_on_hand, "threshold": change.low_stock_threshold})
+    await write_events(session, [StockLow(
+        variant_id=change.variant_id, product_id=change.product_id, sku=change.sku,
+        stock_on_hand=change.stock_on_hand, threshold=change.low_stock_threshold)
         for change in changes if _crossed_threshold(change)])
 
 

@@ -11,11 +11,12 @@ from pydantic import BaseModel, ConfigDict, Field
 class JobRead(BaseModel):
     model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [{
         "id": 42, "kind": "event.deliver", "store_id": 7, "status": "failed", "attempts": 12, "max_attempts": 12,
-        "payload": {"outbox_id": 9, "event": {"id": "3f1c…", "name": "order.paid", "payload": {"order_id": 5},
-                                              "occurred_at": "2026-01-01T11:00:00+00:00"}},
+        "payload": {"consumer": "plugin:acme_erp",
+                    "event": {"id": "3f1c…", "name": "order.paid", "version": 1, "payload": {"order_id": 5, "…": "…"},
+                              "occurred_at": "2026-01-01T11:00:00+00:00"}},
         "run_at": "2026-01-01T12:00:00Z",
         "locked_by": None, "heartbeat_at": None, "last_error": "TimeoutError: gateway did not answer",
-        "dedupe_key": "event:3f1c…", "created_at": "2026-01-01T11:00:00Z",
+        "dedupe_key": "event:3f1c…:plugin:acme_erp", "created_at": "2026-01-01T11:00:00Z",
         "finished_at": "2026-01-01T15:00:00Z"}]})
 
     id: int

@@ -5,7 +5,7 @@
 
 Writing the message with the change that caused it means a rolled-back change sends nothing and a
 committed one is never forgotten (a crash between commit and sending leaves the row pending for the
-next run). Bodies are encrypted at rest: they may carry password-reset links.
+next run). Bodies are encrypted at rest: they may carry password-reset tokens.
 """
 
 from kernel.mail.service import queue_mail, send_pending_mail

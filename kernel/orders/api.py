@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Body, Depends, Header, Path, Query, status
+from fastapi import Body, Depends, Header, Path, Query, Request, status
+from fastapi.responses import Response
 
 from kernel.accounts.models import StaffRole
 from kernel.catalog.schemas import MAX_INT
 from kernel.deps import Principal, SessionDep, require_staff
-from kernel.errors import ERROR_RESPONSES
+from kernel.errors import ERROR_RESPONSES, DomainError, problem_response
 from kernel.orders import service
 from kernel.orders.models import Order, OrderStatus
 from kernel.orders.schemas import (CancelCreate, FulfilmentCreate, FulfilmentRead, MarkPaidCreate, NoteCreate,
@@ -22,6 +23,12 @@ router = KernelRouter(prefix="/api/v1/stores/{store_slug}/orders", tags=["orders
 OrdersReader = Annotated[Principal, Depends(require_staff(StaffRole.staff, "orders:read"))]
 OrdersWriter = Annotated[Principal, Depends(require_staff(StaffRole.staff, "orders:write"))]
 OrderId = Annotated[int, Path(ge=1, le=MAX_INT, description="The order's id.", examples=[17])]
+
+
+def kept_error(request: Request, exc: DomainError) -> Response:
+    """Answer ``exc`` as the problem it is, but as a returned response, so the request's transaction
+    commits: for refusals whose record must stay (a declined capture, :class:`service.PaymentDeclined`)."""
+    return problem_response(request, exc.status, exc.title, detail=exc.detail, code=exc.code)
 
 
 def actor_of(principal: Principal) -> str:
@@ -55,18 +62,28 @@ async def read_order(order_id: OrderId, session: SessionDep, staff: OrdersReader
 
 @router.post("/{order_id}/transitions", summary="Move an order to another status")
 async def transition(order_id: OrderId, data: TransitionCreate, session: SessionDep, staff: OrdersWriter,
-                     hooks: StoreHooksDep) -> OrderRead:
+                     hooks: StoreHooksDep, request: Request) -> OrderRead:
     """Refused with 409 when the state machine does not allow it (see docs/orders.md)."""
     order = await service.get_order(session, order_id, lock=True)
-    await service.transition(session, hooks, order, data.to, actor=actor_of(staff))
+    try:
+        await service.transition(session, hooks, order, data.to, actor=actor_of(staff))
+    except service.PaymentDeclined as declined:
+        return kept_error(request, declined)
     return await _detail(session, order)
 
 
 @router.post("/{order_id}/mark-paid", summary="Mark the payment as received")
 async def mark_paid(order_id: OrderId, session: SessionDep, staff: OrdersWriter, hooks: StoreHooksDep,
+                    request: Request,
                     data: Annotated[MarkPaidCreate | None, Body(examples=[{"reference": "Statement #44"}])] = None) -> OrderRead:
+    """409 when the gateway declines the capture: the payment is then recorded as failed
+    (``payment.failed``) and the order stays unpaid."""
     order = await service.get_order(session, order_id, lock=True)
-    await service.mark_paid(session, hooks, order, actor=actor_of(staff), reference=data.reference if data else None)
+    try:
+        await service.mark_paid(session, hooks, order, actor=actor_of(staff),
+                                reference=data.reference if data else None)
+    except service.PaymentDeclined as declined:
+        return kept_error(request, declined)
     return await _detail(session, order)
 
 

@@ -19,6 +19,8 @@ from kernel.inventory.service import adjust_stock
 from kernel.orders.models import (Fulfilment, Order, OrderCounter, OrderStatus, OrderTimelineEntry,
                                   Payment, PaymentStatus, Refund)
 from kernel.orders.states import IllegalTransition, check_transition
+from plugin_sdk.events import (OrderCancelled, OrderFulfilled, OrderPaid, OrderRefunded, PaymentCaptured,
+                               PaymentFailed, PaymentRefunded)
 from plugin_sdk.types import Address, CustomerRef, OrderLineView, OrderTotals, OrderView, PaymentView
 
 S = OrderStatus
@@ -91,9 +93,24 @@ def _address(data: dict | None) -> Address | None:
     return Address.model_validate(data) if data else None
 
 
-def event_payload(order: Order, **extra) -> dict:
-    return {"order_id": order.id, "number": order.number, "status": order.status.value, "total": order.total,
-            "currency": order.currency, **extra}
+def order_event_fields(order: Order) -> dict:
+    """What every order event says of its order (``plugin_sdk.events``)."""
+    return {"order_id": order.id, "number": str(order.number), "status": order.status.value, "total": order.total,
+            "currency": order.currency}
+
+
+def payment_event_fields(order: Order, payment: Payment) -> dict:
+    """What every payment event says of its payment and order (``plugin_sdk.events``)."""
+    return {"payment_id": payment.id, "order_id": order.id, "order_number": str(order.number),
+            "plugin_id": payment.plugin_id, "method": payment.method_code, "amount": payment.amount,
+            "currency": payment.currency}
+
+
+class PaymentDeclined(Conflict):
+    """The gateway declined a capture. The decline itself is recorded (the payment failed, a timeline
+    entry, ``payment.failed``), so the request's changes are kept although it answers 409."""
+
+    code = "payment-declined"
 
 
 def add_timeline(session: AsyncSession, order: Order, kind: str, message: str, *, actor: str | None = None,
@@ -161,6 +178,14 @@ async def mark_paid(session: AsyncSession, hooks, order: Order, *, actor: str | 
     due = payment.amount
     result = await hooks.capture_payment(payment.plugin_id, order=order_view(order), payment=payment_view(payment),
                                          amount=due)
+    if result is not None and result.status == "failed":
+        error = result.error or "declined"
+        payment.status = PaymentStatus.failed
+        add_timeline(session, order, "payment", f"The payment gateway declined the capture: {error}.", actor=actor,
+                     plugin_id=payment.plugin_id, status=PaymentStatus.failed.value)
+        await emit_event(session, PaymentFailed(**payment_event_fields(order, payment), error=error))
+        await session.flush()
+        raise PaymentDeclined(f"The payment gateway declined the capture: {error}.")
     if result is None or result.status != "captured":
         raise Conflict(f"The payment gateway did not capture the payment: {getattr(result, 'error', None) or 'no answer'}.")
     payment.status, payment.captured_amount = PaymentStatus.captured, due
@@ -168,7 +193,8 @@ async def mark_paid(session: AsyncSession, hooks, order: Order, *, actor: str | 
     order.paid_total += due
     order.paid_at = utcnow()
     await set_status(session, order, S.paid, actor=actor, message="Payment received.")
-    await emit_event(session, "order.paid", event_payload(order, payment_id=payment.id, amount=due))
+    await emit_event(session, OrderPaid(**order_event_fields(order), payment_id=payment.id, amount=due))
+    await emit_event(session, PaymentCaptured(**payment_event_fields(order, payment), reference=payment.reference))
     await session.flush()
     return order
 
@@ -209,7 +235,8 @@ async def fulfil(session: AsyncSession, order: Order, lines: list[tuple[int, int
                  + (f" with {carrier}, tracking {tracking_number}." if tracking_number else "."), actor=actor,
                  carrier=carrier, tracking_number=tracking_number, lines=shipped)
     if complete:
-        await emit_event(session, "order.fulfilled", event_payload(order))
+        await emit_event(session, OrderFulfilled(**order_event_fields(order), carrier=carrier,
+                                                 tracking_number=tracking_number))
     await session.flush()
     return fulfilment
 
@@ -231,7 +258,7 @@ async def cancel(session: AsyncSession, order: Order, *, reason: str = "", actor
             payment.status = PaymentStatus.voided
     order.cancelled_at = utcnow()
     await set_status(session, order, S.cancelled, actor=actor, message=f"Cancelled. {reason}".strip())
-    await emit_event(session, "order.cancelled", event_payload(order, reason=reason))
+    await emit_event(session, OrderCancelled(**order_event_fields(order), reason=reason))
     await session.flush()
     return order
 
@@ -265,6 +292,12 @@ async def refund(session: AsyncSession, hooks, order: Order, amount: int, *, rea
                  idempotency_key=idempotency_key)
     session.add(row)
     await set_status(session, order, target, actor=actor, message=f"Refunded {amount}. {reason}".strip())
+    await session.flush()  # the refund's id, for the events
+    await emit_event(session, OrderRefunded(**order_event_fields(order), refund_id=row.id, amount=amount,
+                                            refunded_total=order.refunded_total, reason=reason))
+    await emit_event(session, PaymentRefunded(**{**payment_event_fields(order, payment), "amount": amount},
+                                              refund_id=row.id, refunded_amount=payment.refunded_amount,
+                                              reference=row.reference))
     await session.flush()
     return row
 

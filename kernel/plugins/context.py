@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.db import utcnow
+from plugin_sdk.events import EventPayload
 from plugin_sdk.types import StoreInfo
 
 
@@ -44,10 +45,10 @@ class KernelPluginContext:
         return await enqueue(self.session, kind, payload, store_id=self.store.id, run_at=run_at,
                              dedupe_key=dedupe_key)
 
-    async def emit_event(self, name: str, payload: dict[str, Any]) -> None:
+    async def emit_event(self, payload: EventPayload) -> None:
         from kernel.events.service import emit_event
 
-        await emit_event(self.session, name, payload)
+        await emit_event(self.session, payload)
 
     async def get_plugin_data(self, kind: str, object_id: int) -> dict[str, Any]:
         from kernel.plugins.data import get_plugin_data

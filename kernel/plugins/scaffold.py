@@ -96,6 +96,7 @@ from __future__ import annotations
 import logging
 
 from plugin_sdk import PluginInfo, ShippingRate, hookimpl
+from plugin_sdk.events import OrderPlaced
 
 from $pkg.settings import Settings
 
@@ -123,9 +124,9 @@ def pyc_shipping_rates(cart, settings):
 
 @hookimpl
 async def pyc_on_event(event, context):
-    if event.name == "order.placed":
-        placed.append((context.store.slug, str(event.payload["number"]), context.settings.label))
-        context.log.info("order %s placed", event.payload["number"])
+    if isinstance(event.data, OrderPlaced):
+        placed.append((context.store.slug, event.data.number, context.settings.label))
+        context.log.info("order %s placed", event.data.number)
 '''
 
 MODELS = '''\
@@ -197,6 +198,7 @@ def pyc_plugin_id():
 TEST = '''\
 """The plugin's behaviour, through the kernel exactly as a store would see it."""
 
+from plugin_sdk.events import OrderPlaced
 from plugin_sdk.types import CartView
 
 from $pkg import plugin
@@ -228,8 +230,7 @@ async def test_secret_setting_is_masked(pyc_client, pyc_store, pyc_owner):
 
 async def test_order_placed_reaches_the_handler_with_its_context(pyc_make_store, pyc_deliver_event):
     store = await pyc_make_store(settings={"label": "Hello post"})
-    await pyc_deliver_event(store, "order.placed", {"order_id": 7, "number": 1001, "total": 2500,
-                                                    "currency": "USD", "status": "pending_payment"})
+    await pyc_deliver_event(store, OrderPlaced.example().model_copy(update={"number": "1001"}))
     assert (store.slug, "1001", "Hello post") in plugin.placed
 
 

@@ -4,6 +4,7 @@ themselves are in :mod:`kernel.storefront.shop`."""
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
 from fastapi import Request
@@ -27,10 +28,34 @@ async def storefront_store(request: Request, session: SessionDep) -> StoreContex
     except StoreSuspended:
         return templates.TemplateResponse(request, "suspended.html", {}, status_code=503)
     except NotFound:
+        host = request.headers.get("host", "")
+        if request.url.path == "/" and _is_platform_host(host, settings.platform_domain):
+            return platform_home(request, host, settings.platform_domain)
         return templates.TemplateResponse(request, "unknown_store.html", {}, status_code=404)
     request.state.store_slug = context.slug
     store_slug_var.set(context.slug)
     return context
+
+
+def _is_platform_host(host: str, platform_domain: str) -> bool:
+    """The platform's own address (an IP, ``localhost`` or the platform domain), where no store lives."""
+    hostname = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    hostname = hostname.strip("[]").lower().rstrip(".")
+    if hostname in ("localhost", platform_domain.lower()):
+        return True
+    try:
+        ipaddress.ip_address(hostname)
+    except ValueError:
+        return False
+    return True
+
+
+def platform_home(request: Request, host: str, platform_domain: str) -> HTMLResponse:
+    """``/`` on the platform's own address: where the storefronts and the API reference are, so
+    that a first visit after ``make run`` is not a dead end."""
+    port = host[host.rindex(":"):] if ":" in host and not host.endswith("]") else ""
+    return templates.TemplateResponse(request, "platform_home.html",
+                                      {"platform_domain": platform_domain, "port": port})
 
 
 def problem_page(request: Request, status: int, title: str, detail: str | None,

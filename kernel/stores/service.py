@@ -75,3 +75,15 @@ async def bump_plugins_version(session: AsyncSession, store_id: int) -> None:
     from sqlalchemy import update
 
     await session.execute(update(Store).where(Store.id == store_id).values(plugins_version=Store.plugins_version + 1))
+
+
+async def storefront_origin(session: AsyncSession, store_id: int, slug: str, platform_domain: str, *,
+                            scheme: str = "https", port: int | None = None) -> str:
+    """Where the store's shoppers find it (for links in its mails): its primary custom domain,
+    else any of its domains, else ``<slug>.<platform domain>``; ``port`` only when not the default."""
+    hostname = (await session.execute(
+        select(StoreDomain.hostname).where(StoreDomain.store_id == store_id)
+        .order_by(StoreDomain.is_primary.desc(), StoreDomain.id).limit(1))).scalar()
+    hostname = hostname or f"{slug}.{platform_domain}"
+    default_port = {"http": 80, "https": 443}.get(scheme)
+    return f"{scheme}://{hostname}" + (f":{port}" if port and port != default_port else "")

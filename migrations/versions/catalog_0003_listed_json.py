@@ -1,8 +1,8 @@
 """catalog: each product, variant and image keeps its listed JSON, written by the database (PostgreSQL)
 
 A page of twenty products lists about sixty variants and forty images. Writing those rows as JSON
-on every read was most of what a page cost PostgreSQL: ~6.5 µs a variant, about 0.45 ms of CPU a
-page on this machine (``bench/README.md``), for rows that change far less often than they are read.
+on every read was most of what a page cost PostgreSQL (docs/decisions/listing-json.md), for rows
+that change far less often than they are read.
 So each row keeps ``listed_json``, the JSON the API lists it as, rewritten by a ``BEFORE INSERT OR
 UPDATE`` trigger in the same statement as any change to a listed column (ORM flushes, CSV imports and
 COPY alike). A page only joins the stored texts (``kernel.catalog.queries``).

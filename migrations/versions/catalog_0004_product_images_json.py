@@ -1,8 +1,8 @@
 """catalog: each product keeps its images' listed JSON array, written by the database (PostgreSQL)
 
 A page of products joined each product's images in a correlated subquery: an index scan, a sort
-and an aggregate for every product listed, about a quarter of the page's PostgreSQL time
-(``bench/README.md``, session 9), for rows that change only when staff upload, edit or delete an
+and an aggregate for every product listed, a large share of the page's PostgreSQL time
+(docs/decisions/listing-json.md), for rows that change only when staff upload, edit or delete an
 image. So ``products.images_json`` keeps the product's images as the API lists them, a JSON
 array in position order of their ``listed_json`` texts (catalog_0003: U+0001 where the media
 store's URL prefix goes), rewritten by an ``AFTER`` trigger on ``product_images`` in the same

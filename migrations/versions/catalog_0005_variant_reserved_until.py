@@ -2,11 +2,11 @@
 
 A variant's ``available`` units are its stock less the unexpired holds of carts in checkout
 (``stock_reservations``). Every listed, searched or detailed variant looked its holds up: a
-subquery per variant, about a fifth of a product page's PostgreSQL time (``bench/README.md``,
-session 12), for the usual variant that nobody holds. So ``product_variants.reserved_until``
-keeps the latest expiry any hold on the variant has ever had, an upper bound on its live holds:
-where it is NULL or past, no hold can be live and a read takes the stock as it is
-(``kernel.inventory.service.held_elsewhere``).
+subquery per variant, a large share of a product page's PostgreSQL time
+(docs/decisions/stock-holds.md), for the usual variant that nobody holds. So
+``product_variants.reserved_until`` keeps the latest expiry any hold on the variant has ever had,
+an upper bound on its live holds: where it is NULL or past, no hold can be live and a read takes
+the stock as it is (``kernel.inventory.service.held_elsewhere``).
 
 A trigger writes it in the same statement as the hold (insert, or an update that moves a hold's
 expiry or variant), whoever writes the hold. It only ever moves forward: releasing a hold leaves

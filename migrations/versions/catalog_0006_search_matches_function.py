@@ -3,11 +3,10 @@
 **Each store's words.** ``product_search`` (catalog_0002) is one GIN index for every store. A
 search looked up its words among every store's products and dropped the other stores' matches
 afterwards, row by row from the table: its cost grew with the whole platform's catalog, not
-with the store's. With a hundred stores of the benchmark's 10,000 products a two-word search's
-matching took 28 ms, against 0.5 ms with two stores (``bench/search_stores.py``). Now
+with the store's (``bench/search_stores.py`` times the matching as the stores grow). Now
 every lexeme of an entry carries its store's id (``7_linen`` for store 7's "linen", positions and
 weights kept): ``pyc_store_lexemes`` writes them so, ``pyc_store_tsquery`` asks for them so, and
-a search's index scan sees its own store's entries only: 0.4–0.6 ms at two stores or a hundred.
+a search's index scan sees its own store's entries only, whatever the number of stores.
 Words never hold ``_`` (``kernel.catalog.search.terms``), so no search can name another store's
 lexemes; the function still filters on ``store_id`` too.
 
@@ -15,10 +14,9 @@ lexemes; the function still filters on ``store_id`` too.
 prepared statement, PostgreSQL plans the first five executions for their own words and then
 compares: a plan for particular words always looks cheaper than the generic one, though every plan
 has the same shape (the full-text index, then the products by key, then the top of the sort), so
-it went on planning every search anew, about a millisecond of its CPU, more than running it.
-Until now each search first set ``plan_cache_mode`` to ``force_generic_plan`` for its
-transaction: a statement of its own, which cost the app's worker about 0.15 ms of Python CPU a
-search, a tenth of it. ``pyc_product_search_matches(for_store, words)`` returns the ids of the
+it went on planning every search anew, which cost more than running it. Setting
+``plan_cache_mode`` to ``force_generic_plan`` for the transaction would take a statement of its
+own, one round trip more a search. ``pyc_product_search_matches(for_store, words)`` returns the ids of the
 store's products matching ``words`` (``to_tsquery`` text: ``kernel.catalog.search.query_expression``)
 and carries ``plan_cache_mode = force_generic_plan`` itself, so PL/pgSQL keeps one plan of its query
 for the connection's life; and since the page statement's words only pass through to it, nothing

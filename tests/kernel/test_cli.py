@@ -29,8 +29,16 @@ def test_help_lists_the_commands():
 
 def test_migrate_demo_and_login(local_env):
     runner = CliRunner()
-    assert runner.invoke(main, ["migrate"]).exit_code == 0
+    migrated = runner.invoke(main, ["migrate"])
+    assert migrated.exit_code == 0, migrated.output
     assert (local_env / "pycommerce.db").exists() and (local_env / "secret.key").exists()
+    # On an empty database it names what it made, and where; run again, it says nothing changed.
+    created = re.search(r"Created (\d+) tables in (\S+): (.+)\.\n", migrated.output)
+    assert created and created.group(2).endswith("pycommerce.db"), migrated.output
+    assert {"stores", "products", "orders", "carts"} <= set(created.group(3).split(", "))
+    assert int(created.group(1)) == len(created.group(3).split(", "))
+    again = runner.invoke(main, ["migrate"])
+    assert "up to date" in again.output and "Created" not in again.output
     first = runner.invoke(main, ["demo"])
     assert first.exit_code == 0, first.output
     owner = re.search(r"store owner\s+(\S+) / (\S+)", first.output)
@@ -90,4 +98,38 @@ def test_createsuperuser(local_env):
 
 def test_roles_sql_names_both_roles():
     result = CliRunner().invoke(main, ["db", "roles-sql", "--owner", "own", "--app-role", "appy"])
-    assert "CREATE ROLE own" in result.output and "CREATE ROLE appy" in result.output
+    assert "CREATE ROLE own " in result.output and "CREATE ROLE appy " in result.output
+
+
+@pytest.mark.postgres_only
+def test_roles_sql_runs_twice_in_psql(database):
+    """The operator's script creates both roles and the database, and a second run changes nothing
+    (no 'already exists' error, the first run's password kept)."""
+    import secrets
+    import subprocess
+
+    import psycopg
+
+    from tests.support.databases import postgres_admin_url
+
+    suffix = secrets.token_hex(4)
+    owner, app_role, name = f"pyc_own_{suffix}", f"pyc_app_{suffix}", f"pyc_roles_{suffix}"
+    script = CliRunner().invoke(main, ["db", "roles-sql", "--owner", owner, "--app-role", app_role,
+                                       "--database", name]).output
+    admin = postgres_admin_url()
+    try:
+        for _ in range(2):
+            run = subprocess.run(["psql", admin, "-v", "ON_ERROR_STOP=1", "-q"], input=script, text=True,
+                                 capture_output=True)
+            assert run.returncode == 0, run.stderr
+        with psycopg.connect(admin, autocommit=True) as connection:
+            assert connection.execute("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = %s",
+                                      (name,)).fetchone() == (owner,)
+            roles = connection.execute("SELECT rolname, rolsuper, rolbypassrls FROM pg_roles WHERE rolname IN (%s, %s)"
+                                       " ORDER BY rolname", (app_role, owner)).fetchall()
+            assert roles == [(app_role, False, False), (owner, False, False)]
+    finally:
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            connection.execute(f'DROP ROLE IF EXISTS "{owner}"')
+            connection.execute(f'DROP ROLE IF EXISTS "{app_role}"')

@@ -132,10 +132,9 @@ async def test_the_connections_a_burst_opened_serve_the_next_burst(settings):
 
     SQLAlchemy closes an "overflow" connection as soon as it comes back to a pool already holding
     ``pool_size`` idle ones; under load, where requests give their connection back at commit and
-    take one again at their next first statement, that happened every few requests: 174–185 new
-    PostgreSQL sessions in an 8-second benchmark run at 64 connections with the pool at 20 + 10 a
-    worker, and three times PostgreSQL's CPU per request (``bench/README.md``, session 16). The
-    defaults keep every connection the pool opens (``db_max_overflow`` 0).
+    take one again at their next first statement, that happened every few requests, each a new
+    PostgreSQL session (docs/decisions/pool-sizing.md). The defaults keep every connection the
+    pool opens (``db_max_overflow`` 0).
     """
     app = create_app(settings)
     app.add_api_route("/test-only/held-backend", _backend_of_a_held_connection)

@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from plugin_sdk import PaymentMethod, PaymentResult, PluginSettings, Secret, ShippingRate, TaxLine, deps, hookimpl
+from plugin_sdk.events import OrderCancelled
 
 PLUGIN_ID = "probe"
 HERE = Path(__file__).parent
@@ -149,7 +150,7 @@ def pyc_ai_providers():
 
 @hookimpl
 async def pyc_on_event(store, event, settings):
-    if event.payload.get("fail"):
+    if isinstance(event.data, OrderCancelled) and event.data.reason == "fail":
         raise RuntimeError("probe handler failed on purpose")
     events.append((store.slug, event.id, settings.label))
 

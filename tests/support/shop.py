@@ -64,8 +64,8 @@ async def signed_in_customer(factory, store, email: str, **fields) -> tuple[Cust
 
 
 async def new_cart(factory, store, headers: dict | None = None, *, customer_id: int | None = None) -> dict[str, str]:
-    """An empty cart (the API creates carts with their first items; tests add items themselves);
-    returns the headers that carry its token (plus any auth headers given)."""
+    """An empty cart, made through the service; returns the headers that carry its token (plus any
+    auth headers given)."""
     async with factory.session(store) as session:
         _cart, token = await create_cart(session, store.currency, customer_id)
     return {**(headers or {}), "X-Cart-Token": token}

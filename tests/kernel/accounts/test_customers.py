@@ -69,7 +69,10 @@ async def test_customer_password_reset_is_store_bound_and_single_use(ip_client, 
     await aftercommit.drain()
     mails = [m for m in smtp_server.messages() if m["To"] == email]
     assert len(mails) == 1
-    token = re.search(r"token=(pcr_[\w-]+)", mails[0].get_body(("plain",)).get_content()).group(1)
+    text = mails[0].get_body(("plain",)).get_content()
+    token = re.search(r'"token": "(pcr_[\w-]+)"', text).group(1)
+    # The mail sends the customer to their store's own address, not the API host the request used.
+    assert f"POST http://{a.slug}.localhost/api/v1/stores/{a.slug}/customers/password-reset/confirm\r\n" in text, text
 
     body = {"token": token, "new_password": "new customer pass"}
     # Another store does not accept (nor spend) it; staff reset does not either.
@@ -97,3 +100,19 @@ async def test_simultaneous_registrations_of_one_email_give_one_account(app, fac
 
     codes = sorted(await asyncio.gather(*(attempt() for _ in range(4))))
     assert codes == [201, 409, 409, 409]
+
+
+async def test_customer_reset_mail_uses_the_store_custom_domain(ip_client, factory, smtp_server):
+    store = await factory.store(domains=["shop.reset-test.example"])
+    email = f"{unique('c')}@example.com"
+    await register(ip_client, store, email)
+    assert (await ip_client.post(f"/api/v1/stores/{store.slug}/customers/password-reset",
+                                 json={"email": email})).status_code == 202
+    await aftercommit.drain()
+    text = [m for m in smtp_server.messages() if m["To"] == email][0].get_body(("plain",)).get_content()
+    url = re.search(r"POST (\S+)", text).group(1)
+    assert url == f"http://shop.reset-test.example/api/v1/stores/{store.slug}/customers/password-reset/confirm"
+    token = re.search(r'"token": "(pcr_[\w-]+)"', text).group(1)
+    # The link works where it points: on the store's domain.
+    confirmed = await ip_client.post(url, json={"token": token, "new_password": "new customer pass"})
+    assert confirmed.status_code == 204

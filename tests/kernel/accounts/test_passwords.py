@@ -26,7 +26,9 @@ async def reset_token_from_mail(ip_client, smtp_server, email: str) -> str:
     mails = [m for m in smtp_server.messages() if m["To"] == email]
     assert len(mails) == 1
     body = mails[0].get_body(preferencelist=("plain",)).get_content()
-    return re.search(r"token=(pcr_[\w-]+)", body).group(1)
+    # The mail names the API call that exists to spend the token, on the host the request came to.
+    assert "POST http://testserver/api/v1/auth/password-reset/confirm\r\n" in body, body
+    return re.search(r'"token": "(pcr_[\w-]+)"', body).group(1)
 
 
 async def test_password_change_revokes_every_session(ip_client, factory):
@@ -104,4 +106,4 @@ async def test_file_backend_writes_eml_under_var(ip_client, factory, app):
     mails = [email.message_from_bytes(p.read_bytes(), policy=default_policy)
              for p in (app.state.settings.var_dir / "mail").glob("*.eml")]
     mine = [m for m in mails if m["To"] == actor.user.email]
-    assert len(mine) == 1 and "token=pcr_" in mine[0].get_body(preferencelist=("plain",)).get_content()
+    assert len(mine) == 1 and '"token": "pcr_' in mine[0].get_body(preferencelist=("plain",)).get_content()

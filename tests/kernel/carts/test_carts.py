@@ -188,7 +188,6 @@ async def test_create_cart_through_the_api(client, factory):
     store = await factory.store(currency="JPY")
     v = await shop.variant(factory, store, price=1200, stock=3, name="Tea bowl")
     url = f"{shop.base(store)}/carts"
-    assert (await client.post(url, json={})).status_code == 422  # a cart starts with its first items
     r = await client.post(url, json={"lines": [{"variant_id": v.id, "quantity": 5}]})
     assert r.status_code == 409 and "Only 3 of 'Tea bowl'" in r.json()["detail"]
     r = await client.post(url, json={"lines": [{"variant_id": v.id, "quantity": 2}]})
@@ -508,3 +507,18 @@ async def test_a_guests_add_racing_another_change_reads_the_cart_as_it_is(factor
     async with factory.session(store) as session:  # unraced, the same call adds and answers the whole cart
         priced = await add_to_guest_cart(session, token, cap.id, 2)
         assert sorted((l.variant_id, l.quantity) for l in priced.lines) == sorted([(mug.id, 2), (cap.id, 3)])
+
+
+async def test_a_cart_can_start_empty(client, factory):
+    """A client may make the cart before the shopper picks anything: no body, or no lines."""
+    store = await factory.store()
+    v = await shop.variant(factory, store, price=900, stock=5, name="Tea")
+    for body in (None, {}, {"lines": []}):
+        created = await client.post(f"{shop.base(store)}/carts", json=body) if body is not None \
+            else await client.post(f"{shop.base(store)}/carts")
+        assert created.status_code == 201, created.text
+        assert created.json()["lines"] == [] and created.json()["subtotal"] == 0
+    token = {"X-Cart-Token": created.json()["token"]}
+    added = await client.post(f"{shop.base(store)}/carts/current/lines", json={"variant_id": v.id, "quantity": 2},
+                              headers=token)
+    assert added.status_code == 200 and added.json()["subtotal"] == 1800

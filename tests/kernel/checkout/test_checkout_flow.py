@@ -64,7 +64,7 @@ async def test_guest_checkout_end_to_end(client, factory):
     assert detail["status"] == "fulfilled" and detail["fulfilments"][0]["carrier"] == "UPS"
     async with factory.session(store) as session:
         names = (await session.execute(select(OutboxEvent.name).order_by(OutboxEvent.id))).scalars().all()
-        assert names == ["order.placed", "order.paid", "order.fulfilled"]
+        assert names == ["order.placed", "order.paid", "payment.captured", "order.fulfilled"]
 
 
 async def test_customer_checkout_end_to_end(client, factory):
@@ -117,4 +117,4 @@ async def test_a_gateway_that_charges_at_once_leaves_the_order_paid(client, fact
     assert (payment["status"], payment["captured_amount"], payment["amount"]) == ("captured", 3500, 3500)
     async with factory.session(store) as session:
         names = (await session.execute(select(OutboxEvent.name).order_by(OutboxEvent.id))).scalars().all()
-    assert names == ["order.placed", "order.paid"]
+    assert names == ["order.placed", "order.paid", "payment.captured"]

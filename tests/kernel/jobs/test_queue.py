@@ -91,11 +91,12 @@ async def test_unknown_kind_fails_like_any_error(factory, jobs, make_worker):
 
 async def test_job_runs_bound_to_its_own_store_never_the_previous_one(factory, jobs, make_worker, backend):
     from kernel.events import emit_event
+    from plugin_sdk.events import StockLow
 
     a, b = await factory.store(), await factory.store()
     for store in (a, b):
         async with factory.session(store) as s:
-            await emit_event(s, "test.probe", {})
+            await emit_event(s, StockLow.example())
     ids = []
     async with factory.session(None) as s:
         for store in (a, b, a, b, None, a):

@@ -172,6 +172,7 @@ async def test_worker_reconnects_after_its_connections_are_terminated(factory, j
 
     from kernel.db import sync_url
     from kernel.events import emit_event
+    from plugin_sdk.events import OrderPlaced
 
     workers.start("survivor")
     await workers.started(jobs, "survivor")
@@ -191,7 +192,7 @@ async def test_worker_reconnects_after_its_connections_are_terminated(factory, j
     assert terminated >= 1
     store = await factory.store()
     async with factory.session(store) as s:
-        event = await emit_event(s, "order.placed", {})
+        event = await emit_event(s, OrderPlaced.example())
         second = await enqueue(s, "test.record", {})
     await jobs.wait_for(lambda: done(second), what="a job after the reconnect")
 

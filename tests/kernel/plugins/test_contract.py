@@ -26,6 +26,7 @@ from kernel.plugins.discovery import PluginSource
 from kernel.plugins.manager import PyCommercePluginManager
 from kernel.plugins.settings import settings_models
 from plugin_sdk import PluginInfo, hookimpl
+from plugin_sdk.events import OrderPlaced
 from plugin_sdk.types import Event, OrderView
 from tests.kernel.plugins.helpers import app_client, cart, hooks_of, store_with
 from tests.kernel.plugins.helpers import context as store_context
@@ -71,8 +72,9 @@ async def test_a_plugin_sees_its_own_secret_and_nobody_elses(factory, greeter, s
         await hooks.payment_methods(cart=view)
         await hooks.create_payment("spy", order=order, method="spy", amount=1, idempotency_key="k")
     async with factory.session(store) as session:
-        await deliver_event(session, ctx, Event(id=str(uuid.uuid4()), name="order.placed", store_id=store.id,
-                                                payload={}, occurred_at=datetime.now(timezone.utc)))
+        await deliver_event(session, ctx, Event(id=str(uuid.uuid4()), name="order.placed", version=1,
+                                                store_id=store.id, occurred_at=datetime.now(timezone.utc),
+                                                data=OrderPlaced.example()))
     hooks_called = {hook for hook, _, _ in spy.seen}
     assert hooks_called == {"pyc_shipping_rates", "pyc_tax_lines", "pyc_payment_methods", "pyc_create_payment",
                             "pyc_on_event"}

@@ -27,6 +27,7 @@ from kernel.plugins import deliver_event, get_plugin_manager, register_plugin
 from kernel.plugins import settings as plugin_settings
 from kernel.plugins.guide import GUIDE, PREAMBLE, current_reference, example, hook_reference
 from kernel.plugins.manager import PyCommercePluginManager
+from plugin_sdk.events import OrderPlaced
 from plugin_sdk.types import Event, OrderView, PaymentView, ShippingRate
 from tests.kernel.plugins.helpers import app_client, cart, context, hooks_of, store_with
 
@@ -180,8 +181,8 @@ async def run_pyc_gateway_webhook(factory, settings):
 
 async def run_pyc_on_event(factory, settings, caplog=None):
     store = await store_with(factory, "example")
-    event = Event(id=str(uuid.uuid4()), name="order.placed", store_id=store.id, payload={"number": 1001},
-                  occurred_at=datetime.now(timezone.utc))
+    event = Event(id=str(uuid.uuid4()), name="order.placed", version=1, store_id=store.id,
+                  occurred_at=datetime.now(timezone.utc), data=OrderPlaced.example())
     async with factory.session(store) as session:
         assert await deliver_event(session, await context(factory, store), event) == ["example"]
 

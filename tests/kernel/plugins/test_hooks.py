@@ -14,6 +14,7 @@ import pytest
 from kernel import hookspecs
 from kernel.plugins import PluginNotEnabled, build_plugin_manager, configure_plugin, deliver_event
 from kernel.plugins import settings as plugin_settings
+from plugin_sdk.events import OrderCancelled, OrderPlaced
 from plugin_sdk.types import Event, OrderView, PaymentView, ShippingRate
 from tests.kernel.plugins.helpers import app_client, cart, context, hooks_of, store_with
 from tests.kernel.jobs.test_handlers_registry import test_hook_pyc_job_handlers  # noqa: F401 (its test_hook_…)
@@ -202,13 +203,14 @@ async def test_hook_pyc_api_scopes(settings, factory, probe):
 async def test_hook_pyc_on_event(factory, probe):
     on, off = await on_and_off(factory, label="evt")
     for store in (on, off):
-        event = Event(id=str(uuid.uuid4()), name="order.placed", store_id=store.id, payload={},
-                      occurred_at=datetime.now(timezone.utc))
+        event = Event(id=str(uuid.uuid4()), name="order.placed", version=1, store_id=store.id,
+                      data=OrderPlaced.example(), occurred_at=datetime.now(timezone.utc))
         async with factory.session(store) as session:
             called = await deliver_event(session, await context(factory, store), event)
         assert called == (["probe"] if store is on else [])
     assert [(slug, label) for slug, _, label in probe.events if slug in (on.slug, off.slug)] == [(on.slug, "evt")]
-    failing = Event(id=str(uuid.uuid4()), name="order.placed", store_id=on.id, payload={"fail": True},
+    failing = Event(id=str(uuid.uuid4()), name="order.cancelled", version=1, store_id=on.id,
+                    data=OrderCancelled(**{**OrderCancelled.example().model_dump(), "reason": "fail"}),
                     occurred_at=datetime.now(timezone.utc))
     with pytest.raises(RuntimeError, match="on purpose"):
         async with factory.session(on) as session:

@@ -249,11 +249,13 @@ async def _enabled_where(settings) -> dict[str, list[str]] | None:
     return where
 
 
-@main.command("plugins", help="List installed plugins: id, distribution, version, hooks, where enabled.")
+@main.command("plugins", help="List installed plugins: id, distribution, version, description, category, "
+                              "kernel requirement, hooks, where enabled; and those left out at start-up.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def list_plugins(as_json: bool) -> None:
     import json
 
+    from kernel import __version__ as KERNEL_VERSION
     from kernel.plugins import PluginStartupError, build_plugin_manager, platform_plugins
 
     try:
@@ -262,6 +264,8 @@ def list_plugins(as_json: bool) -> None:
         raise click.ClickException(str(exc)) from None
     where = _run(_enabled_where(get_settings()))
     plugins = [{"id": pid, "distribution": pm.meta[pid].distribution, "version": pm.meta[pid].version,
+                "description": pm.meta[pid].info.description, "category": pm.meta[pid].info.category,
+                "homepage": pm.meta[pid].info.homepage, "kernel_requirement": pm.meta[pid].info.kernel,
                 "hooks": pm.hooks_of(pid), "always_on": pid in platform_plugins(),
                 "enabled_in": None if where is None else where.get(pid, [])} for pid in pm.plugin_ids()]
     failed = [{"id": f.id, "distribution": f.distribution, "error": f.error} for f in pm.failures]
@@ -273,7 +277,12 @@ def list_plugins(as_json: bool) -> None:
     for p in plugins:
         enabled = "all stores (platform plugin)" if p["always_on"] else (
             "unknown (database not migrated)" if p["enabled_in"] is None else (", ".join(p["enabled_in"]) or "no store"))
-        click.echo(f"{p['id']}  ({p['distribution']} {p['version']})")
+        click.echo(f"{p['id']}  ({p['distribution']} {p['version']})  [{p['category']}]")
+        if p["description"]:
+            click.echo(f"    {p['description']}")
+        if p["homepage"]:
+            click.echo(f"    homepage: {p['homepage']}")
+        click.echo(f"    kernel:  {p['kernel_requirement'] or 'any'} (this kernel: {KERNEL_VERSION})")
         click.echo(f"    hooks:   {', '.join(p['hooks']) or '-'}")
         click.echo(f"    enabled: {enabled}")
     for f in failed:
@@ -290,13 +299,18 @@ def plugin_group() -> None:
 @click.option("--with-migrations", is_flag=True, help="Add a model and an Alembic branch named after the plugin.")
 @click.option("--dir", "directory", default=".", show_default=True, type=click.Path(file_okay=False),
               help="Where to create the package folder.")
-def plugin_new(name: str, with_migrations: bool, directory: str) -> None:
+@click.option("--distribution", default=None, help="The distribution name pip installs (default: NAME with '-').")
+@click.option("--module", default=None, help="The Python package name (default: NAME with '_', lower-case).")
+@click.option("--plugin-id", default=None, help="The plugin id, its entry-point name (default: as the module).")
+def plugin_new(name: str, with_migrations: bool, directory: str, distribution: str | None, module: str | None,
+               plugin_id: str | None) -> None:
     from pathlib import Path
 
     from kernel.plugins.scaffold import scaffold_plugin
 
     try:
-        root = scaffold_plugin(name, Path(directory), with_migrations=with_migrations)
+        root = scaffold_plugin(name, Path(directory), with_migrations=with_migrations, distribution=distribution,
+                               module=module, plugin_id=plugin_id)
     except (ValueError, FileExistsError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Created {root}")

@@ -33,54 +33,21 @@ from contextlib import asynccontextmanager
 from datetime import datetime, timezone
 
 from pydantic_core import from_json  # JSON columns: parsed in Rust, several times faster than json.loads
-from sqlalchemy import DateTime, ForeignKey, Integer, MetaData, bindparam, event, exc, func, text
+from sqlalchemy import Integer, bindparam, event, exc, func, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, ORMExecuteState, Session, declared_attr, mapped_column, with_loader_criteria
+from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
 from kernel.errors import Unavailable
-
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+# The declarative base, the mixins and ``utcnow`` live in the SDK (plugins declare their tables on
+# them without importing the kernel); they are re-exported here for the kernel's own models.
+from plugin_sdk.db import NAMING_CONVENTION, Base, TenantMixin, TimestampMixin, provide_tenant_rls, utcnow  # noqa: F401
 
 
 def as_utc(moment: datetime | None) -> datetime | None:
     """A timestamp read back from the database, with its zone: SQLite returns timezone-aware
     columns naive, and what is stored is always UTC."""
     return moment if moment is None or moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {datetime: DateTime(timezone=True)}
-
-
-class TimestampMixin:
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-
-
-class TenantMixin:
-    """Marks a model as owned by one store.
-
-    Adds an indexed ``store_id`` (cascading with the store) and puts the model
-    behind both isolation walls. On PostgreSQL its table must also get the
-    row-level security policy: call :func:`kernel.db.enable_tenant_rls` in the
-    migration that creates it (a test checks every tenant table has it).
-    """
-
-    @declared_attr
-    def store_id(cls) -> Mapped[int]:
-        return mapped_column(Integer, ForeignKey("stores.id", ondelete="CASCADE"), index=True, nullable=False)
 
 
 class TenantViolation(RuntimeError):
@@ -295,6 +262,9 @@ def disable_tenant_rls(*tables: str) -> None:
     for table in tables:
         op.execute(f'DROP POLICY IF EXISTS store_isolation ON "{table}"')
         op.execute(f'DROP POLICY IF EXISTS platform_access ON "{table}"')
+
+
+provide_tenant_rls(enable_tenant_rls, disable_tenant_rls)  # what plugin_sdk.db's helpers of the same names run
 
 
 # --- Engines and sessions -----------------------------------------------------------------------

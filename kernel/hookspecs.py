@@ -4,25 +4,46 @@ Every hook is keyword-only and append-only: the kernel always calls with
 keywords, an implementation may accept any subset of the arguments, and
 arguments are never renamed or removed without a deprecation cycle.
 Implementations may be plain functions or ``async def``; the kernel awaits
-awaitable results through one call path (:mod:`kernel.plugins.calling`). No
-hook uses pluggy's ``firstresult`` (a coroutine is not ``None``); hooks marked
-"First non-None result wins." are resolved by the kernel's ``first_result``,
-which awaits implementations in order and stops at the first non-``None``.
+awaitable results through one call path (:mod:`kernel.plugins.calling`).
 
-Store-scoped hooks receive ``store`` (a :class:`plugin_sdk.types.StoreInfo`)
-and ``settings`` (a :class:`plugin_sdk.StoreSettings`: call
-``settings.get("<your plugin id>")`` for your validated settings model), and
-run only for plugins enabled for that store. Hooks without ``store`` run at
-start-up, once per process, for every installed plugin; the kernel then
-filters what they contributed per store.
+**How each hook is called is part of its specification**: the ``@hook(...)``
+decorator on each spec records a :class:`CallingRule` in :data:`RULES`, and the
+kernel's per-store facade (:class:`kernel.plugins.relay.Hooks`) follows it:
+
+* ``results``: ``"all"`` collects every enabled implementation's non-``None``
+  answer; ``"first"`` stops at the first non-``None`` one ("First non-None result wins.");
+* ``failure``: ``"isolate"`` logs a failing (raising or timed-out) implementation
+  with plugin and store, then skips it; ``"fallback"`` does so while a later
+  implementation can still answer, and fails the request when the last one fails;
+  ``"fail"`` fails the request (or, for events, the delivery, which is retried);
+* ``timeout``: seconds each implementation may take before it counts as failed;
+* ``addressed``: called for one named plugin only (the gateway that owns a payment).
+
+No hook uses pluggy's ``firstresult`` (a coroutine is not ``None``), and wrapper
+implementations (``wrapper=True`` / ``hookwrapper=True``) are refused at
+registration: the kernel calls implementations one by one, so a wrapper would
+never run.
+
+Store-scoped hooks receive ``store`` (a :class:`plugin_sdk.types.StoreInfo`) and
+``settings`` (an instance of *your own* plugin's settings model, validated, for
+that store; ``None`` only when your plugin declares no settings), and run only for
+plugins enabled for that store. A plugin whose stored settings no longer validate
+"needs attention" in that store and is not called there at all. Hooks that run
+inside a request or a job also receive ``context`` (a
+:class:`plugin_sdk.PluginContext`: the transaction's session, the store, your
+settings, ``enqueue``, ``emit_event`` and a logger). Hooks without ``store`` run at
+start-up, once per process, for every installed plugin; the kernel then filters
+what they contributed per store.
 
 The plugin author's guide (docs/plugins.md) has one section per hook headed by
-the exact signature below; a test keeps the two in step.
+the exact signature below; a test keeps the two in step and runs every example
+through the kernel's real call.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
 
 import pluggy
 
@@ -31,25 +52,69 @@ if TYPE_CHECKING:  # annotations only: plugins never need these imports at run t
 
     from fastapi import APIRouter
 
-    from plugin_sdk.settings import PluginSettings, StoreSettings
-    from plugin_sdk.types import (CartView, Event, OrderView, PaymentMethod, PaymentResult, ShippingRate,
+    from plugin_sdk.context import PluginContext
+    from plugin_sdk.settings import PluginSettings
+    from plugin_sdk.events import Event
+    from plugin_sdk.types import (CartView, OrderView, PaymentMethod, PaymentResult, PaymentView, ShippingRate,
                                   StoreInfo, TaxLine)
 
 hookspec = pluggy.HookspecMarker("pycommerce")
+
+
+@dataclass(frozen=True)
+class CallingRule:
+    """How the kernel calls one hook (see the module docstring)."""
+
+    results: Literal["all", "first"]
+    failure: Literal["isolate", "fallback", "fail"]
+    timeout: float | None
+    addressed: bool = False
+    startup: bool = False
+    provisional: bool = False
+
+    def describe(self) -> str:
+        """One sentence for the guide."""
+        if self.startup:
+            return "Called once per process at start-up, for every installed plugin; an error stops start-up."
+        who = "the one plugin it is addressed to" if self.addressed else "every enabled plugin"
+        answer = "first non-None result wins" if self.results == "first" else "every result is collected"
+        failing = {"isolate": "a failing implementation is logged with plugin and store, then skipped",
+                   "fallback": "a failing implementation is logged and skipped while a later one can answer; "
+                               "when the last one fails, so does the request",
+                   "fail": "a failing implementation fails the request"}[self.failure]
+        return f"Called for {who}; {answer}; {failing}; time limit {self.timeout:g} s."
+
+
+RULES: dict[str, CallingRule] = {}
+
+
+def hook(*, results: Literal["all", "first"] = "all", failure: Literal["isolate", "fallback", "fail"] = "fail",
+         timeout: float | None = None, addressed: bool = False, startup: bool = False, provisional: bool = False):
+    """Declare a hook specification together with its calling rule."""
+    rule = CallingRule(results, failure, timeout, addressed, startup, provisional)
+
+    def declare(spec):
+        RULES[spec.__name__] = rule
+        return hookspec(spec)
+
+    return declare
+
 
 # ---------------------------------------------------------------------------------------------
 # Start-up and registration
 # ---------------------------------------------------------------------------------------------
 
 
-@hookspec
+@hook(startup=True)
 def pyc_plugin_settings() -> type[PluginSettings] | None:
-    """Return the pydantic model class of this plugin's per-store settings.
+    """Return the pydantic model class of this plugin's settings.
 
     Called once per process when the kernel first needs the settings models
-    (validation, the admin form's JSON schema, building a store's hooks).
+    (validation, the settings form's JSON schema, building a store's hooks).
     Fields typed ``plugin_sdk.Secret`` are encrypted at rest, write-only through
-    the API (always shown masked) and never logged.
+    the API (always shown masked) and never logged. Every field may be set per
+    store, or for the whole platform (a platform administrator, or the variable
+    ``PYCOMMERCE_PLUGIN_<PLUGIN ID>_<FIELD>``); the store's value wins.
 
     :return: a subclass of ``plugin_sdk.PluginSettings``; ``None`` means the plugin has no settings.
 
@@ -67,13 +132,14 @@ def pyc_plugin_settings() -> type[PluginSettings] | None:
     """
 
 
-@hookspec
+@hook(startup=True)
 def pyc_api_routers() -> APIRouter | list[APIRouter] | None:
     """Return FastAPI routers to mount in the JSON API.
 
     Called once at start-up. Routes under ``/api/v1/stores/{store_slug}/…``
     answer 404 for stores where the plugin is disabled (the kernel guards them);
-    other routes are always reachable, so protect them yourself.
+    other routes are always reachable, so protect them yourself. Take the session,
+    the store, the signed-in staff or customer and CSRF from ``plugin_sdk.deps``.
 
     :return: an ``APIRouter`` or a list of them; ``None`` mounts nothing.
 
@@ -84,12 +150,32 @@ def pyc_api_routers() -> APIRouter | list[APIRouter] | None:
         router = APIRouter(prefix="/api/v1/stores/{store_slug}/hello")
 
         @router.get("", summary="Say hello")
-        async def hello(store_slug: str) -> dict[str, str]:
-            return {"hello": store_slug}
+        async def hello(store: deps.StoreDep) -> dict[str, str]:
+            return {"hello": store.name}
 
         @hookimpl
         def pyc_api_routers():
             return router
+    """
+
+
+@hook(startup=True)
+def pyc_api_scopes() -> dict[str, str] | None:
+    """Return ``{"scope": "what it allows"}``: API-key scopes this plugin's routes check.
+
+    Called once at start-up. Store owners may grant these scopes to API keys like
+    the kernel's own; guard a route with ``plugin_sdk.deps.require_staff(role, scope)``.
+    Prefix scopes with your plugin id (``"acme_erp:sync"``); a scope claimed twice stops start-up.
+
+    :return: a mapping of scope names to descriptions; ``None`` declares none.
+
+    .. versionadded:: 0.2
+
+    Example::
+
+        @hookimpl
+        def pyc_api_scopes():
+            return {"example:read": "Read the example plugin's records."}
     """
 
 
@@ -98,7 +184,7 @@ def pyc_api_routers() -> APIRouter | list[APIRouter] | None:
 # ---------------------------------------------------------------------------------------------
 
 
-@hookspec
+@hook(results="all", failure="isolate", timeout=2)
 def pyc_template_dirs(store: StoreInfo) -> list[str | Path] | None:
     """Return template directories that override or extend the theme for ``store``.
 
@@ -118,7 +204,7 @@ def pyc_template_dirs(store: StoreInfo) -> list[str | Path] | None:
     """
 
 
-@hookspec
+@hook(startup=True)
 def pyc_static_dirs() -> dict[str, str | Path] | None:
     """Return ``{"name": path}`` static folders to serve.
 
@@ -133,7 +219,7 @@ def pyc_static_dirs() -> dict[str, str | Path] | None:
 
         @hookimpl
         def pyc_static_dirs():
-            return {"assets": Path(__file__).parent / "static"}
+            return {"assets": Path(__file__).parent}
     """
 
 
@@ -142,16 +228,20 @@ def pyc_static_dirs() -> dict[str, str | Path] | None:
 # ---------------------------------------------------------------------------------------------
 
 
-@hookspec
-def pyc_shipping_rates(store: StoreInfo, cart: CartView, settings: StoreSettings) -> list[ShippingRate] | None:
+@hook(results="all", failure="isolate", timeout=5)
+def pyc_shipping_rates(store: StoreInfo, cart: CartView, settings: PluginSettings | None,
+                       context: PluginContext) -> list[ShippingRate] | None:
     """Return the shipping rates this plugin offers for ``cart``.
 
     Called at checkout whenever the cart or its shipping address changes. Every
-    enabled shipping plugin contributes; the shopper picks one rate.
+    enabled shipping plugin contributes; the shopper picks one rate. A plugin that
+    raises or runs past its limit is left out (logged with plugin and store) and
+    the shopper chooses among the others' rates.
 
     :param store: the store checking out.
     :param cart: the cart, with ``shipping_address`` when known.
-    :param settings: the store's plugin settings; ``settings.get("<plugin id>")`` is yours.
+    :param settings: your settings for ``store``.
+    :param context: the request's unit of work (session, store, settings, enqueue, emit_event, log).
     :return: a list of ``ShippingRate``; an empty list or ``None`` offers nothing.
 
     .. versionadded:: 0.1
@@ -164,18 +254,21 @@ def pyc_shipping_rates(store: StoreInfo, cart: CartView, settings: StoreSettings
     """
 
 
-@hookspec
+@hook(results="first", failure="fallback", timeout=5)
 def pyc_tax_lines(store: StoreInfo, cart: CartView, shipping: ShippingRate | None,
-                  settings: StoreSettings) -> list[TaxLine] | None:
+                  settings: PluginSettings | None, context: PluginContext) -> list[TaxLine] | None:
     """Return the tax lines for ``cart`` and the chosen ``shipping`` rate.
 
     Called at checkout after a shipping rate is chosen (and again when the cart
-    changes). A store uses one tax engine: First non-None result wins.
+    changes). A store uses one tax engine: First non-None result wins. A failing
+    engine is skipped while another can answer; when none is left, checkout fails
+    rather than charge no tax.
 
     :param store: the store checking out.
     :param cart: the cart, with its addresses.
     :param shipping: the chosen shipping rate, or ``None`` before one is chosen.
-    :param settings: the store's plugin settings; ``settings.get("<plugin id>")`` is yours.
+    :param settings: your settings for ``store``.
+    :param context: the request's unit of work.
     :return: a list of ``TaxLine`` (empty: no tax); ``None`` leaves the decision to the next plugin.
 
     .. versionadded:: 0.1
@@ -189,15 +282,18 @@ def pyc_tax_lines(store: StoreInfo, cart: CartView, shipping: ShippingRate | Non
     """
 
 
-@hookspec
-def pyc_payment_methods(store: StoreInfo, cart: CartView, settings: StoreSettings) -> list[PaymentMethod] | None:
+@hook(results="all", failure="isolate", timeout=5)
+def pyc_payment_methods(store: StoreInfo, cart: CartView, settings: PluginSettings | None,
+                        context: PluginContext) -> list[PaymentMethod] | None:
     """Return the payment methods this gateway offers for ``cart``.
 
     Called at checkout to list the ways to pay; every enabled gateway contributes.
+    A failing gateway is left out (logged) and the others' methods are offered.
 
     :param store: the store checking out.
     :param cart: the cart being paid for.
-    :param settings: the store's plugin settings; ``settings.get("<plugin id>")`` is yours.
+    :param settings: your settings for ``store``.
+    :param context: the request's unit of work.
     :return: a list of ``PaymentMethod``; ``None`` or an empty list offers nothing.
 
     .. versionadded:: 0.1
@@ -210,18 +306,22 @@ def pyc_payment_methods(store: StoreInfo, cart: CartView, settings: StoreSetting
     """
 
 
-@hookspec
-def pyc_create_payment(store: StoreInfo, order: OrderView, method: str, amount: int,
-                       settings: StoreSettings) -> PaymentResult | None:
+@hook(results="first", failure="fail", timeout=30, addressed=True)
+def pyc_create_payment(store: StoreInfo, order: OrderView, method: str, amount: int, idempotency_key: str,
+                       settings: PluginSettings | None, context: PluginContext) -> PaymentResult | None:
     """Return the result of starting a payment of ``amount`` for ``order`` when ``method`` is one of yours.
 
-    Called when an order is placed. First non-None result wins.
+    Called when an order is placed, for the plugin that offered ``method`` only,
+    inside the placement's transaction: raising (or running past the limit) fails
+    the placement and nothing is written.
 
     :param store: the order's store.
     :param order: the order just placed.
     :param method: the ``PaymentMethod.code`` the shopper chose.
     :param amount: minor units, in ``order.currency``.
-    :param settings: the store's plugin settings; ``settings.get("<plugin id>")`` is yours.
+    :param idempotency_key: unique per placement; send it to your gateway so a retried call charges once.
+    :param settings: your settings for ``store``.
+    :param context: the placement's unit of work.
     :return: a ``PaymentResult``; ``None`` means "not my method".
 
     .. versionadded:: 0.1
@@ -236,18 +336,20 @@ def pyc_create_payment(store: StoreInfo, order: OrderView, method: str, amount: 
     """
 
 
-@hookspec
-def pyc_capture_payment(store: StoreInfo, order: OrderView, payment: Any, amount: int,
-                        settings: StoreSettings) -> PaymentResult | None:
+@hook(results="first", failure="fail", timeout=30, addressed=True)
+def pyc_capture_payment(store: StoreInfo, order: OrderView, payment: PaymentView, amount: int,
+                        settings: PluginSettings | None, context: PluginContext) -> PaymentResult | None:
     """Return the result of capturing ``amount`` of an authorized ``payment`` that you created.
 
-    Called when the merchant captures a payment. First non-None result wins.
+    Called when the merchant captures a payment (or marks it received), for the
+    plugin that created the payment only.
 
     :param store: the order's store.
     :param order: the order the payment belongs to.
-    :param payment: the kernel's payment record (``.reference`` is your gateway's id).
+    :param payment: the kernel's payment record (``payment.reference`` is your gateway's id).
     :param amount: minor units to capture.
-    :param settings: the store's plugin settings; ``settings.get("<plugin id>")`` is yours.
+    :param settings: your settings for ``store``.
+    :param context: the request's unit of work.
     :return: a ``PaymentResult``; ``None`` means "not my payment".
 
     .. versionadded:: 0.1
@@ -260,18 +362,19 @@ def pyc_capture_payment(store: StoreInfo, order: OrderView, payment: Any, amount
     """
 
 
-@hookspec
-def pyc_refund_payment(store: StoreInfo, order: OrderView, payment: Any, amount: int,
-                       settings: StoreSettings) -> PaymentResult | None:
+@hook(results="first", failure="fail", timeout=30, addressed=True)
+def pyc_refund_payment(store: StoreInfo, order: OrderView, payment: PaymentView, amount: int,
+                       settings: PluginSettings | None, context: PluginContext) -> PaymentResult | None:
     """Return the result of refunding ``amount`` of a ``payment`` that you created.
 
-    Called when the merchant refunds. First non-None result wins.
+    Called when the merchant refunds, for the plugin that created the payment only.
 
     :param store: the order's store.
     :param order: the order the payment belongs to.
-    :param payment: the kernel's payment record (``.reference`` is your gateway's id).
+    :param payment: the kernel's payment record (``payment.reference`` is your gateway's id).
     :param amount: minor units to refund.
-    :param settings: the store's plugin settings; ``settings.get("<plugin id>")`` is yours.
+    :param settings: your settings for ``store``.
+    :param context: the request's unit of work.
     :return: a ``PaymentResult``; ``None`` means "not my payment".
 
     .. versionadded:: 0.1
@@ -284,29 +387,39 @@ def pyc_refund_payment(store: StoreInfo, order: OrderView, payment: Any, amount:
     """
 
 
-@hookspec
+@hook(results="first", failure="fail", timeout=10, addressed=True)
 def pyc_gateway_webhook(store: StoreInfo, plugin_id: str, headers: dict[str, str], body: bytes,
-                        settings: StoreSettings) -> Any:
+                        settings: PluginSettings | None, context: PluginContext) -> Any:
     """Called when a gateway's webhook is delivered to ``/api/v1/stores/{slug}/webhooks/{plugin_id}``.
 
     Called only for the plugin named by ``plugin_id`` (and only when it is
-    enabled for ``store``). Verify the signature on the raw ``body`` bytes with
-    a ``Secret`` from your settings before trusting anything in it.
+    enabled for ``store``), inside the request's transaction: write your own rows,
+    ``context.enqueue`` follow-up work or ``context.emit_event`` through ``context``.
+    Verify the signature on the raw ``body`` bytes with a ``Secret`` from your
+    settings before trusting anything in it; raising answers 400.
 
     :param store: the store the webhook is addressed to.
     :param plugin_id: your plugin id (from the URL).
     :param headers: the request headers, lower-cased names.
     :param body: the raw request body.
-    :param settings: the store's plugin settings; ``settings.get("<plugin id>")`` is yours.
+    :param settings: your settings for ``store``.
+    :param context: the request's unit of work.
     :return: a JSON-able acknowledgement; ``None`` answers an empty 200.
 
     .. versionadded:: 0.1
 
     Example::
 
+        class Settings(PluginSettings):
+            webhook_secret: Secret
+
+        @hookimpl
+        def pyc_plugin_settings():
+            return Settings
+
         @hookimpl
         def pyc_gateway_webhook(store, headers, body, settings):
-            secret = settings.get("my_gateway").webhook_secret.get_secret_value()
+            secret = settings.webhook_secret.get_secret_value()
             expected = hmac.new(secret.encode(), body, "sha256").hexdigest()
             if not hmac.compare_digest(expected, headers.get("x-signature", "")):
                 raise ValueError("bad signature")
@@ -315,79 +428,28 @@ def pyc_gateway_webhook(store: StoreInfo, plugin_id: str, headers: dict[str, str
 
 
 # ---------------------------------------------------------------------------------------------
-# Documents and AI
-# ---------------------------------------------------------------------------------------------
-
-
-@hookspec
-def pyc_document_renderers() -> dict[str, Any] | None:
-    """Return ``{"kind": renderer}`` for documents this plugin renders (invoices, packing slips…).
-
-    Called once at start-up; a store uses the renderers of its enabled plugins.
-    A renderer follows ``plugin_sdk.protocols.DocumentRenderer``.
-
-    :return: a mapping of document kinds to renderers; ``None`` renders nothing.
-
-    .. versionadded:: 0.1
-
-    Example::
-
-        class TextInvoice:
-            content_type = "text/plain"
-
-            async def render(self, *, store, kind, context):
-                return f"Invoice {context['number']}".encode()
-
-        @hookimpl
-        def pyc_document_renderers():
-            return {"invoice": TextInvoice()}
-    """
-
-
-@hookspec
-def pyc_ai_providers() -> dict[str, Any] | None:
-    """Return ``{"provider id": provider}`` AI providers (text and image generation) this plugin offers.
-
-    Called once at start-up; a store uses the providers of its enabled plugins.
-    A provider follows ``plugin_sdk.protocols.AIProvider``.
-
-    :return: a mapping of provider ids to providers; ``None`` offers nothing.
-
-    .. versionadded:: 0.1
-
-    Example::
-
-        class Echo:
-            async def generate_text(self, *, prompt, settings=None):
-                return prompt
-
-        @hookimpl
-        def pyc_ai_providers():
-            return {"echo": Echo()}
-    """
-
-
-# ---------------------------------------------------------------------------------------------
 # Orders and events
 # ---------------------------------------------------------------------------------------------
 
 
-@hookspec
-def pyc_on_event(store: StoreInfo, event: Event, settings: StoreSettings) -> None:
+@hook(results="all", failure="fail", timeout=60)
+def pyc_on_event(store: StoreInfo, event: Event, settings: PluginSettings | None, context: PluginContext) -> None:
     """Called for each domain ``event`` of ``store`` (``order.placed``, ``order.paid``, ``stock.low``…).
 
     Delivered by the job worker after the change that caused the event
     committed, at least once: dedupe on ``event.id``. Each plugin gets each
-    event in a delivery of its own: raising retries this plugin's delivery
-    alone, with exponential backoff, and parks it as failed after a bounded
-    number of attempts; other plugins' handlers are not run again. Events are
-    not guaranteed to arrive in order. The catalog of events and their
-    payloads is ``plugin_sdk.events`` (``docs/events.md``).
+    event in a delivery of its own: raising (or running past the limit) rolls back
+    what the handler wrote through ``context.session`` and retries this plugin's
+    delivery alone, with exponential backoff, parking it as failed after a bounded
+    number of attempts; other plugins' handlers are not run again. Events are not
+    guaranteed to arrive in order. The catalog of events and their payloads is
+    ``plugin_sdk.events`` (``docs/events.md``).
 
     :param store: the event's store.
     :param event: the envelope (``id``, ``name``, ``version``, ``store_id``,
         ``occurred_at``); ``event.data`` is the event's typed payload model.
-    :param settings: the store's plugin settings; ``settings.get("<plugin id>")`` is yours.
+    :param settings: your settings for ``store``.
+    :param context: the delivery job's unit of work (its session commits with the delivery).
     :return: ignored (return ``None``).
 
     .. versionadded:: 0.1
@@ -397,34 +459,9 @@ def pyc_on_event(store: StoreInfo, event: Event, settings: StoreSettings) -> Non
         from plugin_sdk.events import OrderPlaced
 
         @hookimpl
-        async def pyc_on_event(store, event, settings):
+        async def pyc_on_event(store, event, context):
             if isinstance(event.data, OrderPlaced):
-                print(f"{store.slug}: order {event.data.number} placed")
-    """
-
-
-# ---------------------------------------------------------------------------------------------
-# Admin UI
-# ---------------------------------------------------------------------------------------------
-
-
-@hookspec
-def pyc_admin_nav(store: StoreInfo) -> list[dict[str, str]] | None:
-    """Return admin navigation entries for ``store``.
-
-    Called when the admin of ``store`` renders its navigation; only enabled
-    plugins contribute, so a disabled plugin's pages vanish from the menu.
-
-    :param store: the store whose admin is shown.
-    :return: a list of ``{"label": ..., "url": ...}``; ``None`` adds nothing.
-
-    .. versionadded:: 0.1
-
-    Example::
-
-        @hookimpl
-        def pyc_admin_nav(store):
-            return [{"label": "Hello", "url": f"/admin/{store.slug}/hello"}]
+                context.log.info("order %s placed", event.data.number)
     """
 
 
@@ -433,7 +470,7 @@ def pyc_admin_nav(store: StoreInfo) -> list[dict[str, str]] | None:
 # ---------------------------------------------------------------------------------------------
 
 
-@hookspec
+@hook(startup=True)
 def pyc_job_handlers() -> dict[str, Any] | None:
     """Return ``{"kind": handler}``: the background job kinds this plugin runs.
 
@@ -444,7 +481,7 @@ def pyc_job_handlers() -> dict[str, Any] | None:
     plugins stops the worker with an error naming both.
 
     A handler is ``async def handler(session, job)`` (a plain function works too, but
-    blocking work belongs in ``asyncio.to_thread``: a blocked event loop stops the
+    blocking work belongs in ``plugin_sdk.run_blocking``: a blocked event loop stops the
     worker's heartbeats and the job is handed to another worker):
 
     * ``session``: the job's own unit of work, bound to the job's store (tenant
@@ -468,7 +505,81 @@ def pyc_job_handlers() -> dict[str, Any] | None:
         @hookimpl
         def pyc_job_handlers():
             async def sync_stock(session, job):
-                await push_stock_levels(job.store, job.payload["variant_ids"])
+                job.payload["variant_ids"]
 
-            return {"acme_erp.sync_stock": sync_stock}
+            return {"example.sync_stock": sync_stock}
+    """
+
+
+# ---------------------------------------------------------------------------------------------
+# PROVISIONAL: declared so that plugins written for upcoming features can be registered, but no
+# feature calls them yet. Their signatures and rules may still change; do not rely on them.
+# ---------------------------------------------------------------------------------------------
+
+
+@hook(results="all", failure="isolate", timeout=2, provisional=True)
+def pyc_admin_nav(store: StoreInfo) -> list[dict[str, str]] | None:
+    """Return admin navigation entries for ``store`` (provisional: the admin dashboard does not call it yet).
+
+    To be called when the admin of ``store`` renders its navigation; only enabled
+    plugins will contribute, so a disabled plugin's pages vanish from the menu.
+
+    :param store: the store whose admin is shown.
+    :return: a list of ``{"label": ..., "url": ...}``; ``None`` adds nothing.
+
+    .. versionadded:: 0.1
+
+    Example::
+
+        @hookimpl
+        def pyc_admin_nav(store):
+            return [{"label": "Hello", "url": f"/admin/{store.slug}/hello"}]
+    """
+
+
+@hook(startup=True, provisional=True)
+def pyc_document_renderers() -> dict[str, Any] | None:
+    """Return ``{"kind": renderer}`` for documents this plugin renders (provisional: nothing renders documents yet).
+
+    To be called once at start-up; a store will use the renderers of its enabled
+    plugins. A renderer follows ``plugin_sdk.protocols.DocumentRenderer``.
+
+    :return: a mapping of document kinds to renderers; ``None`` renders nothing.
+
+    .. versionadded:: 0.1
+
+    Example::
+
+        class TextInvoice:
+            content_type = "text/plain"
+
+            async def render(self, *, store, kind, context):
+                return f"Invoice {context['number']}".encode()
+
+        @hookimpl
+        def pyc_document_renderers():
+            return {"invoice": TextInvoice()}
+    """
+
+
+@hook(startup=True, provisional=True)
+def pyc_ai_providers() -> dict[str, Any] | None:
+    """Return ``{"provider id": provider}`` AI providers (provisional: no feature uses AI providers yet).
+
+    To be called once at start-up; a store will use the providers of its enabled
+    plugins. A provider follows ``plugin_sdk.protocols.AIProvider``.
+
+    :return: a mapping of provider ids to providers; ``None`` offers nothing.
+
+    .. versionadded:: 0.1
+
+    Example::
+
+        class Echo:
+            async def generate_text(self, *, prompt, settings=None):
+                return prompt
+
+        @hookimpl
+        def pyc_ai_providers():
+            return {"echo": Echo()}
     """

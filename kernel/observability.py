@@ -18,6 +18,8 @@ from typing import Any
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 store_slug_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("store_slug", default=None)
+# The plugin whose hook implementation is running (set by kernel.plugins.calling around each call).
+plugin_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("plugin_id", default=None)
 
 SECRET_KEY_PATTERN = re.compile(r"(secret|password|passwd|token|api[_-]?key|authorization|cookie|totp|seed)", re.I)
 _STANDARD_ATTRS = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
@@ -46,6 +48,9 @@ class JsonFormatter(logging.Formatter):
         store = getattr(record, "store", None) or store_slug_var.get()
         if store:
             data["store"] = store
+        plugin = getattr(record, "plugin", None) or plugin_id_var.get()
+        if plugin:
+            data["plugin"] = plugin
         for key, value in record.__dict__.items():
             if key not in _STANDARD_ATTRS and key not in data and not key.startswith("_"):
                 data[key] = "***" if SECRET_KEY_PATTERN.search(key) else mask_secrets(value)
@@ -54,13 +59,30 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(data, default=str)
 
 
+_handler: logging.Handler | None = None
+
+
 def configure_logging(level: str = "INFO", json_lines: bool = True) -> None:
+    global _handler
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if json_lines else logging.Formatter("%(levelname)s %(name)s %(message)s"))
     root = logging.getLogger("pycommerce")
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     root.propagate = True  # lets pytest's caplog see records too
+    _handler = handler
+
+
+def adopt_loggers(names: set[str]) -> None:
+    """Give plugins' own loggers (``logging.getLogger(__name__)`` under their top-level package) the
+    structured log's handler and level, so their lines reach it with plugin id and store."""
+    root = logging.getLogger("pycommerce")
+    for name in names:
+        logger = logging.getLogger(name)
+        if _handler is not None and _handler not in logger.handlers:
+            logger.handlers[:] = [_handler]
+        logger.setLevel(root.level)
+        logger.propagate = True
 
 
 access_log = logging.getLogger("pycommerce.access")

@@ -1,7 +1,9 @@
-"""Everything a PyCommerce plugin imports, and the only thing.
+"""Everything a PyCommerce plugin imports, and the only thing: the SDK never imports the kernel.
 
-    from plugin_sdk import hookimpl, PluginSettings, Secret
+    from plugin_sdk import hookimpl, PluginSettings, Secret, PluginContext
     from plugin_sdk.types import CartView, ShippingRate
+    from plugin_sdk.db import Base, TenantMixin          # your own tables
+    from plugin_sdk import deps                          # your routes' dependencies
 
 See docs/plugins.md for the guide and every hook's signature.
 """
@@ -10,43 +12,19 @@ from __future__ import annotations
 
 import pluggy
 
-from plugin_sdk.settings import PluginSettings, Secret, StoreSettings
-from plugin_sdk.types import (Address, CartLineView, CartView, Event, Money, OrderView, PaymentMethod, PaymentResult,
-                              ShippingRate, StoreInfo, TaxLine)
+from plugin_sdk.blocking import run_blocking
+from plugin_sdk.context import PluginContext
+from plugin_sdk.info import PluginInfo
+from plugin_sdk.settings import PluginSettings, Secret
+from plugin_sdk.types import (Address, CartLineView, CartView, CustomerRef, Event, Money, OrderLineView, OrderTotals,
+                              OrderView, PaymentMethod, PaymentResult, PaymentView, ShippingRate, StoreInfo, TaxLine)
 
 hookimpl = pluggy.HookimplMarker("pycommerce")
 """Mark a function as a hook implementation: ``@hookimpl`` or ``@hookimpl(specname="pyc_...", trylast=True)``."""
 
-
-def __getattr__(name: str):
-    # Imported lazily: the ORM base pulls in SQLAlchemy, which settings-only plugins do not need.
-    if name in ("TenantModel", "Base", "TenantMixin", "TimestampMixin"):
-        from kernel import db
-
-        return {"TenantModel": db.TenantMixin, "TenantMixin": db.TenantMixin, "Base": db.Base,
-                "TimestampMixin": db.TimestampMixin}[name]
-    if name in ("enqueue", "emit_event"):  # background work and domain events, in the caller's transaction
-        from kernel.events import emit_event
-        from kernel.jobs.queue import enqueue
-
-        return {"enqueue": enqueue, "emit_event": emit_event}[name]
-    if name == "StoreHooksDep":  # for plugin routes: the request store's hooks and settings
-        from kernel.plugins.deps import StoreHooksDep
-
-        return StoreHooksDep
-    if name == "enable_tenant_rls":
-        from kernel.db import enable_tenant_rls
-
-        return enable_tenant_rls
-    if name == "disable_tenant_rls":
-        from kernel.db import disable_tenant_rls
-
-        return disable_tenant_rls
-    raise AttributeError(f"module 'plugin_sdk' has no attribute {name!r}")
-
-
 __all__ = [
-    "Address", "Base", "CartLineView", "CartView", "Event", "Money", "OrderView", "PaymentMethod", "PaymentResult",
-    "PluginSettings", "Secret", "ShippingRate", "StoreHooksDep", "StoreInfo", "StoreSettings", "TaxLine", "TenantMixin",
-    "TenantModel", "TimestampMixin", "disable_tenant_rls", "emit_event", "enable_tenant_rls", "enqueue", "hookimpl",
+    "Address", "CartLineView", "CartView", "CustomerRef", "Event", "Money", "OrderLineView", "OrderTotals", "OrderView",
+    "PaymentMethod", "PaymentResult",
+    "PaymentView", "PluginContext", "PluginInfo", "PluginSettings", "Secret", "ShippingRate", "StoreInfo", "TaxLine",
+    "hookimpl", "run_blocking",
 ]

@@ -8,32 +8,33 @@ from __future__ import annotations
 
 from typing import Any, Protocol, runtime_checkable
 
-from plugin_sdk.settings import StoreSettings
-from plugin_sdk.types import CartView, OrderView, PaymentMethod, PaymentResult, ShippingRate, StoreInfo, TaxLine
+from plugin_sdk.settings import PluginSettings
+from plugin_sdk.types import (CartView, OrderView, PaymentMethod, PaymentResult, PaymentView, ShippingRate, StoreInfo,
+                              TaxLine)
 
 
 @runtime_checkable
 class PaymentGateway(Protocol):
     """What a payment plugin implements (as its ``pyc_payment_methods`` / ``pyc_*_payment`` hooks)."""
 
-    def pyc_payment_methods(self, store: StoreInfo, cart: CartView, settings: StoreSettings
+    def pyc_payment_methods(self, store: StoreInfo, cart: CartView, settings: PluginSettings | None
                             ) -> list[PaymentMethod] | None: ...
 
-    def pyc_create_payment(self, store: StoreInfo, order: OrderView, method: str, amount: int,
-                           settings: StoreSettings) -> PaymentResult | None: ...
+    def pyc_create_payment(self, store: StoreInfo, order: OrderView, method: str, amount: int, idempotency_key: str,
+                           settings: PluginSettings | None) -> PaymentResult | None: ...
 
-    def pyc_capture_payment(self, store: StoreInfo, order: OrderView, payment: Any, amount: int,
-                            settings: StoreSettings) -> PaymentResult | None: ...
+    def pyc_capture_payment(self, store: StoreInfo, order: OrderView, payment: PaymentView, amount: int,
+                            settings: PluginSettings | None) -> PaymentResult | None: ...
 
-    def pyc_refund_payment(self, store: StoreInfo, order: OrderView, payment: Any, amount: int,
-                           settings: StoreSettings) -> PaymentResult | None: ...
+    def pyc_refund_payment(self, store: StoreInfo, order: OrderView, payment: PaymentView, amount: int,
+                           settings: PluginSettings | None) -> PaymentResult | None: ...
 
 
 @runtime_checkable
 class ShippingProvider(Protocol):
     """What a shipping plugin implements."""
 
-    def pyc_shipping_rates(self, store: StoreInfo, cart: CartView, settings: StoreSettings
+    def pyc_shipping_rates(self, store: StoreInfo, cart: CartView, settings: PluginSettings | None
                            ) -> list[ShippingRate] | None: ...
 
 
@@ -42,7 +43,7 @@ class TaxEngine(Protocol):
     """What a tax plugin implements (one engine per store: the first non-None answer wins)."""
 
     def pyc_tax_lines(self, store: StoreInfo, cart: CartView, shipping: ShippingRate | None,
-                      settings: StoreSettings) -> list[TaxLine] | None: ...
+                      settings: PluginSettings | None) -> list[TaxLine] | None: ...
 
 
 @runtime_checkable

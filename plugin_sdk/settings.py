@@ -1,4 +1,4 @@
-"""Per-store plugin settings: the base class plugins subclass, the secret type, and the store's view.
+"""Plugin settings: the base class plugins subclass and the secret type.
 
 A plugin declares its settings as a pydantic model::
 
@@ -9,9 +9,28 @@ A plugin declares its settings as a pydantic model::
         api_key: Secret            # encrypted at rest, write-only through the API
 
 and returns the class from ``pyc_plugin_settings``. Hooks that take ``settings``
-receive a :class:`StoreSettings`; ``settings.get("<your plugin id>")`` is your
-validated model for that store (secrets decrypted, still wrapped in
-``SecretStr`` so a stray ``print`` or log line shows ``**********``).
+receive an instance of exactly that class for the store they run in, and nothing of
+any other plugin's: secrets decrypted, still wrapped in ``SecretStr`` so a stray
+``print`` or log line shows ``**********``.
+
+Each value comes from the store's own settings when set there, else from the
+platform's (set by a platform administrator, or the environment variable
+``PYCOMMERCE_PLUGIN_<PLUGIN ID>_<FIELD>``), else from the model's default.
+
+Settings carry a version: raise ``settings_version`` when a change of the model
+would no longer accept what stores saved, and turn old stored values into new
+ones in ``migrate_settings``::
+
+    class Settings(PluginSettings):
+        settings_version: ClassVar[int] = 2
+        rates: list[int]
+
+        @classmethod
+        def migrate_settings(cls, values, from_version):
+            if from_version < 2 and "rate" in values:
+                values = dict(values)
+                values["rates"] = [values.pop("rate")]
+            return values
 """
 
 from __future__ import annotations
@@ -20,7 +39,7 @@ import re
 import types
 import typing
 from collections.abc import Mapping
-from typing import Annotated, Any, Union
+from typing import Annotated, Any, ClassVar, Union
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
@@ -45,6 +64,15 @@ class PluginSettings(BaseModel):
     """Base class of every plugin's settings model: unknown keys and NUL bytes are rejected."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    settings_version: ClassVar[int] = 1
+    """The version of this model's stored form; stored values of an older version go through
+    :meth:`migrate_settings` before they are validated."""
+
+    @classmethod
+    def migrate_settings(cls, values: dict[str, Any], from_version: int) -> dict[str, Any]:
+        """Return ``values`` (stored under ``from_version``) in this version's form. Default: unchanged."""
+        return values
 
     @model_validator(mode="before")
     @classmethod
@@ -86,22 +114,3 @@ def secret_fields(model: type[BaseModel]) -> frozenset[str]:
     return frozenset(name for name, info in model.model_fields.items()
                      if _mentions_secretstr(info.annotation)
                      or (SECRET_NAME.search(name) and _mentions_str(info.annotation)))
-
-
-class StoreSettings:
-    """The validated settings of every plugin enabled for one store, by plugin id."""
-
-    __slots__ = ("_by_plugin",)
-
-    def __init__(self, by_plugin: Mapping[str, BaseModel] | None = None):
-        self._by_plugin = dict(by_plugin or {})
-
-    def get(self, plugin_id: str) -> Any:
-        """Your plugin's settings model for this store, or ``None`` (no settings, or not configured validly)."""
-        return self._by_plugin.get(plugin_id)
-
-    def __contains__(self, plugin_id: object) -> bool:
-        return plugin_id in self._by_plugin
-
-    def __repr__(self) -> str:  # never the values: they may hold secrets
-        return f"StoreSettings(plugins={sorted(self._by_plugin)})"

@@ -14,7 +14,7 @@ Then, in tests (``asyncio_mode = "auto"`` with session loop scope, see the scaff
 
     async def test_rates(pyc_store, pyc_hooks):
         hooks = await pyc_hooks(pyc_store)
-        assert await hooks.call_all("pyc_shipping_rates", cart=...)
+        assert await hooks.shipping_rates(cart=...)
 
 Install your package first (``pip install -e .``) so the kernel discovers it
 through its entry point, exactly as in production; a plugin that is not
@@ -22,7 +22,11 @@ installed is registered from ``pyc_plugin_module`` instead (override it).
 
 Fixtures: ``pyc_plugin_id``, ``pyc_plugin_module``, ``pyc_settings``, ``pyc_app``,
 ``pyc_client``, ``pyc_sessionmaker``, ``pyc_session``, ``pyc_make_store``,
-``pyc_store``, ``pyc_enable_plugin``, ``pyc_hooks``, ``pyc_owner``, ``pyc_deliver_event``.
+``pyc_store``, ``pyc_enable_plugin``, ``pyc_store_settings``, ``pyc_hooks``, ``pyc_owner``,
+``pyc_deliver_event``.
+
+These fixtures run the real kernel (this module is test tooling: it imports the kernel, which
+plugin code itself never does).
 """
 
 from __future__ import annotations
@@ -127,6 +131,30 @@ def pyc_enable_plugin(pyc_session, pyc_plugin_id):
 
 
 @pytest.fixture(scope="session")
+def pyc_store_settings(pyc_session, pyc_plugin_id):
+    """``await pyc_store_settings(store, values, version=1)``: store settings as an older release saved them.
+
+    Written as they are (secrets left as given, nothing validated), so a test can check how the
+    plugin's ``migrate_settings`` brings them to the current version, or that settings which no
+    longer validate make the plugin "needs attention".
+    """
+    from sqlalchemy import select
+
+    from kernel.plugins.models import StorePlugin
+    from kernel.stores.service import bump_plugins_version
+
+    async def store_settings(store, values: dict[str, Any], version: int = 1, plugin_id: str | None = None):
+        async with pyc_session(store) as session:
+            row = (await session.execute(select(StorePlugin).where(
+                StorePlugin.plugin_id == (plugin_id or pyc_plugin_id)))).scalar_one()
+            row.settings, row.settings_version = dict(values), version
+            await session.flush()
+            await bump_plugins_version(session, store.id)
+
+    return store_settings
+
+
+@pytest.fixture(scope="session")
 def pyc_make_store(pyc_session, pyc_enable_plugin):
     """``await pyc_make_store(enabled=True, settings=None, **store_fields)``: a new store."""
     from kernel.stores.schemas import StoreCreate
@@ -151,8 +179,11 @@ async def pyc_store(pyc_make_store):
 
 @pytest.fixture(scope="session")
 def pyc_hooks(pyc_session):
-    """``await pyc_hooks(store)``: the store's hooks, as the kernel calls them (``call_all``, ``first_result``)."""
-    from kernel.plugins import store_hooks
+    """``await pyc_hooks(store)``: the store's hooks facade, as the kernel calls them (``shipping_rates(cart=…)``…).
+
+    Bound to no open session: hooks whose implementation asks for ``context`` need
+    ``pyc_deliver_event`` or a request instead."""
+    from kernel.plugins.relay import cached_store_hooks
     from kernel.stores.service import get_store
     from kernel.tenancy import StoreContext
 
@@ -160,7 +191,7 @@ def pyc_hooks(pyc_session):
         async with pyc_session(None) as session:
             context = StoreContext.of(await get_store(session, store.slug))
         async with pyc_session(store) as session:
-            return await store_hooks(session, context)
+            return (await cached_store_hooks(session, context)).bind(None)
 
     return hooks
 

@@ -35,6 +35,8 @@ class StoreInfo(_Value):
     currency: str
     locale: str
     timezone: str
+    storefront_url: str = Field(default="", examples=["https://acme.shops.example.com/"],
+                                description="The store's primary storefront address, ending in '/'.")
 
 
 class Address(_Value):
@@ -49,14 +51,22 @@ class Address(_Value):
     phone: str = ""
 
 
+class CustomerRef(_Value):
+    """Who is buying: the customer account (``None`` for a guest) and the contact email."""
+
+    id: int | None = None
+    email: str | None = None
+
+
 class CartLineView(_Value):
     variant_id: int
     product_id: int
     sku: str
-    name: str
+    name: str = Field(description="Product and variant, as the shopper sees them.")
     quantity: int
     unit_price: int = Field(description="Minor units, as entered in the catalog (tax-inclusive or not per store).")
-    total: int
+    total: int = Field(description="unit_price × quantity, less the line's discount.")
+    discount: int = Field(default=0, description="Minor units taken off this line.")
     weight_grams: int = 0
     tax_class: str = "standard"
 
@@ -71,6 +81,7 @@ class CartView(_Value):
     shipping_address: Address | None = None
     billing_address: Address | None = None
     email: str | None = None
+    customer: CustomerRef | None = None
     prices_include_tax: bool = False
 
     @property
@@ -98,14 +109,53 @@ class TaxLine(_Value):
     line_index: int | None = None
 
 
+class OrderLineView(_Value):
+    """One line of an order, as sold (names, prices and taxes are the order's snapshot)."""
+
+    id: int | None = None
+    variant_id: int | None
+    product_id: int | None
+    sku: str
+    name: str
+    quantity: int
+    unit_price: int = Field(description="Minor units.")
+    subtotal: int = Field(description="unit_price × quantity.")
+    discount: int = 0
+    tax: int = 0
+    total: int = Field(description="What the shopper pays for this line.")
+    tax_class: str = "standard"
+
+
+class OrderTotals(_Value):
+    """An order's amounts, minor units of the order's currency."""
+
+    subtotal: int
+    discount: int = 0
+    shipping: int = 0
+    shipping_tax: int = 0
+    tax: int = 0
+    total: int
+    paid: int = 0
+    refunded: int = 0
+    prices_include_tax: bool = False
+
+
 class OrderView(_Value):
+    """An order as gateways, documents and event handlers see it."""
+
     id: int
-    number: str
+    number: str = Field(description="The store's order number, as text (it is shown, never computed with).")
     status: str
     currency: str
     total: int
     email: str | None = None
     created_at: datetime | None = None
+    customer: CustomerRef | None = None
+    lines: list[OrderLineView] = Field(default_factory=list)
+    shipping_address: Address | None = None
+    billing_address: Address | None = None
+    shipping_method: str | None = Field(default=None, description="The chosen rate's name.")
+    totals: OrderTotals | None = None
 
 
 class PaymentMethod(_Value):
@@ -115,6 +165,21 @@ class PaymentMethod(_Value):
     name: str
     instructions: str = ""
     plugin_id: str = ""
+
+
+class PaymentView(_Value):
+    """The kernel's record of one payment, as a gateway plugin sees it (capture, refund, webhooks)."""
+
+    id: int
+    plugin_id: str = Field(description="The gateway plugin that created it.")
+    method: str = Field(description="The ``PaymentMethod.code`` the shopper chose.")
+    amount: int = Field(description="Minor units, in ``currency``.")
+    currency: str
+    status: str = Field(description="'pending', 'authorized', 'captured', 'partially_refunded', 'refunded', "
+                                    "'voided' or 'failed'.")
+    reference: str | None = Field(default=None, description="Your gateway's own id for the payment.")
+    captured_amount: int = 0
+    refunded_amount: int = 0
 
 
 class PaymentResult(_Value):

@@ -26,6 +26,25 @@ API_SCOPES: tuple[str, ...] = (
     "audit:read",
 )
 
+# Scopes plugins declare (``pyc_api_scopes``): scope -> (plugin id, description). Registered once at
+# start-up by the plugin kernel; a key may hold them like the kernel's own.
+PLUGIN_SCOPES: dict[str, tuple[str, str]] = {}
+
+
+def register_api_scopes(plugin_id: str, scopes: dict[str, str]) -> None:
+    """Make a plugin's scopes grantable; a scope the kernel or another plugin already claims is refused."""
+    for scope, description in scopes.items():
+        owner = PLUGIN_SCOPES.get(scope, (plugin_id,))[0]
+        if scope in API_SCOPES or owner != plugin_id:
+            raise ValueError(f"plugin {plugin_id!r} declares API scope {scope!r}, which "
+                             f"{'the kernel' if scope in API_SCOPES else repr(owner)} already claims")
+        PLUGIN_SCOPES[scope] = (plugin_id, description)
+
+
+def known_scopes() -> tuple[str, ...]:
+    return API_SCOPES + tuple(sorted(PLUGIN_SCOPES))
+
+
 # ``last_used_at`` is refreshed at most this often, so a busy key does not write on every request.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Enum, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kernel.db import Base, TenantMixin, TimestampMixin
+from kernel.plugin_data import plugin_data_column
 
 
 class StaffRole(str, enum.Enum):
@@ -55,6 +57,7 @@ class Customer(TimestampMixin, TenantMixin, Base):
     __table_args__ = (UniqueConstraint("store_id", "email"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    plugin_data: Mapped[dict[str, Any]] = plugin_data_column()  # {plugin id: its own JSON}
     email: Mapped[str] = mapped_column(String(320))
     full_name: Mapped[str] = mapped_column(String(200), default="")
     password_hash: Mapped[str | None] = mapped_column(String(255))

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from kernel.accounts.apikeys import API_SCOPES
+from kernel.accounts.apikeys import API_SCOPES, known_scopes
 from kernel.accounts.models import StaffRole
 
 # SQLite hands back naive datetimes (stored in UTC); RFC 3339 (OpenAPI date-time) needs the offset.
@@ -187,14 +187,16 @@ class StaffRead(BaseModel):
 
 class ApiKeyCreate(StrictModel):
     name: str = Field(min_length=1, max_length=100, examples=["ERP sync"])
-    scopes: list[str] = Field(min_length=1, max_length=len(API_SCOPES), examples=[["catalog:read", "orders:read"]])
+    scopes: list[str] = Field(min_length=1, max_length=len(API_SCOPES) + 100,
+                              examples=[["catalog:read", "orders:read"]],
+                              description="The kernel's scopes and those installed plugins declare.")
 
     @field_validator("scopes")
     @classmethod
     def _known(cls, scopes: list[str]) -> list[str]:
-        unknown = sorted(set(scopes) - set(API_SCOPES))
+        unknown = sorted(set(scopes) - set(known_scopes()))
         if unknown:
-            raise ValueError(f"unknown scopes {unknown}; known: {list(API_SCOPES)}")
+            raise ValueError(f"unknown scopes {unknown}; known: {list(known_scopes())}")
         return scopes
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import JSON, Enum, ForeignKey, ForeignKeyConstraint, Integer, St
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kernel.db import Base, TenantMixin, TimestampMixin
+from kernel.plugin_data import plugin_data_column
 
 
 class CartStatus(str, enum.Enum):
@@ -22,6 +23,7 @@ class Cart(TimestampMixin, TenantMixin, Base):
     __table_args__ = (UniqueConstraint("store_id", "id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    plugin_data: Mapped[dict[str, Any]] = plugin_data_column()  # {plugin id: its own JSON}
     # Only the digest of the cart token is stored: a leaked database does not hand out carts.
     token_digest: Mapped[str] = mapped_column(String(64), unique=True)
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"), index=True)

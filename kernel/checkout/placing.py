@@ -218,6 +218,12 @@ async def place_order(session: AsyncSession, hooks, cart: Cart, body: dict[str, 
 
     number = await take_order_number(session, store_id)
     shipping = state.rate
+    order_lines = [dict(
+        variant_id=priced.variant_id, product_id=priced.product_id, sku=priced.sku, name=priced.name,
+        quantity=priced.quantity, unit_price=priced.unit_price, unit_cost=priced.unit_cost,
+        subtotal=amounts.subtotal, discount_total=amounts.discount, tax_total=amounts.tax,
+        net_revenue=amounts.net_revenue, total=amounts.total, tax_class=priced.tax_class)
+        for priced, amounts in zip(sellable, totals.lines)]
     order = await _write_order(session, dict(
         number=number, status=OrderStatus.pending_payment, currency=cart.currency, email=cart.email,
         customer_id=cart.customer_id, cart_id=cart.id, shipping_address=cart.shipping_address,
@@ -225,23 +231,19 @@ async def place_order(session: AsyncSession, hooks, cart: Cart, body: dict[str, 
         shipping_plugin_id=shipping.plugin_id, shipping_code=shipping.code, shipping_name=shipping.name,
         prices_include_tax=totals.prices_include_tax, subtotal=totals.subtotal, discount_total=totals.discount_total,
         shipping_total=totals.shipping_total, shipping_tax=totals.shipping_tax, tax_total=totals.tax_total,
-        total=totals.total, tax_lines=[t.model_dump() for t in state.tax_lines]), [dict(
-            variant_id=priced.variant_id, product_id=priced.product_id, sku=priced.sku, name=priced.name,
-            quantity=priced.quantity, unit_price=priced.unit_price, unit_cost=priced.unit_cost,
-            subtotal=amounts.subtotal, discount_total=amounts.discount, tax_total=amounts.tax,
-            net_revenue=amounts.net_revenue, total=amounts.total, tax_class=priced.tax_class)
-        for priced, amounts in zip(sellable, totals.lines)])
+        total=totals.total, tax_lines=[t.model_dump() for t in state.tax_lines]), order_lines)
     await record_changes(session, taken, reason="sold", order_id=order.id, actor=f"order:{order.id}")
 
     method = state.method
-    result = await hooks.call_plugin(method.plugin_id, "pyc_create_payment", order=order_view(order),
-                                     method=method.code, amount=order.total)
+    payment_key = f"place:{idempotency_key or uuid.uuid4()}"
+    result = await hooks.create_payment(method.plugin_id, order=order_view(order, order_lines), method=method.code,
+                                        amount=order.total, idempotency_key=payment_key)
     if result is None or result.status == "failed":
         raise Conflict(f"The payment could not be started: {getattr(result, 'error', None) or 'no answer from the gateway'}.")
     status = PaymentStatus(result.status) if result.status in PaymentStatus.__members__ else PaymentStatus.pending
     payment = await _write_payment(session, order, plugin_id=method.plugin_id, method_code=method.code, status=status,
                                    reference=result.reference, instructions=result.instructions or method.instructions,
-                                   idempotency_key=f"place:{idempotency_key or uuid.uuid4()}")
+                                   idempotency_key=payment_key)
     await session.execute(_set_cart_order(), {"cart_id": cart.id, "order_id": order.id})
     set_committed_value(cart, "order_id", order.id)
     await write_timeline(session, order.id, [

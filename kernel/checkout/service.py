@@ -16,7 +16,7 @@ from kernel.checkout.addresses import validate_address
 from kernel.checkout.holds import hold_cart_stock
 from kernel.checkout.totals import Totals, compute_totals
 from kernel.errors import InvalidInput
-from plugin_sdk.types import Address, CartLineView, CartView, PaymentMethod, ShippingRate, TaxLine
+from plugin_sdk.types import Address, CartLineView, CartView, CustomerRef, PaymentMethod, ShippingRate, TaxLine
 
 
 def choice_id(plugin_id: str, code: str) -> str:
@@ -60,16 +60,17 @@ def cart_view(priced: PricedCart, *, prices_include_tax: bool = False) -> CartVi
              for l in priced.lines if l.problem is None]
     return CartView(id=cart.id, currency=cart.currency, lines=lines, subtotal=sum(l.total for l in lines),
                     shipping_address=_address(cart.shipping_address), billing_address=_address(cart.billing_address),
-                    email=cart.email, prices_include_tax=prices_include_tax)
+                    email=cart.email, prices_include_tax=prices_include_tax,
+                    customer=CustomerRef(id=cart.customer_id, email=cart.email))
 
 
 async def _tax(hooks, view: CartView, rate: ShippingRate | None) -> tuple[str | None, list[TaxLine], bool]:
-    found = await hooks.first_result("pyc_tax_lines", cart=view, shipping=rate)
+    found = await hooks.tax_lines(cart=view, shipping=rate)
     if found is None:
         return None, [], False
     plugin_id, lines = found
     # A tax engine states in its settings whether catalog prices include tax (see docs/orders.md).
-    inclusive = bool(getattr(hooks.settings.get(plugin_id), "prices_include_tax", False))
+    inclusive = bool(getattr(hooks.settings_of(plugin_id), "prices_include_tax", False))
     return plugin_id, list(lines or []), inclusive
 
 
@@ -83,7 +84,7 @@ async def build_checkout(session: AsyncSession, hooks, cart: Cart) -> CheckoutSt
         state.problems.append("Enter a contact email.")
     if view.shipping_address is None:
         state.problems.append("Enter a shipping address.")
-    for plugin_id, rates in await hooks.call_all("pyc_shipping_rates", cart=view):
+    for plugin_id, rates in await hooks.shipping_rates(cart=view):
         state.rates.extend(r if r.plugin_id else r.model_copy(update={"plugin_id": plugin_id}) for r in rates or [])
     if cart.shipping_code:
         state.rate = next((r for r in state.rates if (r.plugin_id, r.code) ==
@@ -94,7 +95,7 @@ async def build_checkout(session: AsyncSession, hooks, cart: Cart) -> CheckoutSt
     state.tax_plugin_id, state.tax_lines, inclusive = await _tax(hooks, view, state.rate)
     if inclusive:
         state.view = view = view.model_copy(update={"prices_include_tax": True})
-    for plugin_id, methods in await hooks.call_all("pyc_payment_methods", cart=view):
+    for plugin_id, methods in await hooks.payment_methods(cart=view):
         state.methods.extend(m if m.plugin_id else m.model_copy(update={"plugin_id": plugin_id}) for m in methods or [])
     if cart.payment_code:
         state.method = next((m for m in state.methods if (m.plugin_id, m.code) ==

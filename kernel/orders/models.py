@@ -12,6 +12,7 @@ from sqlalchemy import (JSON, Boolean, Enum, ForeignKey, ForeignKeyConstraint, I
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kernel.db import Base, TenantMixin, TimestampMixin, utcnow
+from kernel.plugin_data import plugin_data_column
 
 
 class OrderStatus(str, enum.Enum):
@@ -46,6 +47,7 @@ class Order(TimestampMixin, TenantMixin, Base):
     __table_args__ = (UniqueConstraint("store_id", "number"), UniqueConstraint("store_id", "id"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    plugin_data: Mapped[dict[str, Any]] = plugin_data_column()  # {plugin id: its own JSON}
     number: Mapped[int] = mapped_column(Integer)
     status: Mapped[OrderStatus] = mapped_column(_enum(OrderStatus), default=OrderStatus.pending_payment, index=True)
     currency: Mapped[str] = mapped_column(String(3))
@@ -152,6 +154,7 @@ class Payment(_OrderChild, TimestampMixin, Base):
     __table_args__ = (_order_fk(), UniqueConstraint("store_id", "idempotency_key"), UniqueConstraint("store_id", "id"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    plugin_data: Mapped[dict[str, Any]] = plugin_data_column()  # {plugin id: its own JSON}
     plugin_id: Mapped[str] = mapped_column(String(100))
     method_code: Mapped[str] = mapped_column(String(100))
     amount: Mapped[int] = mapped_column(Integer)

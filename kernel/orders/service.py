@@ -21,7 +21,7 @@ from kernel.orders.models import (Fulfilment, Order, OrderCounter, OrderStatus, 
 from kernel.orders.states import IllegalTransition, check_transition
 from plugin_sdk.events import (OrderCancelled, OrderFulfilled, OrderPaid, OrderRefunded, PaymentCaptured,
                                PaymentFailed, PaymentRefunded)
-from plugin_sdk.types import OrderView
+from plugin_sdk.types import Address, CustomerRef, OrderLineView, OrderTotals, OrderView, PaymentView
 
 S = OrderStatus
 
@@ -68,9 +68,29 @@ async def next_order_number(session: AsyncSession, store_id: int) -> int:
     return (await session.execute(bump)).scalar_one()
 
 
-def order_view(order: Order) -> OrderView:
-    return OrderView(id=order.id, number=str(order.number), status=order.status.value, currency=order.currency,
-                     total=order.total, email=order.email, created_at=order.placed_at)
+def order_view(order: Order, lines: list[dict] | None = None) -> OrderView:
+    """What plugins see of an order: its snapshot, detached from the ORM. ``lines`` (the rows as written)
+    for an order just placed, whose ``lines`` relationship was never loaded."""
+    rows = [OrderLineView(variant_id=l["variant_id"], product_id=l["product_id"], sku=l["sku"], name=l["name"],
+                          quantity=l["quantity"], unit_price=l["unit_price"], subtotal=l["subtotal"],
+                          discount=l["discount_total"], tax=l["tax_total"], total=l["total"], tax_class=l["tax_class"])
+            for l in lines] if lines is not None else [
+        OrderLineView(id=l.id, variant_id=l.variant_id, product_id=l.product_id, sku=l.sku, name=l.name,
+                      quantity=l.quantity, unit_price=l.unit_price, subtotal=l.subtotal, discount=l.discount_total,
+                      tax=l.tax_total, total=l.total, tax_class=l.tax_class) for l in order.lines]
+    return OrderView(
+        id=order.id, number=str(order.number), status=order.status.value, currency=order.currency, total=order.total,
+        email=order.email, created_at=order.placed_at, customer=CustomerRef(id=order.customer_id, email=order.email),
+        lines=rows, shipping_address=_address(order.shipping_address), billing_address=_address(order.billing_address),
+        shipping_method=order.shipping_name or None,
+        totals=OrderTotals(subtotal=order.subtotal, discount=order.discount_total, shipping=order.shipping_total,
+                           shipping_tax=order.shipping_tax, tax=order.tax_total, total=order.total,
+                           paid=order.paid_total or 0, refunded=order.refunded_total or 0,
+                           prices_include_tax=bool(order.prices_include_tax)))
+
+
+def _address(data: dict | None) -> Address | None:
+    return Address.model_validate(data) if data else None
 
 
 def order_event_fields(order: Order) -> dict:
@@ -176,8 +196,8 @@ async def mark_paid(session: AsyncSession, hooks, order: Order, *, actor: str | 
     if payment is None:
         raise Conflict("This order has no pending payment to mark as received.")
     due = payment.amount
-    result = await hooks.call_plugin(payment.plugin_id, "pyc_capture_payment", order=order_view(order),
-                                     payment=_payment_dict(payment), amount=due)
+    result = await hooks.capture_payment(payment.plugin_id, order=order_view(order), payment=payment_view(payment),
+                                         amount=due)
     if result is not None and result.status == "failed":
         error = result.error or "declined"
         payment.status = PaymentStatus.failed
@@ -199,10 +219,10 @@ async def mark_paid(session: AsyncSession, hooks, order: Order, *, actor: str | 
     return order
 
 
-def _payment_dict(payment: Payment) -> dict:
-    return {"id": payment.id, "plugin_id": payment.plugin_id, "method": payment.method_code,
-            "amount": payment.amount, "currency": payment.currency, "status": payment.status.value,
-            "reference": payment.reference}
+def payment_view(payment: Payment) -> PaymentView:
+    return PaymentView(id=payment.id, plugin_id=payment.plugin_id, method=payment.method_code, amount=payment.amount,
+                       currency=payment.currency, status=payment.status.value, reference=payment.reference,
+                       captured_amount=payment.captured_amount or 0, refunded_amount=payment.refunded_amount or 0)
 
 
 async def fulfil(session: AsyncSession, order: Order, lines: list[tuple[int, int]] | None, *, carrier: str = "",
@@ -280,8 +300,8 @@ async def refund(session: AsyncSession, hooks, order: Order, amount: int, *, rea
                     if p.captured_amount - p.refunded_amount >= amount), None)
     if payment is None:
         raise Conflict("No captured payment covers this amount.")
-    result = await hooks.call_plugin(payment.plugin_id, "pyc_refund_payment", order=order_view(order),
-                                     payment=_payment_dict(payment), amount=amount)
+    result = await hooks.refund_payment(payment.plugin_id, order=order_view(order), payment=payment_view(payment),
+                                        amount=amount)
     if result is None or result.status != "refunded":
         raise Conflict(f"The payment gateway refused the refund: {getattr(result, 'error', None) or 'no answer'}.")
     payment.refunded_amount += amount

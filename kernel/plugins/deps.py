@@ -8,15 +8,15 @@ from fastapi import Depends, Request
 
 from kernel.deps import SessionDep, StoreDep
 from kernel.plugins.manager import platform_plugins
-from kernel.plugins.relay import PluginNotEnabled, StoreHooks, store_hooks
+from kernel.plugins.relay import Hooks, PluginNotEnabled, cached_store_hooks, store_hooks
 from kernel.tenancy import resolve_store
 
 
-async def get_store_hooks(store: StoreDep, session: SessionDep) -> StoreHooks:
+async def get_store_hooks(store: StoreDep, session: SessionDep) -> Hooks:
     return await store_hooks(session, store)
 
 
-StoreHooksDep = Annotated[StoreHooks, Depends(get_store_hooks)]
+StoreHooksDep = Annotated[Hooks, Depends(get_store_hooks)]
 
 
 def require_plugin_enabled(plugin_id: str):
@@ -27,14 +27,14 @@ def require_plugin_enabled(plugin_id: str):
     """
 
     async def guard(request: Request, session: SessionDep) -> None:
+        request.state.plugin_id = plugin_id  # whose route this is: plugin_sdk.deps.ContextDep gives its own settings
         slug = request.path_params.get("store_slug")
         if slug is None or plugin_id in platform_plugins():
             return
         store = getattr(request.state, "store", None)
         if store is None or store.slug != slug:
             store = await resolve_store(session, slug=slug)
-        hooks = await store_hooks(session, store)
-        if plugin_id not in hooks.enabled:
+        if not (await cached_store_hooks(session, store)).is_active(plugin_id):
             raise PluginNotEnabled("Not found.")
 
     return guard

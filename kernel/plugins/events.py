@@ -10,9 +10,8 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.events.dispatch import ConsumerSource
-from kernel.plugins.calling import call_impl, call_order
 from kernel.plugins.manager import PyCommercePluginManager
-from kernel.plugins.relay import store_hooks
+from kernel.plugins.relay import cached_store_hooks, store_hooks
 from kernel.tenancy import StoreContext
 from plugin_sdk.events import Event
 
@@ -20,8 +19,8 @@ from plugin_sdk.events import Event
 async def event_consumers(session: AsyncSession, store: StoreContext, event: Event,
                           pm: PyCommercePluginManager | None = None) -> list[str]:
     """The ids of the plugins enabled for ``store`` that implement ``pyc_on_event``, in calling order."""
-    hooks = await store_hooks(session, store, pm)
-    return list(dict.fromkeys(impl.plugin_name for impl in call_order(hooks.caller("pyc_on_event").get_hookimpls())))
+    relay = await cached_store_hooks(session, store, pm)
+    return list(dict.fromkeys(impl.plugin_name for impl in relay.impls("pyc_on_event")))
 
 
 async def deliver_event(session: AsyncSession, store: StoreContext, event: Event, *, plugin_id: str | None = None,
@@ -30,21 +29,13 @@ async def deliver_event(session: AsyncSession, store: StoreContext, event: Event
     of those that were called (none when ``plugin_id`` is not enabled there any more).
 
     Exceptions propagate unchanged: the job worker records the error and retries that
-    plugin's delivery with backoff (handlers dedupe on ``event.id``). The session only
-    reads the store's plugin rows (bound to the store, or crossing stores).
+    plugin's delivery with backoff (handlers dedupe on ``event.id``). The session is the
+    delivery job's (bound to the store): handlers write through ``context.session``.
     """
     if event.store_id != store.id:
         raise ValueError(f"event {event.id} belongs to store {event.store_id}, not {store.id}")
     hooks = await store_hooks(session, store, pm)
-    caller = hooks.caller("pyc_on_event")
-    called = []
-    kwargs = {"store": hooks.info, "settings": hooks.settings, "event": event}
-    for impl in call_order(caller.get_hookimpls()):
-        if plugin_id is not None and impl.plugin_name != plugin_id:
-            continue
-        await call_impl(impl, "pyc_on_event", kwargs, store.id)
-        called.append(impl.plugin_name)
-    return called
+    return await hooks.on_event(event=event, plugin_id=plugin_id)
 
 
 async def _deliver_to_plugin(session: AsyncSession, store: StoreContext, event: Event, plugin_id: str) -> bool:

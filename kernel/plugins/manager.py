@@ -15,10 +15,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import pluggy
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import Version
 
+from kernel import __version__ as KERNEL_VERSION
 from kernel import hookspecs
 from kernel.plugins.discovery import (PluginFailure, PluginSource, PluginStartupError, load_sources,
                                       scan_entry_points)
+from plugin_sdk.info import PluginInfo
 
 log = logging.getLogger("pycommerce.plugins")
 
@@ -42,6 +46,7 @@ class PluginMeta:
     distribution: str | None
     version: str | None
     value: str | None = None
+    info: PluginInfo = PluginInfo()
 
     @property
     def is_platform(self) -> bool:
@@ -99,25 +104,67 @@ def _suggestion(message: str) -> str:
     return f" (did you mean {close[0]!r}?)" if close else " (known hooks: see kernel/hookspecs.py)"
 
 
+class IncompatiblePlugin(PluginStartupError):
+    """The plugin declares kernel versions that the running kernel is not."""
+
+
+def plugin_info(plugin: Any, plugin_id: str, origin: str = "") -> PluginInfo:
+    """The plugin's ``pyc_plugin_info`` (a :class:`plugin_sdk.PluginInfo`), checked against the kernel's version.
+
+    :raises IncompatiblePlugin: the running kernel does not satisfy the plugin's ``kernel`` specifier.
+    """
+    info = getattr(plugin, "pyc_plugin_info", None)
+    if info is None:
+        return PluginInfo()
+    if not isinstance(info, PluginInfo):
+        raise PluginStartupError(f"plugin {plugin_id!r}{origin}: pyc_plugin_info must be a plugin_sdk.PluginInfo, "
+                                 f"not {type(info).__name__}")
+    if info.kernel:
+        try:
+            supported = SpecifierSet(info.kernel)
+        except InvalidSpecifier:
+            raise PluginStartupError(f"plugin {plugin_id!r}{origin}: its kernel requirement {info.kernel!r} is not "
+                                     "a version specifier (e.g. '>=0.1,<0.2')") from None
+        if not supported.contains(Version(KERNEL_VERSION), prereleases=True):
+            raise IncompatiblePlugin(f"plugin {plugin_id!r}{origin} requires kernel {info.kernel}, but this kernel "
+                                     f"is {KERNEL_VERSION}; it is not loaded")
+    return info
+
+
+def _refuse_wrappers(pm: PyCommercePluginManager, plugin: Any, plugin_id: str, origin: str) -> None:
+    """The kernel calls implementations one by one (to know who answered, to isolate and time each), so a
+    wrapper would never run: refuse it rather than accept it silently."""
+    for caller in pm.get_hookcallers(plugin) or ():
+        for impl in caller.get_hookimpls():
+            if impl.plugin is plugin and (impl.wrapper or impl.hookwrapper):
+                pm.unregister(name=plugin_id)
+                raise PluginStartupError(
+                    f"plugin {plugin_id!r}{origin} implements {caller.name} as a wrapper "
+                    f"({'wrapper' if impl.wrapper else 'hookwrapper'}=True), which PyCommerce does not support: "
+                    "the kernel calls each implementation on its own. Remove the wrapper option.")
+
+
 def register_plugin(pm: PyCommercePluginManager, plugin: Any, plugin_id: str, *,
                     distribution: str | None = None, version: str | None = None, value: str | None = None) -> None:
     """Register one plugin under its id and validate it against the hook specs right away.
 
-    :raises PluginStartupError: an implementation names no known hook, or its arguments do not fit.
+    :raises PluginStartupError: an implementation names no known hook, its arguments do not fit, it is a
+        wrapper, or the plugin does not support this kernel's version (:class:`IncompatiblePlugin`).
     """
+    origin = f" (distribution {distribution})" if distribution else ""
+    info = plugin_info(plugin, plugin_id, origin)
     try:
         pm.register(plugin, name=plugin_id)
         pm.check_pending()
     except pluggy.PluginValidationError as exc:
         if pm.get_plugin(plugin_id) is not None:
             pm.unregister(name=plugin_id)
-        origin = f" (distribution {distribution})" if distribution else ""
         raise PluginStartupError(f"plugin {plugin_id!r}{origin} does not fit the hook contract: {exc}"
                                  f"{_suggestion(str(exc))}") from exc
     except ValueError as exc:  # already registered under that name, or the same object twice
-        origin = f" (distribution {distribution})" if distribution else ""
         raise PluginStartupError(f"plugin {plugin_id!r}{origin} cannot be registered: {exc}") from exc
-    pm.meta[plugin_id] = PluginMeta(plugin_id, distribution, version, value)
+    _refuse_wrappers(pm, plugin, plugin_id, origin)
+    pm.meta[plugin_id] = PluginMeta(plugin_id, distribution, version, value, info)
 
 
 def build_plugin_manager(path: list[str] | None = None, sources: list[PluginSource] | None = None
@@ -129,8 +176,14 @@ def build_plugin_manager(path: list[str] | None = None, sources: list[PluginSour
     loaded, failures = load_sources(sources, platform_plugins())
     pm.failures.extend(failures)
     for source, obj in loaded:
-        register_plugin(pm, obj, source.id, distribution=source.distribution, version=source.version,
-                        value=source.value)
+        try:
+            register_plugin(pm, obj, source.id, distribution=source.distribution, version=source.version,
+                            value=source.value)
+        except IncompatiblePlugin as exc:  # left out like a plugin that fails to import (a platform one stops us)
+            if source.id in platform_plugins():
+                raise
+            pm.failures.append(PluginFailure(source.id, source.distribution, str(exc)))
+            log.error("%s", exc, extra={"plugin": source.id, "distribution": source.distribution})
     missing = [p for p in platform_plugins() if pm.get_plugin(p) is None]
     if missing:
         raise PluginStartupError(f"platform plugin(s) not installed: {', '.join(missing)}")

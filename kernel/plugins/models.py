@@ -1,4 +1,4 @@
-"""Which plugins each store uses, and their settings (secrets encrypted inside the JSON)."""
+"""Which plugins each store uses, their settings, and the platform's defaults (secrets encrypted inside the JSON)."""
 
 from __future__ import annotations
 
@@ -27,3 +27,18 @@ class StorePlugin(TenantMixin, TimestampMixin, Base):
     enabled: Mapped[bool] = mapped_column(default=True)
     settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # The plugin's ``settings_version`` the stored settings were written under (see PluginSettings).
+    settings_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+
+class PlatformPluginSettings(TimestampMixin, Base):
+    """A plugin's platform-wide settings: the default of every store that does not set a field itself.
+
+    Not a tenant table: platform administrators write it, every store reads it.
+    """
+
+    __tablename__ = "platform_plugin_settings"
+
+    plugin_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    settings_version: Mapped[int] = mapped_column(Integer, default=1)

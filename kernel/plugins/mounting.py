@@ -1,4 +1,5 @@
-"""Mounting what plugins contribute to the application: API routers and static folders.
+"""Mounting what plugins contribute to the application: API routers, static folders, API-key scopes,
+the SDK's route dependencies and the plugins' loggers.
 
 Done once in ``create_app`` (every plugin is registered once). Per-store
 visibility is enforced at request time: a plugin's store-scoped routes carry
@@ -13,9 +14,12 @@ from pathlib import Path
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from kernel.accounts.apikeys import register_api_scopes
 from kernel.errors import ERROR_RESPONSES
+from kernel.observability import adopt_loggers
 from kernel.plugins.deps import require_plugin_enabled
 from kernel.plugins.manager import PyCommercePluginManager
+from kernel.plugins.sdk_deps import install_sdk_dependencies
 
 log = logging.getLogger("pycommerce.plugins")
 
@@ -26,7 +30,22 @@ def _as_list(value) -> list:
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
+def plugin_packages(pm: PyCommercePluginManager) -> set[str]:
+    """The top-level packages plugins live in (whose loggers carry their lines)."""
+    names = set()
+    for _plugin_id, plugin in pm.list_name_plugin():
+        module = getattr(plugin, "__name__", None) or type(plugin).__module__
+        top = module.split(".")[0] if isinstance(module, str) else None
+        if top and top not in ("kernel", "pycommerce", "plugin_sdk", "builtins"):
+            names.add(top)
+    return names
+
+
 def mount_plugins(app: FastAPI, pm: PyCommercePluginManager) -> None:
+    install_sdk_dependencies(app)
+    adopt_loggers(plugin_packages(pm))
+    for impl in pm.hook.pyc_api_scopes.get_hookimpls():
+        register_api_scopes(impl.plugin_name, impl.function() or {})
     for impl in reversed(pm.hook.pyc_api_routers.get_hookimpls()):
         for router in _as_list(impl.function()):
             if not isinstance(router, APIRouter):

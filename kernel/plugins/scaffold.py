@@ -1,4 +1,9 @@
-"""``pycommerce plugin new NAME``: an installable plugin package whose own tests pass straight away."""
+"""``pycommerce plugin new NAME``: an installable plugin package whose own tests pass straight away.
+
+The distribution name (what ``pip`` installs), the module (what Python imports) and the plugin
+id (the entry-point name: URLs, settings, database rows) are three names; each defaults from
+NAME and each may be given on its own.
+"""
 
 from __future__ import annotations
 
@@ -52,9 +57,15 @@ See PyCommerce's docs/plugins.md for every hook.
 INIT = '"""$dist: a PyCommerce plugin."""\n'
 
 SETTINGS = '''\
-"""Per-store settings: validated on save, secrets encrypted at rest and never shown back."""
+"""Settings: validated on save, secrets encrypted at rest and never shown back.
+
+Each field may be set per store, or for the whole platform (the platform API, or the
+environment: PYCOMMERCE_PLUGIN_${ID_UPPER}_RATE=450); the store's own value wins.
+"""
 
 from __future__ import annotations
+
+from typing import Any, ClassVar
 
 from pydantic import Field
 
@@ -62,9 +73,19 @@ from plugin_sdk import PluginSettings, Secret
 
 
 class Settings(PluginSettings):
+    # Version 1 called the rate "price": stores that saved it then are migrated on read.
+    settings_version: ClassVar[int] = 2
+
     label: str = Field(default="$title delivery", min_length=1, max_length=100)
     rate: int = Field(default=500, ge=0, description="Minor units, in the store's currency.")
     api_key: Secret | None = None
+
+    @classmethod
+    def migrate_settings(cls, values: dict[str, Any], from_version: int) -> dict[str, Any]:
+        if from_version < 2 and "price" in values:
+            values = {**values, "rate": values["price"]}
+            del values["price"]
+        return values
 '''
 
 PLUGIN = '''\
@@ -74,12 +95,20 @@ from __future__ import annotations
 
 import logging
 
-from plugin_sdk import ShippingRate, hookimpl
+from plugin_sdk import PluginInfo, ShippingRate, hookimpl
+from plugin_sdk.events import OrderPlaced
 
 from $pkg.settings import Settings
 
 PLUGIN_ID = "$id"
-log = logging.getLogger(__name__)
+log = logging.getLogger(__name__)  # reaches the platform's JSON log with the plugin id and the store
+
+pyc_plugin_info = PluginInfo(description="$title: a flat shipping rate.", category="shipping",
+                             kernel=">=0.1")
+
+# Orders this plugin saw placed: (store slug, order number, the store's label). A real plugin
+# would write a row of its own through context.session, or context.enqueue a job.
+placed: list[tuple[str, str, str]] = []
 
 
 @hookimpl
@@ -88,15 +117,16 @@ def pyc_plugin_settings():
 
 
 @hookimpl
-def pyc_shipping_rates(store, cart, settings):
-    mine = settings.get(PLUGIN_ID) or Settings()
-    return [ShippingRate(code="standard", name=mine.label, amount=mine.rate, currency=cart.currency,
+def pyc_shipping_rates(cart, settings):
+    return [ShippingRate(code="standard", name=settings.label, amount=settings.rate, currency=cart.currency,
                          plugin_id=PLUGIN_ID)]
 
 
 @hookimpl
-async def pyc_on_event(store, event):
-    log.info("%s received %s for store %s", PLUGIN_ID, event.name, store.slug)
+async def pyc_on_event(event, context):
+    if isinstance(event.data, OrderPlaced):
+        placed.append((context.store.slug, event.data.number, context.settings.label))
+        context.log.info("order %s placed", event.data.number)
 '''
 
 MODELS = '''\
@@ -107,10 +137,10 @@ from __future__ import annotations
 from sqlalchemy import Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from plugin_sdk import Base, TenantModel
+from plugin_sdk.db import Base, TenantMixin
 
 
-class $model(TenantModel, Base):
+class $model(TenantMixin, Base):
     __tablename__ = "${id}_notes"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -126,7 +156,7 @@ Revises:
 from alembic import op
 import sqlalchemy as sa
 
-from plugin_sdk import disable_tenant_rls, enable_tenant_rls
+from plugin_sdk.db import disable_tenant_rls, enable_tenant_rls
 
 revision = "${id}_0001"
 down_revision = None
@@ -168,7 +198,10 @@ def pyc_plugin_id():
 TEST = '''\
 """The plugin's behaviour, through the kernel exactly as a store would see it."""
 
+from plugin_sdk.events import OrderPlaced
 from plugin_sdk.types import CartView
+
+from $pkg import plugin
 
 
 def cart():
@@ -177,14 +210,14 @@ def cart():
 
 async def test_offers_its_rate_where_enabled(pyc_make_store, pyc_hooks):
     store = await pyc_make_store(settings={"label": "Hello post", "rate": 250})
-    results = await (await pyc_hooks(store)).call_all("pyc_shipping_rates", cart=cart())
+    results = await (await pyc_hooks(store)).shipping_rates(cart=cart())
     assert [(plugin_id, [(r.name, r.amount) for r in rates]) for plugin_id, rates in results] == [
         ("$id", [("Hello post", 250)])]
 
 
 async def test_silent_where_not_enabled(pyc_make_store, pyc_hooks):
     store = await pyc_make_store(enabled=False)
-    assert await (await pyc_hooks(store)).call_all("pyc_shipping_rates", cart=cart()) == []
+    assert await (await pyc_hooks(store)).shipping_rates(cart=cart()) == []
 
 
 async def test_secret_setting_is_masked(pyc_client, pyc_store, pyc_owner):
@@ -195,10 +228,17 @@ async def test_secret_setting_is_masked(pyc_client, pyc_store, pyc_owner):
     assert "sk-test-1234567890" not in response.text
 
 
-async def test_reacts_to_events(pyc_store, pyc_deliver_event):
-    from plugin_sdk.events import OrderPlaced
+async def test_order_placed_reaches_the_handler_with_its_context(pyc_make_store, pyc_deliver_event):
+    store = await pyc_make_store(settings={"label": "Hello post"})
+    await pyc_deliver_event(store, OrderPlaced.example().model_copy(update={"number": "1001"}))
+    assert (store.slug, "1001", "Hello post") in plugin.placed
 
-    await pyc_deliver_event(pyc_store, OrderPlaced.example())
+
+async def test_settings_saved_under_version_1_are_migrated(pyc_make_store, pyc_store_settings, pyc_hooks):
+    store = await pyc_make_store()
+    await pyc_store_settings(store, {"label": "Old post", "price": 275}, version=1)
+    [(_, [rate])] = await (await pyc_hooks(store)).shipping_rates(cart=cart())
+    assert (rate.name, rate.amount) == ("Old post", 275)
 '''
 
 TEST_MODELS = '''\
@@ -220,21 +260,34 @@ async def test_notes_belong_to_their_store(pyc_make_store, pyc_session):
 '''
 
 
-def plugin_names(name: str) -> dict[str, str]:
-    """Names derived from NAME: distribution ``acme-hello``, package and plugin id ``acme_hello``."""
+_RESERVED = {"kernel", "plugin_sdk", "plugins_builtin", "migrations", "tests"}
+
+
+def plugin_names(name: str, *, distribution: str | None = None, module: str | None = None,
+                 plugin_id: str | None = None) -> dict[str, str]:
+    """The three names, each derived from NAME unless given: distribution ``acme-hello``, module and
+    plugin id ``acme_hello``."""
     if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]{0,60}", name):
         raise ValueError("NAME must start with a letter and hold only letters, digits, '-' and '_'")
-    pkg = re.sub(r"[-]+", "_", name).lower()
-    if keyword.iskeyword(pkg) or pkg in {"kernel", "plugin_sdk", "plugins_builtin", "migrations", "tests"}:
-        raise ValueError(f"{name!r} clashes with a Python keyword or a PyCommerce package")
-    title = " ".join(part.capitalize() for part in pkg.split("_"))
-    return {"dist": pkg.replace("_", "-"), "pkg": pkg, "id": pkg, "title": title,
-            "model": "".join(part.capitalize() for part in pkg.split("_")) + "Note"}
+    derived = re.sub(r"[-]+", "_", name).lower()
+    pkg, pid = module or derived, plugin_id or derived
+    dist = distribution or derived.replace("_", "-")
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,60}", pkg) or keyword.iskeyword(pkg) or pkg in _RESERVED:
+        raise ValueError(f"module {pkg!r} must be a lower-case Python identifier that is not a keyword or a "
+                         "PyCommerce package")
+    if not re.fullmatch(r"[a-z][a-z0-9_]{0,60}", pid):
+        raise ValueError(f"plugin id {pid!r} must start with a letter and hold only a-z, 0-9 and '_'")
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}", dist):
+        raise ValueError(f"distribution name {dist!r} is not a valid package name")
+    title = " ".join(part.capitalize() for part in pid.split("_"))
+    return {"dist": dist, "pkg": pkg, "id": pid, "ID_UPPER": pid.upper(), "title": title,
+            "model": "".join(part.capitalize() for part in pid.split("_")) + "Note"}
 
 
-def scaffold_plugin(name: str, directory: Path, *, with_migrations: bool = False) -> Path:
+def scaffold_plugin(name: str, directory: Path, *, with_migrations: bool = False, distribution: str | None = None,
+                    module: str | None = None, plugin_id: str | None = None) -> Path:
     """Write the package under ``directory/<dist>``; refuses to overwrite an existing folder."""
-    names = plugin_names(name)
+    names = plugin_names(name, distribution=distribution, module=module, plugin_id=plugin_id)
     root = Path(directory) / names["dist"]
     if root.exists():
         raise FileExistsError(f"{root} already exists")

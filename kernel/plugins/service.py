@@ -1,8 +1,12 @@
-"""Enabling, disabling and configuring plugins for a store; rotating the key of stored secrets.
+"""Enabling, disabling and configuring plugins for a store or the platform; rotating the key of stored secrets.
 
-The session is bound to the store (``SessionDep`` after ``StoreDep``, or
-``store_session``). Services never commit. Every change bumps the store's
-``plugins_version`` so every process drops its cached relay for that store.
+Store functions take a session bound to the store (``SessionDep`` after ``StoreDep``,
+or ``store_session``); platform settings a session crossing stores. Services never
+commit. Every change bumps the ``plugins_version`` of the stores it affects (every
+store, for platform settings) so every process drops its cached relays.
+
+Settings are validated as the store will see them, layered over the platform's values
+(:func:`kernel.plugins.settings.layered`), and stored as only what the store set itself.
 """
 
 from __future__ import annotations
@@ -10,15 +14,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.db import insert_unless_present
 from kernel.errors import Conflict, InvalidInput, NotFound
 from kernel.plugins import settings as plugin_settings
 from kernel.plugins.manager import PyCommercePluginManager, get_plugin_manager, platform_plugins
-from kernel.plugins.models import StorePlugin
+from kernel.plugins.models import PlatformPluginSettings, StorePlugin
 from kernel.security import SecretBox
+from kernel.stores.models import Store
 from kernel.stores.service import bump_plugins_version
 
 
@@ -44,21 +49,42 @@ async def list_rows(session: AsyncSession) -> dict[str, StorePlugin]:
     return {row.plugin_id: row for row in (await session.execute(select(StorePlugin))).scalars()}
 
 
-def _validated(pm: PyCommercePluginManager, plugin_id: str, existing: dict[str, Any] | None,
-               changes: dict[str, Any] | None, *, replace: bool) -> dict[str, Any]:
-    """The new stored form: ``changes`` over the existing values, validated and re-encrypted."""
+async def get_platform_row(session: AsyncSession, plugin_id: str) -> PlatformPluginSettings | None:
+    return await session.get(PlatformPluginSettings, plugin_id)
+
+
+def _validated(pm: PyCommercePluginManager, plugin_id: str, existing: dict[str, Any] | None, existing_version: int,
+               changes: dict[str, Any] | None, *, replace: bool,
+               beneath: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The new stored form: ``changes`` over the existing values (migrated to the model's version),
+    validated over the plain values ``beneath`` them (platform and environment), re-encrypted."""
     model = plugin_settings.settings_models(pm).get(plugin_id)
     if model is None:
         if changes:
             raise InvalidInput(f"Plugin {plugin_id!r} has no settings.")
         return {}
-    current = plugin_settings.decode(existing)
+    current = plugin_settings.migrated(model, plugin_settings.decode(existing), existing_version)
     if replace and changes is not None:  # a full replacement still keeps secrets that were not re-sent
         secrets = plugin_settings.secret_fields(model)
         current = {k: v for k, v in current.items() if k in secrets}
-    merged = plugin_settings.merge(current, changes or {}, model)
-    instance = plugin_settings.validate(model, merged)
-    return plugin_settings.encode(model, instance)
+    own = plugin_settings.merge(current, changes or {}, model)
+    instance = plugin_settings.validate(model, {**(beneath or {}), **own})
+    return {k: v for k, v in plugin_settings.encode(model, instance).items() if k in own}
+
+
+async def _beneath(session: AsyncSession, pm: PyCommercePluginManager, plugin_id: str) -> dict[str, Any]:
+    """What a store's settings of ``plugin_id`` fall back to: the platform's values over the environment's."""
+    model = plugin_settings.settings_models(pm).get(plugin_id)
+    if model is None:
+        return {}
+    shared = await get_platform_row(session, plugin_id)
+    return plugin_settings.layered(model, plugin_id, None, 1, shared.settings if shared else None,
+                                   shared.settings_version if shared else 1)
+
+
+def _version(pm: PyCommercePluginManager, plugin_id: str) -> int:
+    model = plugin_settings.settings_models(pm).get(plugin_id)
+    return plugin_settings.version_of(model) if model is not None else 1
 
 
 async def enable_plugin(session: AsyncSession, plugin_id: str, settings: dict[str, Any] | None = None,
@@ -68,18 +94,22 @@ async def enable_plugin(session: AsyncSession, plugin_id: str, settings: dict[st
     store_id = _store_id(session)
     _known(pm, plugin_id)
     row = await get_row(session, plugin_id)
+    if settings is not None or row is None:
+        stored = _validated(pm, plugin_id, row.settings if row else None, row.settings_version if row else 1,
+                            settings, replace=True, beneath=await _beneath(session, pm, plugin_id))
+        stored_version = _version(pm, plugin_id)
+    else:
+        stored, stored_version = row.settings, row.settings_version
     if row is None:  # the first enable; a simultaneous one finds this row, as enabling is idempotent
-        stored = _validated(pm, plugin_id, None, settings, replace=True)
         inserted = await insert_unless_present(session, StorePlugin.__table__, ["store_id", "plugin_id"], {
-            "store_id": store_id, "plugin_id": plugin_id, "enabled": True, "settings": stored, "version": 1})
+            "store_id": store_id, "plugin_id": plugin_id, "enabled": True, "settings": stored,
+            "settings_version": stored_version, "version": 1})
         row = await get_row(session, plugin_id)
         if inserted:
             await bump_plugins_version(session, store_id)
             return row
-    stored = _validated(pm, plugin_id, row.settings, settings, replace=True) if settings is not None \
-        else row.settings
     row.enabled = True
-    row.settings = stored
+    row.settings, row.settings_version = stored, stored_version
     row.version += 1
     await session.flush()
     await bump_plugins_version(session, store_id)
@@ -113,15 +143,47 @@ async def configure_plugin(session: AsyncSession, plugin_id: str, settings: dict
     store_id = _store_id(session)
     _known(pm, plugin_id)
     row = await get_row(session, plugin_id)
-    stored = _validated(pm, plugin_id, row.settings if row else None, settings, replace=False)
+    stored = _validated(pm, plugin_id, row.settings if row else None, row.settings_version if row else 1, settings,
+                        replace=False, beneath=await _beneath(session, pm, plugin_id))
     if row is None:
-        row = StorePlugin(plugin_id=plugin_id, enabled=plugin_id in platform_plugins(), settings=stored)
+        row = StorePlugin(plugin_id=plugin_id, enabled=plugin_id in platform_plugins(), settings=stored,
+                          settings_version=_version(pm, plugin_id))
         session.add(row)
     else:
-        row.settings = stored
+        row.settings, row.settings_version = stored, _version(pm, plugin_id)
         row.version += 1
     await session.flush()
     await bump_plugins_version(session, store_id)
+    return row
+
+
+async def configure_platform_plugin(session: AsyncSession, plugin_id: str, settings: dict[str, Any],
+                                    pm: PyCommercePluginManager | None = None) -> PlatformPluginSettings:
+    """Change some of a plugin's platform settings: the default of every store that does not set them.
+
+    Validated field by field (a store may still supply what the platform leaves unset), over
+    the environment's values. The session crosses stores: every store's relay is rebuilt.
+    """
+    pm = pm or get_plugin_manager()
+    _known(pm, plugin_id)
+    model = plugin_settings.settings_models(pm).get(plugin_id)
+    if model is None:
+        raise InvalidInput(f"Plugin {plugin_id!r} has no settings.")
+    row = await get_platform_row(session, plugin_id)
+    current = plugin_settings.migrated(model, plugin_settings.decode(row.settings if row else None),
+                                       row.settings_version if row else 1)
+    own = plugin_settings.merge(current, settings, model)
+    plugin_settings.validate_fields(model, own)
+    stored = plugin_settings.encode_fields(model, own)
+    if row is None:
+        row = PlatformPluginSettings(plugin_id=plugin_id, settings=stored,
+                                     settings_version=plugin_settings.version_of(model))
+        session.add(row)
+    else:
+        row.settings, row.settings_version = stored, plugin_settings.version_of(model)
+    await session.flush()
+    await session.execute(update(Store).values(plugins_version=Store.plugins_version + 1)
+                          .execution_options(synchronize_session=False))
     return row
 
 

@@ -12,13 +12,13 @@ from pathlib import Path
 
 from fastapi.templating import Jinja2Templates
 
-from kernel.plugins.relay import StoreHooks
+from kernel.plugins.relay import Hooks
 
 
-async def template_dirs(hooks: StoreHooks) -> list[Path]:
+async def template_dirs(hooks: Hooks) -> list[Path]:
     """The enabled plugins' template folders, in hook order (first wins), for the hooks' store."""
     dirs: list[Path] = []
-    for _plugin_id, result in await hooks.call_all("pyc_template_dirs"):
+    for _plugin_id, result in await hooks.template_dirs():
         for directory in result or ():
             path = Path(directory)
             if path not in dirs:
@@ -31,7 +31,7 @@ def _templates(directories: tuple[str, ...]) -> Jinja2Templates:
     return Jinja2Templates(directory=list(directories))
 
 
-async def store_templates(hooks: StoreHooks, theme_dir: str | Path) -> Jinja2Templates:
+async def store_templates(hooks: Hooks, theme_dir: str | Path) -> Jinja2Templates:
     """A Jinja environment searching the store's plugin folders first, then ``theme_dir``."""
     dirs = [str(d) for d in await template_dirs(hooks)] + [str(theme_dir)]
     return _templates(tuple(dirs))

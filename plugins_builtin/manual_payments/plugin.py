@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from plugin_sdk import hookimpl
+from plugin_sdk import PluginInfo, hookimpl
 from plugins_builtin.manual_payments import service
 from plugins_builtin.manual_payments.settings import ManualPaymentsSettings
 
-
-def _settings(settings) -> ManualPaymentsSettings:
-    return settings.get(service.PLUGIN_ID) or ManualPaymentsSettings()
+pyc_plugin_info = PluginInfo(description="Bank transfer and cash on delivery: the merchant marks orders paid.",
+                             category="payment", kernel=">=0.1")
 
 
 @hookimpl
@@ -18,12 +17,12 @@ def pyc_plugin_settings():
 
 @hookimpl
 def pyc_payment_methods(cart, settings):
-    return service.payment_methods(cart, _settings(settings))
+    return service.payment_methods(cart, settings)
 
 
 @hookimpl
 def pyc_create_payment(store, order, method, amount, settings):
-    return service.create_payment(order, method, amount, _settings(settings), store.locale)
+    return service.create_payment(order, method, amount, settings, store.locale)
 
 
 @hookimpl

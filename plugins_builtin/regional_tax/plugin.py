@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from plugin_sdk import hookimpl
+from plugin_sdk import PluginInfo, hookimpl
 from plugins_builtin.regional_tax import service
 from plugins_builtin.regional_tax.settings import RegionalTaxSettings
 
-PLUGIN_ID = "regional_tax"
+pyc_plugin_info = PluginInfo(description="Tax rates per country, region and tax class.", category="tax",
+                             kernel=">=0.1")
 
 
 @hookimpl
@@ -16,4 +17,4 @@ def pyc_plugin_settings():
 
 @hookimpl
 def pyc_tax_lines(cart, shipping, settings):
-    return service.tax_lines(cart, shipping, settings.get(PLUGIN_ID) or RegionalTaxSettings())
+    return service.tax_lines(cart, shipping, settings)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from plugin_sdk import hookimpl
+from plugin_sdk import PluginInfo, hookimpl
 from plugins_builtin.shipping_methods import service
 from plugins_builtin.shipping_methods.settings import ShippingMethodsSettings
+
+pyc_plugin_info = PluginInfo(description="Standard, express and premium shipping priced per zone and weight.",
+                             category="shipping", kernel=">=0.1")
 
 
 @hookimpl
@@ -14,4 +17,4 @@ def pyc_plugin_settings():
 
 @hookimpl
 def pyc_shipping_rates(cart, settings):
-    return service.shipping_rates(cart, settings.get(service.PLUGIN_ID) or ShippingMethodsSettings())
+    return service.shipping_rates(cart, settings)

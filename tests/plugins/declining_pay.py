@@ -19,4 +19,4 @@ def pyc_create_payment(order, method, amount):
 
 @hookimpl
 def pyc_capture_payment(payment, amount):
-    return PaymentResult(status="failed", reference=payment["reference"], error="card_declined")
+    return PaymentResult(status="failed", reference=payment.reference, error="card_declined")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import Field
 
-from plugin_sdk import PluginSettings, Secret, ShippingRate, StoreHooksDep, hookimpl
+from plugin_sdk import PluginSettings, Secret, ShippingRate, deps, hookimpl
 
 PLUGIN_ID = "greeter"
 received_events: list[tuple[int, str]] = []
@@ -26,8 +26,8 @@ async def ping(store_slug: str) -> dict[str, str]:
 
 
 @router.get("/greeting", summary="The store's greeting")
-async def greeting(hooks: StoreHooksDep) -> dict[str, str]:
-    return {"greeting": hooks.settings.get(PLUGIN_ID).greeting}
+async def greeting(context: deps.ContextDep) -> dict[str, str]:
+    return {"greeting": context.settings.greeting}
 
 
 @hookimpl
@@ -44,8 +44,7 @@ def pyc_api_routers():
 async def pyc_shipping_rates(store, cart, settings):
     if cart.email == "explode@example.com":
         raise RuntimeError("greeter exploded on purpose")
-    mine = settings.get(PLUGIN_ID)
-    return [ShippingRate(code="greet", name=mine.greeting, amount=mine.rate, currency=store.currency,
+    return [ShippingRate(code="greet", name=settings.greeting, amount=settings.rate, currency=store.currency,
                          plugin_id=PLUGIN_ID)]
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter
+from typing import Annotated
 
-from plugin_sdk import (PaymentMethod, PaymentResult, PluginSettings, Secret, ShippingRate, TaxLine, hookimpl)
+from fastapi import APIRouter, Depends
+
+from plugin_sdk import PaymentMethod, PaymentResult, PluginSettings, Secret, ShippingRate, TaxLine, deps, hookimpl
 from plugin_sdk.events import OrderCancelled
 
 PLUGIN_ID = "probe"
@@ -28,6 +30,28 @@ async def where(store_slug: str) -> dict[str, str]:
     return {"store": store_slug}
 
 
+@router.get("/secret-count", summary="Which scopes the caller holds (a staff route of the probe)")
+async def secret_count(staff: Annotated[deps.StaffView, Depends(deps.require_staff("manager", "probe:read"))]
+                       ) -> dict[str, list[str]]:
+    return {"scopes": sorted(staff.scopes or ())}
+
+
+@router.get("/me", summary="The signed-in customer, as the probe sees them")
+async def me(customer: deps.CustomerDep) -> dict[str, str]:
+    return {"email": customer.email}
+
+
+@router.post("/poke", summary="A state-changing staff route behind the CSRF check")
+async def poke(_csrf: deps.CsrfDep, staff: Annotated[deps.StaffView, Depends(deps.require_staff("staff"))]
+               ) -> dict[str, bool]:
+    return {"poked": True}
+
+
+@platform_router.get("/shop", summary="Which storefront this host is")
+async def shop(store: deps.StorefrontStoreDep) -> dict[str, str]:
+    return {"store": store.slug, "url": store.storefront_url}
+
+
 @platform_router.get("/alive", summary="Probe platform route")
 async def alive() -> dict[str, bool]:
     return {"alive": True}
@@ -41,6 +65,11 @@ def pyc_plugin_settings():
 @hookimpl
 def pyc_api_routers():
     return [router, platform_router]
+
+
+@hookimpl
+def pyc_api_scopes():
+    return {"probe:read": "Read what the probe knows."}
 
 
 @hookimpl
@@ -60,8 +89,7 @@ def pyc_static_dirs():
 
 @hookimpl
 async def pyc_shipping_rates(store, cart, settings):
-    label = settings.get(PLUGIN_ID).label
-    return [ShippingRate(code="probe", name=label, amount=cart.subtotal // 10, currency=cart.currency)]
+    return [ShippingRate(code="probe", name=settings.label, amount=cart.subtotal // 10, currency=cart.currency)]
 
 
 @hookimpl
@@ -83,17 +111,17 @@ async def pyc_create_payment(order, method, amount):
 
 @hookimpl
 def pyc_capture_payment(payment, amount):
-    return PaymentResult(status="captured", reference=payment["reference"], amount=amount)
+    return PaymentResult(status="captured", reference=payment.reference, amount=amount)
 
 
 @hookimpl
 async def pyc_refund_payment(payment, amount):
-    return PaymentResult(status="refunded", reference=payment["reference"], amount=amount)
+    return PaymentResult(status="refunded", reference=payment.reference, amount=amount)
 
 
 @hookimpl
 def pyc_gateway_webhook(store, plugin_id, headers, body, settings):
-    secret = settings.get(PLUGIN_ID).webhook_secret
+    secret = settings.webhook_secret
     ok = secret is not None and headers.get("x-probe-secret") == secret.get_secret_value()
     return {"plugin": plugin_id, "verified": ok, "bytes": len(body)}
 
@@ -124,7 +152,7 @@ def pyc_ai_providers():
 async def pyc_on_event(store, event, settings):
     if isinstance(event.data, OrderCancelled) and event.data.reason == "fail":
         raise RuntimeError("probe handler failed on purpose")
-    events.append((store.slug, event.id, settings.get(PLUGIN_ID).label))
+    events.append((store.slug, event.id, settings.label))
 
 
 @hookimpl(specname="pyc_gateway_webhook")

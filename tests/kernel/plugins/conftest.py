@@ -15,3 +15,9 @@ def greeter():
 def sneaky():
     with registered("sneaky") as module:
         yield module
+
+
+@pytest.fixture
+def probe():
+    with registered("probe") as module:
+        yield module

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
+
+import httpx
+from asgi_lifespan import LifespanManager
+
+from kernel.app import create_app
+
 from kernel.plugins import enable_plugin, store_hooks
 from kernel.stores.service import get_store
 from kernel.tenancy import StoreContext
@@ -30,3 +37,12 @@ def cart(subtotal: int = 1000, currency: str = "USD") -> CartView:
     line = CartLineView(variant_id=1, product_id=1, sku="SKU-1", name="Thing", quantity=1, unit_price=subtotal,
                         total=subtotal)
     return CartView(currency=currency, lines=[line], subtotal=subtotal)
+
+
+@asynccontextmanager
+async def app_client(settings):
+    """A client of an application built now, so the plugins registered at this moment are mounted."""
+    application = create_app(settings)
+    async with LifespanManager(application), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=application), base_url="http://testserver") as client:
+        yield client

@@ -42,7 +42,7 @@ async def main():
             store = StoreContext.of(await get_store(session, slug))
         async with store_session(factory, store.id) as session:
             hooks = await store_hooks(session, store)
-            results = await hooks.call_all("pyc_shipping_rates", cart=CartView(currency="USD", lines=[], subtotal=0))
+            results = await hooks.shipping_rates(cart=CartView(currency="USD", lines=[], subtotal=0))
         seen[slug] = [[pid, [[r.name, r.amount] for r in rates]] for pid, rates in results]
     print(json.dumps({"discovered": pm.plugin_ids(), "distribution": pm.meta[plugin_id].distribution,
                       "seen": seen}))
@@ -77,7 +77,7 @@ async def test_scaffold_install_discover_enable_for_one_store(tmp_path, settings
         own_tests = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=root,
                         env={k: v for k, v in os.environ.items() if not k.startswith("PYCOMMERCE_")})
         assert own_tests.returncode == 0, own_tests.stdout + own_tests.stderr
-        assert "5 passed" in own_tests.stdout
+        assert "6 passed" in own_tests.stdout
 
         fresh = run([sys.executable, "-c", FRESH_KERNEL, plugin_id, a.slug, b.slug], env=env)
         assert fresh.returncode == 0, fresh.stderr

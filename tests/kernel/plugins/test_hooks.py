@@ -9,35 +9,22 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timezone
 
-import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 
 from kernel import hookspecs
-from kernel.app import create_app
-from kernel.plugins import build_plugin_manager, configure_plugin, deliver_event
+from kernel.plugins import PluginNotEnabled, build_plugin_manager, configure_plugin, deliver_event
 from kernel.plugins import settings as plugin_settings
 from plugin_sdk.events import OrderCancelled, OrderPlaced
-from plugin_sdk.types import Event, OrderView, ShippingRate
-from tests.kernel.plugins.helpers import cart, context, hooks_of, store_with
-from tests.support.plugins import registered
+from plugin_sdk.types import Event, OrderView, PaymentView, ShippingRate
+from tests.kernel.plugins.helpers import app_client, cart, context, hooks_of, store_with
 from tests.kernel.jobs.test_handlers_registry import test_hook_pyc_job_handlers  # noqa: F401 (its test_hook_…)
-
-
-@pytest.fixture
-def probe():
-    with registered("probe") as module:
-        yield module
 
 
 @pytest.fixture
 async def probe_client(settings, probe):
     """An application built while the probe plugin is installed (routers and static folders are mounted)."""
-    application = create_app(settings)
-    async with LifespanManager(application):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=application),
-                                     base_url="http://testserver") as client:
-            yield client
+    async with app_client(settings) as client:
+        yield client
 
 
 async def on_and_off(factory, **settings):
@@ -59,8 +46,8 @@ def test_every_hook_has_a_test():
 async def test_hook_pyc_plugin_settings(factory, probe):
     assert plugin_settings.settings_models(probe_pm()).get("probe") is probe.ProbeSettings
     on, off = await on_and_off(factory, label="configured")
-    assert (await hooks_of(factory, on)).settings.get("probe").label == "configured"
-    assert (await hooks_of(factory, off)).settings.get("probe") is None
+    assert (await hooks_of(factory, on)).settings_of("probe").label == "configured"
+    assert (await hooks_of(factory, off)).settings_of("probe") is None
 
 
 def probe_pm():
@@ -81,16 +68,16 @@ async def test_hook_pyc_api_routers(factory, probe_client):
 
 async def test_hook_pyc_admin_nav(factory, probe):
     on, off = await on_and_off(factory)
-    assert await (await hooks_of(factory, on)).call_all("pyc_admin_nav") == [
+    assert await (await hooks_of(factory, on)).admin_nav() == [
         ("probe", [{"label": "Probe", "url": f"/admin/{on.slug}/probe"}])]
-    assert await (await hooks_of(factory, off)).call_all("pyc_admin_nav") == []
+    assert await (await hooks_of(factory, off)).admin_nav() == []
 
 
 async def test_hook_pyc_template_dirs(factory, probe):
     on, off = await on_and_off(factory)
-    assert await (await hooks_of(factory, on)).call_all("pyc_template_dirs") == [
+    assert await (await hooks_of(factory, on)).template_dirs() == [
         ("probe", [probe.HERE / "templates"])]
-    assert await (await hooks_of(factory, off)).call_all("pyc_template_dirs") == []
+    assert await (await hooks_of(factory, off)).template_dirs() == []
     # The storefront's environment: the plugin's template overrides the theme's where enabled only.
     from kernel.plugins.templates import store_templates
     from kernel.storefront.pages import THEMES_DIR
@@ -109,55 +96,56 @@ async def test_hook_pyc_static_dirs(probe_client):
 
 async def test_hook_pyc_shipping_rates(factory, probe):
     on, off = await on_and_off(factory, label="Probe post")
-    [(plugin_id, rates)] = await (await hooks_of(factory, on)).call_all("pyc_shipping_rates", cart=cart(2000))
+    [(plugin_id, rates)] = await (await hooks_of(factory, on)).shipping_rates(cart=cart(2000))
     assert plugin_id == "probe" and [(r.name, r.amount) for r in rates] == [("Probe post", 200)]
-    assert await (await hooks_of(factory, off)).call_all("pyc_shipping_rates", cart=cart()) == []
+    assert await (await hooks_of(factory, off)).shipping_rates(cart=cart()) == []
 
 
 async def test_hook_pyc_tax_lines(factory, probe):
     on, off = await on_and_off(factory)
     shipping = ShippingRate(code="x", name="X", amount=50, currency="USD")
-    plugin_id, lines = await (await hooks_of(factory, on)).first_result("pyc_tax_lines", cart=cart(1000),
-                                                                         shipping=shipping)
+    plugin_id, lines = await (await hooks_of(factory, on)).tax_lines(cart=cart(1000), shipping=shipping)
     assert plugin_id == "probe" and [line.amount for line in lines] == [150]
-    assert await (await hooks_of(factory, off)).first_result("pyc_tax_lines", cart=cart(), shipping=None) is None
+    assert await (await hooks_of(factory, off)).tax_lines(cart=cart(), shipping=None) is None
 
 
 async def test_hook_pyc_payment_methods(factory, probe):
     on, off = await on_and_off(factory)
-    [(plugin_id, methods)] = await (await hooks_of(factory, on)).call_all("pyc_payment_methods", cart=cart())
+    [(plugin_id, methods)] = await (await hooks_of(factory, on)).payment_methods(cart=cart())
     assert [m.code for m in methods] == ["probe-pay"]
-    assert await (await hooks_of(factory, off)).call_all("pyc_payment_methods", cart=cart()) == []
+    assert await (await hooks_of(factory, off)).payment_methods(cart=cart()) == []
 
 
 async def test_hook_pyc_create_payment(factory, probe):
     on, off = await on_and_off(factory)
     hooks = await hooks_of(factory, on)
-    plugin_id, result = await hooks.first_result("pyc_create_payment", order=order(), method="probe-pay", amount=900)
-    assert (plugin_id, result.status, result.reference, result.amount) == ("probe", "authorized", "probe-1001", 900)
-    assert await hooks.first_result("pyc_create_payment", order=order(), method="cash", amount=900) is None
-    assert await (await hooks_of(factory, off)).first_result(
-        "pyc_create_payment", order=order(), method="probe-pay", amount=900) is None
+    result = await hooks.create_payment("probe", order=order(), method="probe-pay", amount=900, idempotency_key="k1")
+    assert (result.status, result.reference, result.amount) == ("authorized", "probe-1001", 900)
+    assert await hooks.create_payment("probe", order=order(), method="cash", amount=900, idempotency_key="k2") is None
+    with pytest.raises(PluginNotEnabled):
+        await (await hooks_of(factory, off)).create_payment("probe", order=order(), method="probe-pay", amount=900,
+                                                            idempotency_key="k3")
+
+
+def payment() -> PaymentView:
+    return PaymentView(id=1, plugin_id="probe", method="probe-pay", amount=900, currency="USD", status="authorized",
+                       reference="probe-1001")
 
 
 async def test_hook_pyc_capture_payment(factory, probe):
     on, off = await on_and_off(factory)
-    payment = {"reference": "probe-1001"}
-    _, result = await (await hooks_of(factory, on)).first_result("pyc_capture_payment", order=order(),
-                                                                   payment=payment, amount=900)
-    assert (result.status, result.amount) == ("captured", 900)
-    assert await (await hooks_of(factory, off)).first_result(
-        "pyc_capture_payment", order=order(), payment=payment, amount=900) is None
+    result = await (await hooks_of(factory, on)).capture_payment("probe", order=order(), payment=payment(), amount=900)
+    assert (result.status, result.reference, result.amount) == ("captured", "probe-1001", 900)
+    with pytest.raises(PluginNotEnabled):
+        await (await hooks_of(factory, off)).capture_payment("probe", order=order(), payment=payment(), amount=900)
 
 
 async def test_hook_pyc_refund_payment(factory, probe):
     on, off = await on_and_off(factory)
-    payment = {"reference": "probe-1001"}
-    _, result = await (await hooks_of(factory, on)).first_result("pyc_refund_payment", order=order(),
-                                                                   payment=payment, amount=300)
+    result = await (await hooks_of(factory, on)).refund_payment("probe", order=order(), payment=payment(), amount=300)
     assert (result.status, result.reference, result.amount) == ("refunded", "probe-1001", 300)
-    assert await (await hooks_of(factory, off)).first_result(
-        "pyc_refund_payment", order=order(), payment=payment, amount=300) is None
+    with pytest.raises(PluginNotEnabled):
+        await (await hooks_of(factory, off)).refund_payment("probe", order=order(), payment=payment(), amount=300)
 
 
 async def test_hook_pyc_gateway_webhook(factory, probe_client):
@@ -165,14 +153,11 @@ async def test_hook_pyc_gateway_webhook(factory, probe_client):
     async with factory.session(on) as session:
         await configure_plugin(session, "probe", {"webhook_secret": "whsec-probe-123"})
     hooks = await hooks_of(factory, on)
-    good = await hooks.call_plugin("probe", "pyc_gateway_webhook", headers={"x-probe-secret": "whsec-probe-123"},
-                                   body=b"{}")
-    bad = await hooks.call_plugin("probe", "pyc_gateway_webhook", headers={}, body=b"{}")
+    good = await hooks.gateway_webhook("probe", headers={"x-probe-secret": "whsec-probe-123"}, body=b"{}")
+    bad = await hooks.gateway_webhook("probe", headers={}, body=b"{}")
     assert good == {"plugin": "probe", "verified": True, "bytes": 2} and bad["verified"] is False
-    from kernel.plugins import PluginNotEnabled
-
     with pytest.raises(PluginNotEnabled):
-        await (await hooks_of(factory, off)).call_plugin("probe", "pyc_gateway_webhook", headers={}, body=b"")
+        await (await hooks_of(factory, off)).gateway_webhook("probe", headers={}, body=b"")
     # Through HTTP, as a gateway delivers it: no sign-in, raw body, only the named plugin is asked.
     response = await probe_client.post(f"/api/v1/stores/{on.slug}/webhooks/probe", content=b'{"id": 1}',
                                        headers={"X-Probe-Secret": "whsec-probe-123"})
@@ -182,19 +167,37 @@ async def test_hook_pyc_gateway_webhook(factory, probe_client):
 
 
 async def test_hook_pyc_document_renderers(factory, probe):
-    on, off = await on_and_off(factory)
-    [(plugin_id, renderers)] = await (await hooks_of(factory, on)).call_all("pyc_document_renderers")
+    """Provisional: collected at start-up like every start-up hook; no feature renders documents yet."""
+    on = await store_with(factory, "probe")
+    [renderers] = probe_pm().subset_hook_caller("pyc_document_renderers", remove_plugins=[])()
     hooks = await hooks_of(factory, on)
     assert await renderers["invoice"].render(store=hooks.info, kind="invoice", context={"number": "1001"}) == \
         f"invoice for {on.slug}: 1001".encode()
-    assert await (await hooks_of(factory, off)).call_all("pyc_document_renderers") == []
+    assert hookspecs.RULES["pyc_document_renderers"].provisional
 
 
-async def test_hook_pyc_ai_providers(factory, probe):
-    on, off = await on_and_off(factory)
-    [(plugin_id, providers)] = await (await hooks_of(factory, on)).call_all("pyc_ai_providers")
+async def test_hook_pyc_ai_providers(probe):
+    """Provisional: no feature uses AI providers yet."""
+    [providers] = probe_pm().hook.pyc_ai_providers()
     assert await providers["echo"].generate_text(prompt="shout") == "SHOUT"
-    assert await (await hooks_of(factory, off)).call_all("pyc_ai_providers") == []
+    assert hookspecs.RULES["pyc_ai_providers"].provisional
+
+
+async def test_hook_pyc_api_scopes(settings, factory, probe):
+    """A plugin's scope can be granted to an API key, and the plugin's route checks it."""
+    async with app_client(settings) as client:
+        store = await store_with(factory, "probe")
+        owner = (await factory.staff(store)).headers
+        created = await client.post(f"/api/v1/stores/{store.slug}/api-keys", headers=owner,
+                                    json={"name": "probe reader", "scopes": ["probe:read"]})
+        assert created.status_code == 201, created.text
+        key = {"Authorization": f"Bearer {created.json()['token']}"}
+        assert (await client.get(f"/api/v1/stores/{store.slug}/probe/secret-count", headers=key)).json() == {
+            "scopes": ["probe:read"]}
+        other = await client.post(f"/api/v1/stores/{store.slug}/api-keys", headers=owner,
+                                  json={"name": "catalog only", "scopes": ["catalog:read"]})
+        assert (await client.get(f"/api/v1/stores/{store.slug}/probe/secret-count", headers={
+            "Authorization": f"Bearer {other.json()['token']}"})).status_code == 403
 
 
 async def test_hook_pyc_on_event(factory, probe):

@@ -19,7 +19,7 @@ async def test_a_platform_plugin_runs_for_every_store_and_cannot_be_disabled(cli
     store = await factory.store()
     hooks = await hooks_of(factory, store)
     assert "greeter" in hooks.enabled
-    [(plugin_id, rates)] = await hooks.call_all("pyc_shipping_rates", cart=cart())
+    [(plugin_id, rates)] = await hooks.shipping_rates(cart=cart())
     assert plugin_id == "greeter" and rates[0].name == "hello"  # never enabled, default settings
     with pytest.raises(Conflict, match="platform plugin"):
         async with factory.session(store) as session:

@@ -41,3 +41,18 @@ def test_bad_names_and_existing_folders_are_refused(tmp_path):
     assert runner.invoke(main, ["plugin", "new", "twice", "--dir", str(tmp_path)]).exit_code == 0
     again = runner.invoke(main, ["plugin", "new", "twice", "--dir", str(tmp_path)])
     assert again.exit_code != 0 and "already exists" in again.output
+
+
+def test_distribution_module_and_plugin_id_can_each_be_named(tmp_path):
+    result = CliRunner().invoke(main, ["plugin", "new", "acme", "--distribution", "acme-post-de", "--module",
+                                       "acme_de", "--plugin-id", "acme_post", "--dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    root = tmp_path / "acme-post-de"
+    project = tomllib.loads((root / "pyproject.toml").read_text())
+    assert project["project"]["name"] == "acme-post-de"
+    assert project["project"]["entry-points"]["pycommerce.plugins"] == {"acme_post": "acme_de.plugin"}
+    assert 'PLUGIN_ID = "acme_post"' in (root / "acme_de" / "plugin.py").read_text()
+    assert 'return "acme_post"' in (root / "tests" / "conftest.py").read_text()
+    assert "PYCOMMERCE_PLUGIN_ACME_POST_RATE" in (root / "acme_de" / "settings.py").read_text()
+    bad = CliRunner().invoke(main, ["plugin", "new", "acme", "--module", "Not-A-Module", "--dir", str(tmp_path)])
+    assert bad.exit_code != 0 and "module" in bad.output

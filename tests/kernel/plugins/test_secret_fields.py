@@ -31,4 +31,4 @@ def test_stored_form_encrypts_each_secret_and_masks_it():
     shown = plugin_settings.masked(Mixed, stored)
     assert shown == {"api_key": plugin_settings.MASK, "webhook_secret": None, "password": plugin_settings.MASK,
                      "token_limit": 5, "label": "shop", "raw": None}
-    assert "hunter2" not in repr(plugin_settings.load(Mixed, stored))
+    assert "hunter2" not in repr(plugin_settings.resolve(Mixed, "mixed", stored))

@@ -91,7 +91,7 @@ async def test_secret_is_encrypted_masked_everywhere_and_never_logged(client, fa
     assert set(stored["api_key"]) == {SECRET_MARK} and SECRET not in json.dumps(stored)
     from tests.kernel.plugins.helpers import hooks_of
 
-    assert (await hooks_of(factory, store)).settings.get("greeter").api_key.get_secret_value() == SECRET + "x" * 500
+    assert (await hooks_of(factory, store)).settings_of("greeter").api_key.get_secret_value() == SECRET + "x" * 500
     assert SECRET not in caplog.text
     platform = next(p for p in responses[-1].json() if p["id"] == "greeter")
     assert store.slug in platform["enabled_in"] and "pyc_shipping_rates" in platform["hooks"]

@@ -18,12 +18,12 @@ async def test_hook_calls_are_traced_when_switched_on(factory, greeter, caplog):
     store = await store_with(factory, "greeter", {"api_key": "sk-trace-secret-42"})
     hooks = await hooks_of(factory, store)
     caplog.set_level(logging.INFO, logger="pycommerce.plugins.trace")
-    await hooks.call_all("pyc_shipping_rates", cart=cart())
+    await hooks.shipping_rates(cart=cart())
     assert not [r for r in caplog.records if r.name == "pycommerce.plugins.trace"]  # off by default
     previous = tracing()
     set_tracing(True)
     try:
-        await hooks.call_all("pyc_shipping_rates", cart=cart())
+        await hooks.shipping_rates(cart=cart())
     finally:
         set_tracing(previous)
     [record] = [r for r in caplog.records if r.name == "pycommerce.plugins.trace"]

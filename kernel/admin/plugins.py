@@ -16,7 +16,6 @@ from kernel.admin.layout import store_page
 from kernel.admin.rendering import field_errors, redirect
 from kernel.deps import SessionDep, StoreDep
 from kernel.errors import DomainError
-from kernel.plugins import service
 from kernel.plugins import settings as plugin_settings
 from kernel.plugins.api import (configure_store_plugin, disable_store_plugin, enable_store_plugin, get_store_plugin,
                                 list_store_plugins)
@@ -29,29 +28,19 @@ router = KernelRouter(prefix=ADMIN_PATH + "/stores/{store_slug}/plugins", includ
 PluginId = Annotated[str, Path(max_length=100, pattern=r"^[A-Za-z0-9_.-]+$")]
 
 
-def _needs_attention(plugin_id: str, stored: dict | None) -> bool:
-    """Stored settings the plugin's model no longer accepts (after an upgrade, say)."""
-    model = plugin_settings.settings_models(get_plugin_manager()).get(plugin_id)
-    return bool(model and stored) and plugin_settings.load(model, stored, plugin_id=plugin_id) is None
-
-
 @router.get("")
 async def plugins_page(request: Request, store: StoreDep, session: SessionDep, principal: OwnerPage):
     plugins = await list_store_plugins(store, principal, session)
-    rows = await service.list_rows(session)
-    attention = {p.id for p in plugins if _needs_attention(p.id, rows[p.id].settings if p.id in rows else None)}
     return await store_page(request, session, principal, store, "plugins", "store/plugins.html",
-                            {"plugins": plugins, "attention": attention})
+                            {"plugins": plugins})
 
 
 async def _plugin_page(request, session, principal, store, plugin_id: str, *, errors=None, values=None,
                        status_code: int = 200):
     plugin = await get_store_plugin(plugin_id, store, principal, session)
-    row = await service.get_row(session, plugin_id)
     fields = schema_form.build(plugin.settings_schema, values or plugin.settings) if plugin.settings_schema else []
     return await store_page(request, session, principal, store, "plugins", "store/plugin.html", {
-        "plugin": plugin, "fields": fields, "errors": errors or {},
-        "attention": _needs_attention(plugin_id, row.settings if row else None)}, status_code)
+        "plugin": plugin, "fields": fields, "errors": errors or {}}, status_code)
 
 
 @router.get("/{plugin_id}")
@@ -62,13 +51,13 @@ async def plugin_page(plugin_id: PluginId, request: Request, store: StoreDep, se
 
 @router.post("/{plugin_id}/enable")
 async def enable(plugin_id: PluginId, request: Request, store: StoreDep, session: SessionDep, principal: OwnerPage):
-    await enable_store_plugin(plugin_id, StorePluginEnable(), store, principal, session)
+    await enable_store_plugin(plugin_id, StorePluginEnable(), store, principal, session, request)
     return redirect(request, f"{ADMIN_PATH}/stores/{store.slug}/plugins/{plugin_id}", f"{plugin_id} is enabled.")
 
 
 @router.post("/{plugin_id}/disable")
 async def disable(plugin_id: PluginId, request: Request, store: StoreDep, session: SessionDep, principal: OwnerPage):
-    await disable_store_plugin(plugin_id, store, principal, session)
+    await disable_store_plugin(plugin_id, store, principal, session, request)
     return redirect(request, f"{ADMIN_PATH}/stores/{store.slug}/plugins", f"{plugin_id} is disabled.", "info")
 
 
@@ -82,7 +71,7 @@ async def save_settings(plugin_id: PluginId, request: Request, store: StoreDep, 
     values = schema_form.read(plugin.settings_schema, form, plugin.settings)
     try:
         async with refusable(session):
-            await configure_store_plugin(plugin_id, store, principal, session, values)
+            await configure_store_plugin(plugin_id, store, principal, session, values, request)
     except DomainError as refused:
         shown = {k: v for k, v in values.items() if k not in plugin_settings.secret_fields(
             plugin_settings.settings_models(get_plugin_manager())[plugin_id])}  # typed secrets are never echoed

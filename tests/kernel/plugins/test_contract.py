@@ -31,7 +31,7 @@ from plugin_sdk.types import Event, OrderView
 from tests.kernel.plugins.helpers import app_client, cart, hooks_of, store_with
 from tests.kernel.plugins.helpers import context as store_context
 from tests.support import shop
-from tests.support.databases import APP_ROLE
+from tests.support.databases import APP_ROLE, PLATFORM_LOGIN
 from tests.support.plugins import registered
 
 SECRET = "sk-greeter-not-for-spies-8d1f"
@@ -176,10 +176,16 @@ async def notes_app(settings, database):
                 connection.execute(sa.text(statement))
     engine.dispose()
     if database.backend == "postgresql":
-        migrate.grant_app_role(database.owner_url, APP_ROLE)
-    with registered("notes"):
-        async with app_client(settings) as client:
-            yield client
+        migrate.grant_app_role(database.owner_url, APP_ROLE, PLATFORM_LOGIN)
+    try:
+        with registered("notes"):
+            async with app_client(settings) as client:
+                yield client
+    finally:  # the suite's database is shared: leave no table behind that no migration made
+        engine = sa.create_engine(sync_url(database.owner_url))
+        with engine.begin() as connection:
+            notes_module.notes.drop(connection, checkfirst=True)
+        engine.dispose()
 
 
 async def test_a_plugin_route_writes_its_own_table_in_the_requests_transaction(notes_app, factory, database):

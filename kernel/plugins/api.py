@@ -89,13 +89,18 @@ async def list_plugin_failures(admin: PlatformAdmin) -> list[PlatformPluginFailu
 
 @platform_router.patch("/{plugin_id}/settings", summary="Change some platform settings of a plugin")
 async def configure_platform_plugin(plugin_id: PluginId, admin: PlatformAdmin, session: PlatformSessionDep,
-                                    settings: SettingsBody) -> PluginInfoRead:
+                                    settings: SettingsBody, request: Request) -> PluginInfoRead:
     """The values every store falls back to for fields it does not set itself (a store's own value wins).
 
     Only the keys sent change; a secret sent back as its mask keeps its stored value. Each
     field is validated on its own: a store may still supply the rest.
     """
+    before = getattr(await service.get_platform_row(session, plugin_id), "settings", None)
     row = await service.configure_platform_plugin(session, plugin_id, settings)
+    # No store's log fits a platform-wide change: it goes to the administrator's account log.
+    await audit(session, admin, request, "plugin.platform_settings_change", "plugin", plugin_id,
+                plugin_settings.changes(plugin_settings.settings_models(get_plugin_manager()).get(plugin_id),
+                                        before, row.settings))
     return _info(plugin_id, (await _enabled_where(session)).get(plugin_id, []), row)
 
 

@@ -206,7 +206,7 @@ def _rotate_value(value: Any, box: SecretBox) -> tuple[Any, int]:
 
 
 async def rotate_secrets(session: AsyncSession, box: SecretBox | None = None) -> RotationReport:
-    """Re-encrypt every stored plugin secret of every store under the current key.
+    """Re-encrypt every stored plugin secret, of every store and of the platform, under the current key.
 
     The session must cross stores (``cross_store_session``). Decrypting uses the
     current key or any of ``PYCOMMERCE_PREVIOUS_SECRET_KEYS``; a secret under an
@@ -215,11 +215,14 @@ async def rotate_secrets(session: AsyncSession, box: SecretBox | None = None) ->
     """
     box = box or plugin_settings.secret_box()
     rows = secrets = 0
-    for row in (await session.execute(select(StorePlugin).execution_options(all_stores=True))).scalars():
+    stored = [*(await session.execute(select(StorePlugin).execution_options(all_stores=True))).scalars(),
+              *(await session.execute(select(PlatformPluginSettings))).scalars()]
+    for row in stored:
         try:
             rotated, count = _rotate_value(row.settings or {}, box)
         except Exception:
-            raise RuntimeError(f"cannot decrypt a secret of plugin {row.plugin_id!r} in store {row.store_id}: "
+            where = f"in store {row.store_id}" if isinstance(row, StorePlugin) else "in the platform settings"
+            raise RuntimeError(f"cannot decrypt a secret of plugin {row.plugin_id!r} {where}: "
                                "it was encrypted with a key that is neither current nor previous") from None
         if count:
             row.settings = rotated

@@ -366,6 +366,25 @@ async def test_enable_disable_and_settings_changes_are_audited_without_secret_va
     assert SECRET not in json.dumps(log)
 
 
+async def test_a_platform_settings_change_is_audited_in_the_administrators_log(client, factory, greeter):
+    from kernel.audit.models import AccountAuditEntry
+    from kernel.db import cross_store_session
+    from kernel.plugins.models import PlatformPluginSettings
+
+    admin = await factory.admin()
+    response = await client.patch("/api/v1/platform/plugins/greeter/settings", headers=admin.headers,
+                                  json={"greeting": "hello", "api_key": SECRET})
+    assert response.status_code == 200, response.text
+    async with cross_store_session(factory.sessionmaker) as session:
+        entry = (await session.execute(sa.select(AccountAuditEntry).where(
+            AccountAuditEntry.action == "plugin.platform_settings_change",
+            AccountAuditEntry.user_id == admin.user.id))).scalars().one()
+        await session.execute(sa.delete(PlatformPluginSettings))  # leave the platform as other tests expect it
+    assert (entry.user_id, entry.subject_user_id, entry.target_id) == (admin.user.id, admin.user.id, "greeter")
+    assert entry.changes == {"settings": {"greeting": [None, "hello"]}, "hidden_changed": ["api_key"]}
+    assert SECRET not in json.dumps(entry.changes)
+
+
 async def test_a_plugins_own_logger_reaches_the_json_log_with_plugin_and_store(factory, capsys):
     """Its ``logging.getLogger(__name__)`` lines, logged while its hook runs, carry its id and the store."""
     import tests.plugins.chatty as chatty

@@ -8,14 +8,16 @@ import os
 import subprocess
 import sys
 
-from sqlalchemy import text
+from sqlalchemy import delete, text
 
 from kernel.plugins.settings import MASK, SECRET_MARK, box_from
 from kernel.security import SecretBox
 from kernel.plugins import rotate_secrets
 from kernel.db import cross_store_session
+from kernel.plugins.models import PlatformPluginSettings
 
 SECRET = "sk_live_TOPSECRET_0123456789"
+PLATFORM_SECRET = "sk_live_PLATFORMSECRET_9876543210"
 
 
 def url(store, plugin_id="greeter", suffix=""):
@@ -112,6 +114,10 @@ async def test_rotation_re_encrypts_under_the_new_key(factory, greeter, settings
         from kernel.plugins import enable_plugin
 
         await enable_plugin(session, "greeter", {"api_key": SECRET})
+    async with cross_store_session(factory.sessionmaker) as session:  # a platform default's secret too
+        from kernel.plugins.service import configure_platform_plugin
+
+        await configure_platform_plugin(session, "greeter", {"api_key": PLATFORM_SECRET})
     old_key = settings.secret_key.get_secret_value()
     new_key = "rotated-key-for-the-test-0123456789"
     env = {**os.environ, "PYCOMMERCE_DATABASE_URL": database.url,
@@ -124,14 +130,23 @@ async def test_rotation_re_encrypts_under_the_new_key(factory, greeter, settings
         assert result.returncode == 0, result.stderr
         assert "Re-encrypted" in result.stdout and SECRET not in result.stdout + result.stderr
         token = (await raw_settings(factory, store))["api_key"][SECRET_MARK]
-        assert SecretBox(new_key).decrypt(token) == SECRET  # the new key alone reads it
-        try:
-            SecretBox(old_key).decrypt(token)
-            raise AssertionError("still readable with the old key")
-        except ValueError:
-            pass
+        platform_token = (await _platform_settings(factory))["api_key"][SECRET_MARK]
+        assert SecretBox(new_key).decrypt(token) == SECRET  # the new key alone reads them
+        assert SecretBox(new_key).decrypt(platform_token) == PLATFORM_SECRET
+        for stale in (token, platform_token):
+            try:
+                SecretBox(old_key).decrypt(stale)
+                raise AssertionError("still readable with the old key")
+            except ValueError:
+                pass
     finally:  # the database is shared by the session: put every secret back under the suite's key
         async with cross_store_session(factory.sessionmaker) as session:
             await rotate_secrets(session, SecretBox(old_key, [new_key]))
+        await session.execute(delete(PlatformPluginSettings))  # and leave the platform as other tests expect it
     token = (await raw_settings(factory, store))["api_key"][SECRET_MARK]
     assert SecretBox(old_key).decrypt(token) == SECRET
+
+
+async def _platform_settings(factory) -> dict:
+    async with cross_store_session(factory.sessionmaker) as session:
+        return (await session.get(PlatformPluginSettings, "greeter")).settings

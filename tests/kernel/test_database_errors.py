@@ -29,6 +29,6 @@ async def test_a_unique_clash_names_the_table_and_columns(factory):
 
 async def test_a_clash_on_an_expression_index_names_its_column(factory):
     store = await factory.store()
-    error = await _clash(factory, None, "INSERT INTO store_domains (store_id, hostname, is_primary) "
+    error = await _clash(factory, store.id, "INSERT INTO store_domains (store_id, hostname, is_primary) "
                          "VALUES (:store, :host, false)", {"store": store.id, "host": f"{unique('d')}.example"})
     assert conflict_detail(error).startswith("Another store domain in this store already has this hostname")

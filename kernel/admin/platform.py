@@ -17,7 +17,7 @@ from kernel.admin.changes import refusable
 from kernel.admin.guards import ADMIN_PATH, PlatformAdminPage, PlatformHost, SignedIn
 from kernel.admin.layout import platform_page, switchable_stores
 from kernel.admin.rendering import field_errors, redirect
-from kernel.deps import SessionDep
+from kernel.deps import PlatformSessionDep, SessionDep
 from kernel.errors import DomainError
 from kernel.jobs import queue
 from kernel.jobs.api import retry_job
@@ -77,37 +77,40 @@ async def create_store(request: Request, session: SessionDep, principal: SignedI
 
 
 @router.post("/platform/stores/{slug}/suspend")
-async def suspend(slug: Slug, request: Request, session: SessionDep, admin: PlatformAdminPage):
-    await suspend_store(slug, session, admin)
+async def suspend(slug: Slug, request: Request, platform: PlatformSessionDep, admin: PlatformAdminPage):
+    await suspend_store(slug, admin=admin, session=platform)
     return redirect(request, f"{ADMIN_PATH}/platform/stores", f"Store {slug} is suspended.", "warning")
 
 
 @router.post("/platform/stores/{slug}/resume")
-async def resume(slug: Slug, request: Request, session: SessionDep, admin: PlatformAdminPage):
-    await resume_store(slug, session, admin)
+async def resume(slug: Slug, request: Request, platform: PlatformSessionDep, admin: PlatformAdminPage):
+    await resume_store(slug, admin=admin, session=platform)
     return redirect(request, f"{ADMIN_PATH}/platform/stores", f"Store {slug} is active again.")
 
 
 @router.get("/platform/jobs")
-async def jobs_page(request: Request, session: SessionDep, principal: SignedIn, admin: PlatformAdminPage):
-    failed = await queue.list_jobs(session, status="failed", kind=None, store_id=None, after=None, limit=100)
-    counts = await queue.counts_by_status(session)
+async def jobs_page(request: Request, session: SessionDep, platform: PlatformSessionDep, principal: SignedIn,
+                    admin: PlatformAdminPage):
+    # Every store's jobs: read on the platform's own login, as the API's job routes read them.
+    failed = await queue.list_jobs(platform, status="failed", kind=None, store_id=None, after=None, limit=100)
+    counts = await queue.counts_by_status(platform)
     return await platform_page(request, session, principal, "jobs", "platform/jobs.html",
                                {"failed": failed, "counts": counts})
 
 
 @router.post("/platform/jobs/{job_id}/retry")
-async def retry(job_id: JobId, request: Request, session: SessionDep, admin: PlatformAdminPage):
-    await retry_job(job_id, session, admin)
+async def retry(job_id: JobId, request: Request, platform: PlatformSessionDep, admin: PlatformAdminPage):
+    await retry_job(job_id, admin=admin, session=platform)
     return redirect(request, f"{ADMIN_PATH}/platform/jobs", f"Job {job_id} is back in the queue.")
 
 
 @router.get("/platform/health")
-async def health_page(request: Request, session: SessionDep, principal: SignedIn, admin: PlatformAdminPage):
+async def health_page(request: Request, session: SessionDep, platform: PlatformSessionDep, principal: SignedIn,
+                      admin: PlatformAdminPage):
     settings = request.app.state.settings
     await session.execute(text("select 1"))  # reaching this line means the database answers
     pending = await asyncio.to_thread(migrate.pending_heads, settings.database_url)
-    counts = await queue.counts_by_status(session)
+    counts = await queue.counts_by_status(platform)
     worker = getattr(request.app.state, "worker", None)
     return await platform_page(request, session, principal, "health", "platform/health.html", {
         "pending": sorted(pending), "counts": counts, "embedded_worker": worker is not None})

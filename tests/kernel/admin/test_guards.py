@@ -161,3 +161,33 @@ async def test_a_stale_staff_cookie_does_not_stop_signing_in(client, factory):
                                                         "password": "correct-horse-9", "next": "/admin"})
     assert signed_in.status_code == 303 and signed_in.headers["location"] == "/admin"
     assert (await client.get("/admin")).status_code == 200  # the new cookie replaced the stale one
+
+
+async def test_the_platform_pages_see_and_act_on_every_stores_jobs_and_stores(app, client, factory):
+    """A store's failed job shows on the platform's jobs page and goes back to the queue from it; a
+    store is suspended and resumed from the stores page (on PostgreSQL, as the platform's login)."""
+    from sqlalchemy import select, update
+
+    from kernel.db import cross_store_session
+    from kernel.jobs.models import Job
+    from kernel.jobs.queue import enqueue
+    from kernel.stores.models import Store
+
+    store = await factory.store()
+    async with factory.session(store) as session:
+        job_id = await enqueue(session, "tests.admin_probe", {"n": 1}, store_id=store.id)
+    async with cross_store_session(factory.sessionmaker) as session:
+        await session.execute(update(Job).where(Job.id == job_id).values(status="failed", last_error="Boom: probe"))
+    admin = await factory.admin()
+    only_cookie(client, ADMIN_COOKIE, admin.token)
+    page = await client.get("/admin/platform/jobs")
+    assert page.status_code == 200 and "tests.admin_probe" in page.text and "Boom: probe" in page.text
+    csrf = {"csrf_token": _csrf(app, admin.token)}
+    assert (await client.post(f"/admin/platform/jobs/{job_id}/retry", data=csrf)).status_code == 303
+    assert (await client.post(f"/admin/platform/stores/{store.slug}/suspend", data=csrf)).status_code == 303
+    async with cross_store_session(factory.sessionmaker) as session:
+        assert (await session.get(Job, job_id)).status == "queued"
+        assert (await session.execute(select(Store.status).where(Store.id == store.id))).scalar_one() == "suspended"
+    assert (await client.post(f"/admin/platform/stores/{store.slug}/resume", data=csrf)).status_code == 303
+    async with cross_store_session(factory.sessionmaker) as session:
+        assert (await session.execute(select(Store.status).where(Store.id == store.id))).scalar_one() == "active"

@@ -142,7 +142,7 @@ async def test_rotation_re_encrypts_under_the_new_key(factory, greeter, settings
     finally:  # the database is shared by the session: put every secret back under the suite's key
         async with cross_store_session(factory.sessionmaker) as session:
             await rotate_secrets(session, SecretBox(old_key, [new_key]))
-        await session.execute(delete(PlatformPluginSettings))  # and leave the platform as other tests expect it
+            await session.execute(delete(PlatformPluginSettings))  # and leave the platform as other tests expect it
     token = (await raw_settings(factory, store))["api_key"][SECRET_MARK]
     assert SecretBox(old_key).decrypt(token) == SECRET
 

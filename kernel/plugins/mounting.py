@@ -42,16 +42,22 @@ def plugin_packages(pm: PyCommercePluginManager) -> set[str]:
 
 
 def mount_plugins(app: FastAPI, pm: PyCommercePluginManager) -> None:
-    install_sdk_dependencies(app)
     adopt_loggers(plugin_packages(pm))
     for impl in pm.hook.pyc_api_scopes.get_hookimpls():
         register_api_scopes(impl.plugin_name, impl.function() or {})
+    routers_mounted = False
     for impl in reversed(pm.hook.pyc_api_routers.get_hookimpls()):
         for router in _as_list(impl.function()):
             if not isinstance(router, APIRouter):
                 raise TypeError(f"plugin {impl.plugin_name!r}: pyc_api_routers must return APIRouter objects")
             app.include_router(router, dependencies=[Depends(require_plugin_enabled(impl.plugin_name))],
                                responses=ERROR_RESPONSES)
+            routers_mounted = True
+    if routers_mounted:
+        # Only plugin routes use plugin_sdk.deps. FastAPI re-analyses every dependency of every
+        # request while any override is installed (about half a list request's CPU), so an app
+        # whose plugins add no routes installs none.
+        install_sdk_dependencies(app)
     for impl in reversed(pm.hook.pyc_static_dirs.get_hookimpls()):
         for name, path in (impl.function() or {}).items():
             if not Path(path).is_dir():

@@ -54,9 +54,9 @@ def mount_plugins(app: FastAPI, pm: PyCommercePluginManager) -> None:
                                responses=ERROR_RESPONSES)
             routers_mounted = True
     if routers_mounted:
-        # Only plugin routes use plugin_sdk.deps. FastAPI re-analyses every dependency of every
-        # request while any override is installed (about half a list request's CPU), so an app
-        # whose plugins add no routes installs none.
+        # Only plugin routes use plugin_sdk.deps. While any override is installed, FastAPI
+        # re-analyses every dependency of every request, the kernel's own hot paths included, so
+        # an app whose plugins add no routes installs none.
         install_sdk_dependencies(app)
     for impl in reversed(pm.hook.pyc_static_dirs.get_hookimpls()):
         for name, path in (impl.function() or {}).items():
